@@ -1,0 +1,43 @@
+//! Messages between functions. Their JSON is the contract on the queues.
+
+use serde::{Deserialize, Serialize};
+
+use crate::sync_log::SyncType;
+
+/// A message on the sync-jobs FIFO queue; its group is the connector id so one connector
+/// never syncs twice at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "sync")]
+pub struct SyncJob {
+    pub org_id: String,
+    pub connector_id: String,
+    pub sync_log_id: String,
+    pub sync_type: SyncType,
+}
+
+/// A message on the documents queue asking for one document to be processed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "process_document")]
+pub struct DocumentJob {
+    pub org_id: String,
+    pub document_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_jobs_carry_their_type_tag() {
+        let job = SyncJob {
+            org_id: "org_acme".into(),
+            connector_id: "c1".into(),
+            sync_log_id: "s1".into(),
+            sync_type: SyncType::Manual,
+        };
+        let v = serde_json::to_value(&job).unwrap();
+        assert_eq!(v["type"], "sync");
+        assert_eq!(v["sync_type"], "manual");
+        assert_eq!(serde_json::from_value::<SyncJob>(v).unwrap(), job);
+    }
+}

@@ -1,0 +1,436 @@
+//! In-memory adapters for every port: fast domain and handler tests, same rules as the AWS
+//! adapters (conditional writes, single-use states, newest-first listings).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::activity::ActivityEvent;
+use crate::connector::{name_key, Connector, SyncProgress};
+use crate::document::{ImportedDocument, ProcessingStatus};
+use crate::error::StoreError;
+use crate::jobs::{DocumentJob, SyncJob};
+use crate::paging::{Page, PageRequest};
+use crate::ports::*;
+use crate::sync_log::SyncLog;
+use crate::upload::UploadBatch;
+use crate::webhook::WebhookEvent;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicking test thread must not poison every later assertion.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Pages a sorted list by position; the cursor is the position of the next item.
+fn page_of<T: Clone>(items: Vec<T>, page: &PageRequest) -> Result<Page<T>, StoreError> {
+    let start = match &page.cursor {
+        None => 0,
+        Some(c) => c.strip_prefix("mem:").and_then(|n| n.parse::<usize>().ok()).ok_or(StoreError::InvalidCursor)?,
+    };
+    let end = (start + page.limit as usize).min(items.len());
+    let slice = items.get(start..end).map(<[T]>::to_vec).unwrap_or_default();
+    let next_cursor = (end < items.len()).then(|| format!("mem:{end}"));
+    Ok(Page { items: slice, next_cursor })
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    connectors: Mutex<BTreeMap<(String, String), Connector>>,
+    names: Mutex<HashMap<(String, String, String), String>>,
+    documents: Mutex<BTreeMap<String, ImportedDocument>>,
+    external_ids: Mutex<HashMap<(String, String), String>>,
+    sync_logs: Mutex<BTreeMap<(String, String), SyncLog>>,
+    activity: Mutex<Vec<ActivityEvent>>,
+    webhooks: Mutex<HashMap<(String, String), WebhookEvent>>,
+    batches: Mutex<HashMap<String, UploadBatch>>,
+    oauth: Mutex<HashMap<String, OAuthState>>,
+}
+
+impl MemoryStore {
+    fn name_guard(c: &Connector) -> (String, String, String) {
+        (c.org_id.clone(), c.connector_type.as_str().to_string(), name_key(&c.name))
+    }
+}
+
+#[async_trait]
+impl ConnectorStore for MemoryStore {
+    async fn create(&self, c: &Connector) -> Result<(), StoreError> {
+        let mut names = lock(&self.names);
+        let guard = Self::name_guard(c);
+        if names.contains_key(&guard) {
+            return Err(StoreError::ConditionFailed(format!("name '{}' is taken", c.name)));
+        }
+        names.insert(guard, c.id.clone());
+        lock(&self.connectors).insert((c.org_id.clone(), c.id.clone()), c.clone());
+        Ok(())
+    }
+
+    async fn get(&self, org_id: &str, id: &str) -> Result<Option<Connector>, StoreError> {
+        Ok(lock(&self.connectors).get(&(org_id.to_string(), id.to_string())).cloned())
+    }
+
+    async fn list(&self, org_id: &str, page: &PageRequest) -> Result<Page<Connector>, StoreError> {
+        let items: Vec<_> = lock(&self.connectors).values().filter(|c| c.org_id == org_id).cloned().collect();
+        page_of(items, page)
+    }
+
+    async fn replace(&self, previous: &Connector, next: &Connector) -> Result<(), StoreError> {
+        let mut names = lock(&self.names);
+        let mut connectors = lock(&self.connectors);
+        let key = (previous.org_id.clone(), previous.id.clone());
+        match connectors.get(&key) {
+            Some(cur) if cur.updated_at == previous.updated_at => {}
+            _ => return Err(StoreError::ConditionFailed("connector changed meanwhile".into())),
+        }
+        let (old, new) = (Self::name_guard(previous), Self::name_guard(next));
+        if old != new {
+            if names.contains_key(&new) {
+                return Err(StoreError::ConditionFailed(format!("name '{}' is taken", next.name)));
+            }
+            names.remove(&old);
+            names.insert(new, next.id.clone());
+        }
+        connectors.insert(key, next.clone());
+        Ok(())
+    }
+
+    async fn release_name(&self, c: &Connector) -> Result<(), StoreError> {
+        let mut names = lock(&self.names);
+        let guard = Self::name_guard(c);
+        if names.get(&guard) == Some(&c.id) {
+            names.remove(&guard);
+        }
+        Ok(())
+    }
+
+    async fn set_progress(&self, org_id: &str, id: &str, progress: Option<&SyncProgress>) -> Result<(), StoreError> {
+        let mut connectors = lock(&self.connectors);
+        let c = connectors
+            .get_mut(&(org_id.to_string(), id.to_string()))
+            .ok_or_else(|| StoreError::NotFound(format!("connector {id}")))?;
+        c.sync_progress = progress.cloned();
+        Ok(())
+    }
+
+    async fn list_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError> {
+        let mut due: Vec<_> = lock(&self.connectors)
+            .values()
+            .filter(|c| c.is_scheduled() && c.next_sync_at.is_some_and(|t| t <= now))
+            .cloned()
+            .collect();
+        due.sort_by_key(|c| c.next_sync_at);
+        due.truncate(limit as usize);
+        Ok(due)
+    }
+
+    async fn add_documents_count(&self, org_id: &str, id: &str, delta: i64) -> Result<(), StoreError> {
+        let mut connectors = lock(&self.connectors);
+        let c = connectors
+            .get_mut(&(org_id.to_string(), id.to_string()))
+            .ok_or_else(|| StoreError::NotFound(format!("connector {id}")))?;
+        c.documents_count = c.documents_count.saturating_add_signed(delta);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DocumentStore for MemoryStore {
+    async fn create(&self, doc: &ImportedDocument) -> Result<(), StoreError> {
+        let mut ext = lock(&self.external_ids);
+        let key = (doc.connector_id.clone().unwrap_or_default(), doc.external_id.clone());
+        if ext.contains_key(&key) {
+            return Err(StoreError::ConditionFailed(format!("external id {} exists", doc.external_id)));
+        }
+        ext.insert(key, doc.id.clone());
+        lock(&self.documents).insert(doc.id.clone(), doc.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<ImportedDocument>, StoreError> {
+        Ok(lock(&self.documents).get(id).cloned())
+    }
+
+    async fn put(&self, doc: &ImportedDocument) -> Result<(), StoreError> {
+        lock(&self.documents).insert(doc.id.clone(), doc.clone());
+        Ok(())
+    }
+
+    async fn find_by_external_id(&self, connector_id: &str, external_id: &str) -> Result<Option<ImportedDocument>, StoreError> {
+        let id = lock(&self.external_ids).get(&(connector_id.to_string(), external_id.to_string())).cloned();
+        Ok(id.and_then(|id| lock(&self.documents).get(&id).cloned()))
+    }
+
+    async fn list_by_connector(&self, connector_id: &str, page: &PageRequest) -> Result<Page<ImportedDocument>, StoreError> {
+        let items: Vec<_> = lock(&self.documents)
+            .values()
+            .filter(|d| d.connector_id.as_deref() == Some(connector_id))
+            .cloned()
+            .collect();
+        page_of(items, page)
+    }
+
+    async fn find_completed_by_hash(&self, org_id: &str, hash: &str) -> Result<Option<ImportedDocument>, StoreError> {
+        Ok(lock(&self.documents)
+            .values()
+            .find(|d| {
+                d.org_id == org_id
+                    && d.content_hash.as_deref() == Some(hash)
+                    && d.processing_status == ProcessingStatus::Completed
+                    && d.duplicate_of.is_none()
+            })
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl SyncLogStore for MemoryStore {
+    async fn put(&self, log: &SyncLog) -> Result<(), StoreError> {
+        lock(&self.sync_logs).insert((log.connector_id.clone(), log.id.clone()), log.clone());
+        Ok(())
+    }
+
+    async fn get(&self, connector_id: &str, id: &str) -> Result<Option<SyncLog>, StoreError> {
+        Ok(lock(&self.sync_logs).get(&(connector_id.to_string(), id.to_string())).cloned())
+    }
+
+    async fn list(&self, connector_id: &str, page: &PageRequest) -> Result<Page<SyncLog>, StoreError> {
+        let items: Vec<_> =
+            lock(&self.sync_logs).values().rev().filter(|l| l.connector_id == connector_id).cloned().collect();
+        page_of(items, page)
+    }
+}
+
+#[async_trait]
+impl ActivityStore for MemoryStore {
+    async fn append(&self, event: &ActivityEvent) -> Result<(), StoreError> {
+        lock(&self.activity).push(event.clone());
+        Ok(())
+    }
+
+    async fn list(&self, org_id: &str, page: &PageRequest) -> Result<Page<ActivityEvent>, StoreError> {
+        let mut items: Vec<_> = lock(&self.activity).iter().filter(|e| e.org_id == org_id).cloned().collect();
+        items.sort_by(|a, b| b.id.cmp(&a.id));
+        page_of(items, page)
+    }
+}
+
+#[async_trait]
+impl WebhookEventStore for MemoryStore {
+    async fn record(&self, event: &WebhookEvent) -> Result<bool, StoreError> {
+        let mut map = lock(&self.webhooks);
+        let key = (event.source.clone(), event.event_id.clone());
+        if map.contains_key(&key) {
+            return Ok(false);
+        }
+        map.insert(key, event.clone());
+        Ok(true)
+    }
+
+    async fn get(&self, source: &str, event_id: &str) -> Result<Option<WebhookEvent>, StoreError> {
+        Ok(lock(&self.webhooks).get(&(source.to_string(), event_id.to_string())).cloned())
+    }
+
+    async fn mark_processed(&self, source: &str, event_id: &str, at: DateTime<Utc>, error: Option<&str>) -> Result<(), StoreError> {
+        let mut map = lock(&self.webhooks);
+        let e = map
+            .get_mut(&(source.to_string(), event_id.to_string()))
+            .ok_or_else(|| StoreError::NotFound(format!("webhook event {event_id}")))?;
+        e.processed = error.is_none();
+        e.processed_at = Some(at);
+        e.processing_error = error.map(str::to_string);
+        if error.is_some() {
+            e.retry_count += 1;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UploadBatchStore for MemoryStore {
+    async fn create(&self, batch: &UploadBatch) -> Result<(), StoreError> {
+        lock(&self.batches).insert(batch.id.clone(), batch.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<UploadBatch>, StoreError> {
+        Ok(lock(&self.batches).get(id).cloned())
+    }
+
+    async fn add_counts(&self, id: &str, processed: i64, failed: i64) -> Result<UploadBatch, StoreError> {
+        let mut map = lock(&self.batches);
+        let b = map.get_mut(id).ok_or_else(|| StoreError::NotFound(format!("batch {id}")))?;
+        b.processed_files = b.processed_files.saturating_add_signed(processed);
+        b.failed_files = b.failed_files.saturating_add_signed(failed);
+        Ok(b.clone())
+    }
+
+    async fn put(&self, batch: &UploadBatch) -> Result<(), StoreError> {
+        lock(&self.batches).insert(batch.id.clone(), batch.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl OAuthStateStore for MemoryStore {
+    async fn put(&self, state: &OAuthState) -> Result<(), StoreError> {
+        lock(&self.oauth).insert(state.state.clone(), state.clone());
+        Ok(())
+    }
+
+    async fn take(&self, state: &str) -> Result<Option<OAuthState>, StoreError> {
+        Ok(lock(&self.oauth).remove(state))
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryBlobs {
+    pub objects: Mutex<HashMap<String, (Vec<u8>, String)>>,
+}
+
+#[async_trait]
+impl BlobStore for MemoryBlobs {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError> {
+        lock(&self.objects).insert(key.to_string(), (bytes, content_type.to_string()));
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(lock(&self.objects).get(key).map(|(b, _)| b.clone()))
+    }
+
+    async fn presign_put(&self, key: &str, _ct: &str, expires_in: Duration) -> Result<String, StoreError> {
+        Ok(format!("memory://put/{key}?expires={}", expires_in.as_secs()))
+    }
+
+    async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError> {
+        Ok(format!("memory://get/{key}?expires={}", expires_in.as_secs()))
+    }
+}
+
+/// Records what was sent; `fail` makes every send fail, to test how callers cope.
+#[derive(Default)]
+pub struct MemoryQueue {
+    pub sync_jobs: Mutex<Vec<SyncJob>>,
+    pub document_jobs: Mutex<Vec<DocumentJob>>,
+    pub fail: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryQueue {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::backend("queue unavailable", "injected failure"));
+        }
+        Ok(())
+    }
+    pub fn sent_sync_jobs(&self) -> Vec<SyncJob> {
+        lock(&self.sync_jobs).clone()
+    }
+}
+
+#[async_trait]
+impl JobQueue for MemoryQueue {
+    async fn send_sync(&self, job: &SyncJob) -> Result<(), StoreError> {
+        self.check()?;
+        lock(&self.sync_jobs).push(job.clone());
+        Ok(())
+    }
+
+    async fn send_document(&self, job: &DocumentJob) -> Result<(), StoreError> {
+        self.check()?;
+        lock(&self.document_jobs).push(job.clone());
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct MemorySecrets {
+    pub tokens: Mutex<HashMap<String, OAuthTokens>>,
+    pub app: Mutex<HashMap<String, String>>,
+}
+
+#[async_trait]
+impl TokenStore for MemorySecrets {
+    async fn put_tokens(&self, connector_id: &str, tokens: &OAuthTokens) -> Result<(), StoreError> {
+        lock(&self.tokens).insert(connector_id.to_string(), tokens.clone());
+        Ok(())
+    }
+
+    async fn get_tokens(&self, connector_id: &str) -> Result<Option<OAuthTokens>, StoreError> {
+        Ok(lock(&self.tokens).get(connector_id).cloned())
+    }
+
+    async fn delete_tokens(&self, connector_id: &str) -> Result<(), StoreError> {
+        lock(&self.tokens).remove(connector_id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AppSecrets for MemorySecrets {
+    async fn get(&self, name: &str) -> Result<Option<Secret>, StoreError> {
+        Ok(lock(&self.app).get(name).cloned().map(Secret::new))
+    }
+}
+
+/// A clock tests can move.
+pub struct FixedClock(pub Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        FixedClock(Mutex::new(at))
+    }
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut t = lock(&self.0);
+        *t += by;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *lock(&self.0)
+    }
+}
+
+/// Deps wired to in-memory adapters, with handles on each for assertions.
+pub struct MemoryDeps {
+    pub deps: Deps,
+    pub store: Arc<MemoryStore>,
+    pub blobs: Arc<MemoryBlobs>,
+    pub queue: Arc<MemoryQueue>,
+    pub secrets: Arc<MemorySecrets>,
+    pub clock: Arc<FixedClock>,
+}
+
+impl MemoryDeps {
+    pub fn new() -> Self {
+        let store = Arc::new(MemoryStore::default());
+        let blobs = Arc::new(MemoryBlobs::default());
+        let queue = Arc::new(MemoryQueue::default());
+        let secrets = Arc::new(MemorySecrets::default());
+        let clock = Arc::new(FixedClock::new(Utc::now()));
+        let deps = Deps {
+            connectors: store.clone(),
+            documents: store.clone(),
+            sync_logs: store.clone(),
+            activity: store.clone(),
+            webhook_events: store.clone(),
+            batches: store.clone(),
+            oauth_states: store.clone(),
+            blobs: blobs.clone(),
+            queue: queue.clone(),
+            tokens: secrets.clone(),
+            app_secrets: secrets.clone(),
+            clock: clock.clone(),
+        };
+        MemoryDeps { deps, store, blobs, queue, secrets, clock }
+    }
+}
+
+impl Default for MemoryDeps {
+    fn default() -> Self {
+        Self::new()
+    }
+}

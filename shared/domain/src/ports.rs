@@ -1,0 +1,190 @@
+//! Ports: the narrow traits through which the domain reaches the outside. Each has an AWS adapter
+//! (crate `recorder-aws`) and an in-memory one ([`crate::memory`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::activity::ActivityEvent;
+use crate::connector::{Connector, SyncProgress};
+use crate::document::ImportedDocument;
+use crate::error::StoreError;
+use crate::jobs::{DocumentJob, SyncJob};
+use crate::paging::{Page, PageRequest};
+use crate::sync_log::SyncLog;
+use crate::upload::UploadBatch;
+use crate::webhook::WebhookEvent;
+
+#[async_trait]
+pub trait ConnectorStore: Send + Sync {
+    /// Creates the connector; `ConditionFailed` when its name is taken in the org for its type.
+    async fn create(&self, connector: &Connector) -> Result<(), StoreError>;
+    /// None when absent or owned by another org (callers answer 404 either way).
+    async fn get(&self, org_id: &str, id: &str) -> Result<Option<Connector>, StoreError>;
+    async fn list(&self, org_id: &str, page: &PageRequest) -> Result<Page<Connector>, StoreError>;
+    /// Replaces `previous` with `next` if nobody changed it meanwhile (same `updated_at`); a rename
+    /// moves the name guard in the same transaction. `ConditionFailed` on a lost race or a taken name.
+    async fn replace(&self, previous: &Connector, next: &Connector) -> Result<(), StoreError>;
+    /// Frees the connector's name (after a disconnect) so it can be used again.
+    async fn release_name(&self, connector: &Connector) -> Result<(), StoreError>;
+    /// Sets or clears only the live progress (workers write it often; it must not race edits).
+    async fn set_progress(&self, org_id: &str, id: &str, progress: Option<&SyncProgress>) -> Result<(), StoreError>;
+    /// Active, scheduled connectors whose next sync is due at `now`, oldest due first.
+    async fn list_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError>;
+    /// Atomically adds to the imported-documents counter.
+    async fn add_documents_count(&self, org_id: &str, id: &str, delta: i64) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    /// Creates the document; `ConditionFailed` when (connector, external id) already exists.
+    async fn create(&self, doc: &ImportedDocument) -> Result<(), StoreError>;
+    async fn get(&self, id: &str) -> Result<Option<ImportedDocument>, StoreError>;
+    async fn put(&self, doc: &ImportedDocument) -> Result<(), StoreError>;
+    async fn find_by_external_id(&self, connector_id: &str, external_id: &str) -> Result<Option<ImportedDocument>, StoreError>;
+    /// Documents of a connector, oldest first.
+    async fn list_by_connector(&self, connector_id: &str, page: &PageRequest) -> Result<Page<ImportedDocument>, StoreError>;
+    /// A completed document of the org with these bytes, if any (for dedup).
+    async fn find_completed_by_hash(&self, org_id: &str, content_hash: &str) -> Result<Option<ImportedDocument>, StoreError>;
+}
+
+#[async_trait]
+pub trait SyncLogStore: Send + Sync {
+    async fn put(&self, log: &SyncLog) -> Result<(), StoreError>;
+    async fn get(&self, connector_id: &str, id: &str) -> Result<Option<SyncLog>, StoreError>;
+    /// Newest first.
+    async fn list(&self, connector_id: &str, page: &PageRequest) -> Result<Page<SyncLog>, StoreError>;
+}
+
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
+    async fn append(&self, event: &ActivityEvent) -> Result<(), StoreError>;
+    /// Newest first.
+    async fn list(&self, org_id: &str, page: &PageRequest) -> Result<Page<ActivityEvent>, StoreError>;
+}
+
+#[async_trait]
+pub trait WebhookEventStore: Send + Sync {
+    /// Stores the event once; false when this (source, event id) was already stored (a replay).
+    async fn record(&self, event: &WebhookEvent) -> Result<bool, StoreError>;
+    async fn get(&self, source: &str, event_id: &str) -> Result<Option<WebhookEvent>, StoreError>;
+    async fn mark_processed(&self, source: &str, event_id: &str, at: DateTime<Utc>, error: Option<&str>) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait UploadBatchStore: Send + Sync {
+    async fn create(&self, batch: &UploadBatch) -> Result<(), StoreError>;
+    async fn get(&self, id: &str) -> Result<Option<UploadBatch>, StoreError>;
+    /// Atomically adds to the counters and returns the batch as it is after the change.
+    async fn add_counts(&self, id: &str, processed: i64, failed: i64) -> Result<UploadBatch, StoreError>;
+    async fn put(&self, batch: &UploadBatch) -> Result<(), StoreError>;
+}
+
+/// The short-lived record of an OAuth round trip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthState {
+    pub state: String,
+    pub org_id: String,
+    pub user_id: String,
+    pub provider: String,
+    /// PKCE verifier; kept server-side only.
+    pub code_verifier: Option<String>,
+    pub redirect_after: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait OAuthStateStore: Send + Sync {
+    async fn put(&self, state: &OAuthState) -> Result<(), StoreError>;
+    /// Removes and returns the state: a second take of the same state finds nothing.
+    async fn take(&self, state: &str) -> Result<Option<OAuthState>, StoreError>;
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError>;
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    async fn presign_put(&self, key: &str, content_type: &str, expires_in: Duration) -> Result<String, StoreError>;
+    async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError>;
+}
+
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    async fn send_sync(&self, job: &SyncJob) -> Result<(), StoreError>;
+    async fn send_document(&self, job: &DocumentJob) -> Result<(), StoreError>;
+}
+
+/// A value that must never be printed: Debug and Display show a placeholder.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// OAuth tokens of one connector; stored only in the secret store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthTokens {
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scope: Option<String>,
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn put_tokens(&self, connector_id: &str, tokens: &OAuthTokens) -> Result<(), StoreError>;
+    async fn get_tokens(&self, connector_id: &str) -> Result<Option<OAuthTokens>, StoreError>;
+    /// Deletes the connector's secret; Ok when there was none.
+    async fn delete_tokens(&self, connector_id: &str) -> Result<(), StoreError>;
+}
+
+/// App-wide secrets (client secrets, webhook secrets), read by name.
+#[async_trait]
+pub trait AppSecrets: Send + Sync {
+    async fn get(&self, name: &str) -> Result<Option<Secret>, StoreError>;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Everything a domain operation may reach, built once per cold start.
+#[derive(Clone)]
+pub struct Deps {
+    pub connectors: Arc<dyn ConnectorStore>,
+    pub documents: Arc<dyn DocumentStore>,
+    pub sync_logs: Arc<dyn SyncLogStore>,
+    pub activity: Arc<dyn ActivityStore>,
+    pub webhook_events: Arc<dyn WebhookEventStore>,
+    pub batches: Arc<dyn UploadBatchStore>,
+    pub oauth_states: Arc<dyn OAuthStateStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub queue: Arc<dyn JobQueue>,
+    pub tokens: Arc<dyn TokenStore>,
+    pub app_secrets: Arc<dyn AppSecrets>,
+    pub clock: Arc<dyn Clock>,
+}

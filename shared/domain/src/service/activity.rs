@@ -1,0 +1,33 @@
+//! Recording and listing the `connector_*` activity trail.
+
+use serde_json::Value;
+
+use crate::activity::{ActivityEvent, ActivityKind};
+use crate::caller::Caller;
+use crate::connector::Connector;
+use crate::error::DomainError;
+use crate::ids::new_id;
+use crate::paging::{Page, PageRequest};
+use crate::ports::Deps;
+
+/// Appends an activity event. A failure here is logged, not returned: the audit trail must not
+/// undo the operation it describes.
+pub async fn record(deps: &Deps, kind: ActivityKind, connector: &Connector, user_id: Option<&str>, context: Value) {
+    let event = ActivityEvent {
+        id: new_id(),
+        org_id: connector.org_id.clone(),
+        kind,
+        connector_id: Some(connector.id.clone()),
+        connector_type: Some(connector.connector_type.as_str().to_string()),
+        user_id: user_id.map(str::to_string),
+        context,
+        created_at: deps.clock.now(),
+    };
+    if let Err(error) = deps.activity.append(&event).await {
+        tracing::error!(?kind, connector_id = %connector.id, error = %error, "could not record activity event");
+    }
+}
+
+pub async fn list(deps: &Deps, caller: &Caller, page: &PageRequest) -> Result<Page<ActivityEvent>, DomainError> {
+    Ok(deps.activity.list(&caller.org_id, page).await?)
+}

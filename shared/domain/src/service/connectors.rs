@@ -1,0 +1,340 @@
+//! Connector operations behind the HTTP API.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::activity::ActivityKind;
+use crate::caller::Caller;
+use crate::connector::*;
+use crate::document::ImportedDocument;
+use crate::error::{DomainError, StoreError};
+use crate::ids::{is_valid_id, new_id};
+use crate::jobs::SyncJob;
+use crate::paging::{Page, PageRequest};
+use crate::ports::Deps;
+use crate::service::activity::record;
+use crate::sync_log::{SyncLog, SyncStatus, SyncType};
+
+pub fn list_types() -> Vec<ConnectorTypeInfo> {
+    ConnectorType::ALL.into_iter().map(ConnectorType::info).collect()
+}
+
+/// The body of `POST /api/connectors`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewConnector {
+    pub connector_type: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub settings: Option<Value>,
+    #[serde(default)]
+    pub filters: Option<Filters>,
+    #[serde(default)]
+    pub sync_frequency: Option<SyncFrequency>,
+}
+
+/// The body of `PATCH /api/connectors/{id}`: only the fields present change.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub settings: Option<Value>,
+    pub filters: Option<Filters>,
+    pub sync_frequency: Option<SyncFrequency>,
+}
+
+fn parse_type(s: &str) -> Result<ConnectorType, DomainError> {
+    ConnectorType::parse(s).ok_or_else(|| {
+        let known: Vec<_> = ConnectorType::ALL.iter().map(|t| t.as_str()).collect();
+        DomainError::validation("connector_type", format!("unknown type '{s}'; expected one of {}", known.join(", ")))
+    })
+}
+
+fn name_taken(connector_type: ConnectorType, name: &str) -> DomainError {
+    DomainError::Conflict(format!("a {} connector named '{name}' already exists", connector_type.as_str()))
+}
+
+fn not_found(id: &str) -> DomainError {
+    DomainError::NotFound(format!("connector {id}"))
+}
+
+pub async fn create(deps: &Deps, caller: &Caller, input: NewConnector) -> Result<Connector, DomainError> {
+    caller.require_admin()?;
+    let connector_type = parse_type(&input.connector_type)?;
+    if connector_type.requires_oauth() {
+        return Err(DomainError::validation(
+            "connector_type",
+            format!(
+                "{} connects through OAuth: start at GET /api/connectors/auth/{}",
+                connector_type.as_str(),
+                connector_type.as_str()
+            ),
+        ));
+    }
+    let name = validate_name(&input.name)?;
+    let description = validate_description(input.description)?;
+    let settings = input.settings.unwrap_or_else(|| json!({}));
+    validate_settings(&settings)?;
+    let filters = input.filters.unwrap_or_default();
+    validate_filters(&filters)?;
+    let sync_frequency = input.sync_frequency.unwrap_or(SyncFrequency::Manual);
+    let now = deps.clock.now();
+    let connector = Connector {
+        id: new_id(),
+        org_id: caller.org_id.clone(),
+        connector_type,
+        name,
+        description,
+        status: ConnectorStatus::Active,
+        account: Account::default(),
+        settings,
+        filters,
+        sync_frequency,
+        next_sync_at: sync_frequency.next_after(now),
+        last_sync_at: None,
+        last_sync_status: None,
+        error_count: 0,
+        last_error: None,
+        last_error_at: None,
+        webhook: WebhookState::default(),
+        sync_cursor: None,
+        sync_progress: None,
+        documents_count: 0,
+        created_by: caller.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    match deps.connectors.create(&connector).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed(_)) => return Err(name_taken(connector_type, &connector.name)),
+        Err(e) => return Err(e.into()),
+    }
+    record(deps, ActivityKind::ConnectorConnectSucceeded, &connector, Some(&caller.user_id), json!({"name": connector.name})).await;
+    Ok(connector)
+}
+
+pub async fn list(deps: &Deps, caller: &Caller, page: &PageRequest) -> Result<Page<Connector>, DomainError> {
+    Ok(deps.connectors.list(&caller.org_id, page).await?)
+}
+
+/// The caller's connector, or 404 whether it is absent or belongs to another org.
+pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> Result<Connector, DomainError> {
+    if !is_valid_id(id) {
+        return Err(not_found(id));
+    }
+    deps.connectors.get(&caller.org_id, id).await?.ok_or_else(|| not_found(id))
+}
+
+/// Read, change, write with an optimistic check; retried a few times when a worker wrote between.
+async fn modify<F>(deps: &Deps, caller: &Caller, id: &str, mut change: F) -> Result<Connector, DomainError>
+where
+    F: FnMut(&Connector, DateTime<Utc>) -> Result<Connector, DomainError>,
+{
+    for _ in 0..3 {
+        let current = get(deps, caller, id).await?;
+        let mut next = change(&current, deps.clock.now())?;
+        if next == current {
+            return Ok(current);
+        }
+        // updated_at is the version: keep it strictly increasing even within one clock tick.
+        let now = deps.clock.now();
+        next.updated_at = if now > current.updated_at { now } else { current.updated_at + chrono::Duration::microseconds(1) };
+        match deps.connectors.replace(&current, &next).await {
+            Ok(()) => return Ok(next),
+            Err(StoreError::ConditionFailed(_)) => {
+                // Either a concurrent write (retry) or a taken name (report it).
+                if name_key(&next.name) != name_key(&current.name) {
+                    let fresh = get(deps, caller, id).await?;
+                    if fresh.updated_at == current.updated_at {
+                        return Err(name_taken(next.connector_type, &next.name));
+                    }
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(DomainError::Conflict("the connector is being changed by someone else; try again".into()))
+}
+
+pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ConnectorPatch) -> Result<Connector, DomainError> {
+    caller.require_admin()?;
+    let name = patch.name.as_deref().map(validate_name).transpose()?;
+    let description = patch.description.map(|d| validate_description(Some(d))).transpose()?;
+    if let Some(s) = &patch.settings {
+        validate_settings(s)?;
+    }
+    if let Some(f) = &patch.filters {
+        validate_filters(f)?;
+    }
+    modify(deps, caller, id, |c, now| {
+        if c.status == ConnectorStatus::Disconnected {
+            return Err(DomainError::InvalidState("the connector is disconnected; connect it again to change it".into()));
+        }
+        let mut next = c.clone();
+        if let Some(n) = &name {
+            next.name = n.clone();
+        }
+        if let Some(d) = &description {
+            next.description = d.clone();
+        }
+        if let Some(s) = &patch.settings {
+            next.settings = s.clone();
+        }
+        if let Some(f) = &patch.filters {
+            next.filters = f.clone();
+        }
+        if let Some(freq) = patch.sync_frequency
+            && freq != c.sync_frequency
+        {
+            next.sync_frequency = freq;
+            next.next_sync_at = freq.next_after(now);
+        }
+        Ok(next)
+    })
+    .await
+}
+
+/// Pauses scheduled and webhook syncs; documents and credentials stay.
+pub async fn disable(deps: &Deps, caller: &Caller, id: &str) -> Result<Connector, DomainError> {
+    caller.require_admin()?;
+    modify(deps, caller, id, |c, _| match c.status {
+        ConnectorStatus::Disconnected => {
+            Err(DomainError::InvalidState("the connector is disconnected; there is nothing to disable".into()))
+        }
+        _ => Ok(Connector { status: ConnectorStatus::Paused, next_sync_at: None, ..c.clone() }),
+    })
+    .await
+}
+
+pub async fn enable(deps: &Deps, caller: &Caller, id: &str) -> Result<Connector, DomainError> {
+    caller.require_admin()?;
+    modify(deps, caller, id, |c, now| match c.status {
+        ConnectorStatus::Disconnected => Err(DomainError::InvalidState(
+            "the connector is disconnected; connect it again instead of enabling it".into(),
+        )),
+        ConnectorStatus::Active => Ok(c.clone()),
+        _ => Ok(Connector {
+            status: ConnectorStatus::Active,
+            next_sync_at: c.sync_frequency.next_after(now),
+            ..c.clone()
+        }),
+    })
+    .await
+}
+
+/// Disconnects: future syncs stop, the token secret is deleted, the name is freed, imported
+/// documents are kept.
+pub async fn disconnect(deps: &Deps, caller: &Caller, id: &str) -> Result<Connector, DomainError> {
+    caller.require_admin()?;
+    let current = get(deps, caller, id).await?;
+    if current.status == ConnectorStatus::Disconnected {
+        return Ok(current);
+    }
+    record(deps, ActivityKind::ConnectorDisconnectStarted, &current, Some(&caller.user_id), json!({})).await;
+    if let Err(e) = deps.tokens.delete_tokens(&current.id).await {
+        record(deps, ActivityKind::ConnectorDisconnectFailed, &current, Some(&caller.user_id), json!({"reason": "could not delete stored credentials"})).await;
+        return Err(e.into());
+    }
+    let disconnected = modify(deps, caller, id, |c, _| {
+        Ok(Connector {
+            status: ConnectorStatus::Disconnected,
+            next_sync_at: None,
+            webhook: WebhookState { active: false, ..c.webhook.clone() },
+            ..c.clone()
+        })
+    })
+    .await?;
+    deps.connectors.release_name(&disconnected).await?;
+    record(deps, ActivityKind::ConnectorDisconnectSucceeded, &disconnected, Some(&caller.user_id), json!({})).await;
+    Ok(disconnected)
+}
+
+/// Queues a sync of an active connector and returns its sync log (status `queued`).
+pub async fn request_sync(deps: &Deps, caller: &Caller, id: &str) -> Result<SyncLog, DomainError> {
+    caller.require_admin()?;
+    let connector = get(deps, caller, id).await?;
+    match connector.status {
+        ConnectorStatus::Active => {}
+        ConnectorStatus::Paused => return Err(DomainError::InvalidState("the connector is paused; enable it first".into())),
+        ConnectorStatus::Error => {
+            return Err(DomainError::InvalidState(format!(
+                "the connector is in error ({}); fix it or reconnect first",
+                connector.last_error.as_deref().unwrap_or("unknown error")
+            )));
+        }
+        ConnectorStatus::Disconnected => return Err(DomainError::InvalidState("the connector is disconnected".into())),
+    }
+    queue_sync(deps, &connector, SyncType::Manual, Some(&caller.user_id)).await
+}
+
+/// Writes a queued sync log and sends its job; used by the API, the scheduler and webhooks.
+pub async fn queue_sync(deps: &Deps, connector: &Connector, sync_type: SyncType, user_id: Option<&str>) -> Result<SyncLog, DomainError> {
+    let mut log = SyncLog::queued(new_id(), connector.id.clone(), connector.org_id.clone(), sync_type, deps.clock.now());
+    deps.sync_logs.put(&log).await?;
+    let job = SyncJob {
+        org_id: connector.org_id.clone(),
+        connector_id: connector.id.clone(),
+        sync_log_id: log.id.clone(),
+        sync_type,
+    };
+    if let Err(e) = deps.queue.send_sync(&job).await {
+        // Leave no log that claims a sync is coming when none is.
+        log.status = SyncStatus::Failed;
+        log.error_message = Some("the sync could not be queued; try again".into());
+        log.completed_at = Some(deps.clock.now());
+        deps.sync_logs.put(&log).await?;
+        return Err(e.into());
+    }
+    record(deps, ActivityKind::ConnectorJobScheduled, connector, user_id, json!({"sync_log_id": log.id, "sync_type": sync_type})).await;
+    Ok(log)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectionTest {
+    pub ok: bool,
+    pub message: String,
+    pub checked_at: DateTime<Utc>,
+}
+
+/// Checks what can be checked without a provider call: state and stored credentials.
+/// (Provider round trips come with each connector implementation.)
+pub async fn test_connection(deps: &Deps, caller: &Caller, id: &str) -> Result<ConnectionTest, DomainError> {
+    caller.require_admin()?;
+    let connector = get(deps, caller, id).await?;
+    let checked_at = deps.clock.now();
+    let (ok, message) = if connector.status == ConnectorStatus::Disconnected {
+        (false, "the connector is disconnected".to_string())
+    } else if !connector.connector_type.requires_oauth() {
+        (true, format!("{} needs no credentials", connector.connector_type.info().name))
+    } else if deps.tokens.get_tokens(&connector.id).await?.is_some() {
+        (true, "credentials are stored".to_string())
+    } else {
+        (false, "no credentials are stored: connect the account again".to_string())
+    };
+    Ok(ConnectionTest { ok, message, checked_at })
+}
+
+pub async fn list_documents(deps: &Deps, caller: &Caller, id: &str, page: &PageRequest) -> Result<Page<ImportedDocument>, DomainError> {
+    let connector = get(deps, caller, id).await?;
+    Ok(deps.documents.list_by_connector(&connector.id, page).await?)
+}
+
+pub async fn list_sync_logs(deps: &Deps, caller: &Caller, id: &str, page: &PageRequest) -> Result<Page<SyncLog>, DomainError> {
+    let connector = get(deps, caller, id).await?;
+    Ok(deps.sync_logs.list(&connector.id, page).await?)
+}
+
+pub async fn get_document(deps: &Deps, caller: &Caller, id: &str) -> Result<ImportedDocument, DomainError> {
+    let missing = || DomainError::NotFound(format!("document {id}"));
+    if !is_valid_id(id) {
+        return Err(missing());
+    }
+    match deps.documents.get(id).await? {
+        Some(doc) if doc.org_id == caller.org_id => Ok(doc),
+        _ => Err(missing()),
+    }
+}

@@ -1,0 +1,6 @@
+//! Domain operations. Each takes the [`Deps`](crate::Deps) and, for API calls, the [`Caller`](crate::Caller).
+
+pub mod activity;
+pub mod connectors;
+pub mod scheduler;
+pub mod sync;
