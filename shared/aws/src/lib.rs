@@ -1,0 +1,45 @@
+//! AWS adapters for the domain's ports, the typed config every function reads once, and the
+//! telemetry setup. Handlers never touch an SDK client directly: they get a [`Deps`] from here.
+
+pub mod config;
+pub mod dynamo;
+pub mod s3;
+pub mod secrets;
+pub mod sqs;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use recorder_domain::ports::{Deps, SystemClock};
+
+pub use config::{Config, ConfigError};
+
+/// Loads the AWS SDK config once (region, credentials, and `AWS_ENDPOINT_URL` for local runs).
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::load_defaults(BehaviorVersion::latest()).await
+}
+
+/// Builds every port's AWS adapter from one SDK config.
+pub fn build_deps(config: &Config, sdk: &SdkConfig) -> Deps {
+    let store = Arc::new(dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name));
+    let secrets = secrets::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk), config);
+    Deps {
+        connectors: store.clone(),
+        documents: store.clone(),
+        sync_logs: store.clone(),
+        activity: store.clone(),
+        webhook_events: store.clone(),
+        batches: store.clone(),
+        oauth_states: store,
+        blobs: Arc::new(s3::S3Blobs::new(s3::client(sdk), &config.bucket_name)),
+        queue: Arc::new(sqs::SqsQueue::new(
+            aws_sdk_sqs::Client::new(sdk),
+            &config.sync_jobs_queue_url,
+            &config.documents_queue_url,
+        )),
+        tokens: Arc::new(secrets.tokens()),
+        app_secrets: Arc::new(secrets.app_secrets()),
+        clock: Arc::new(SystemClock),
+    }
+}

@@ -16,7 +16,7 @@ use crate::jobs::{DocumentJob, SyncJob};
 use crate::paging::{Page, PageRequest};
 use crate::ports::*;
 use crate::sync_log::SyncLog;
-use crate::upload::UploadBatch;
+use crate::upload::{BatchStatus, UploadBatch};
 use crate::webhook::WebhookEvent;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -267,8 +267,11 @@ impl UploadBatchStore for MemoryStore {
         Ok(b.clone())
     }
 
-    async fn put(&self, batch: &UploadBatch) -> Result<(), StoreError> {
-        lock(&self.batches).insert(batch.id.clone(), batch.clone());
+    async fn set_status(&self, id: &str, status: BatchStatus, completed_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        let mut map = lock(&self.batches);
+        let b = map.get_mut(id).ok_or_else(|| StoreError::NotFound(format!("batch {id}")))?;
+        b.status = status;
+        b.completed_at = completed_at;
         Ok(())
     }
 }

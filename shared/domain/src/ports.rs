@@ -15,7 +15,7 @@ use crate::error::StoreError;
 use crate::jobs::{DocumentJob, SyncJob};
 use crate::paging::{Page, PageRequest};
 use crate::sync_log::SyncLog;
-use crate::upload::UploadBatch;
+use crate::upload::{BatchStatus, UploadBatch};
 use crate::webhook::WebhookEvent;
 
 #[async_trait]
@@ -80,7 +80,8 @@ pub trait UploadBatchStore: Send + Sync {
     async fn get(&self, id: &str) -> Result<Option<UploadBatch>, StoreError>;
     /// Atomically adds to the counters and returns the batch as it is after the change.
     async fn add_counts(&self, id: &str, processed: i64, failed: i64) -> Result<UploadBatch, StoreError>;
-    async fn put(&self, batch: &UploadBatch) -> Result<(), StoreError>;
+    /// Sets the status only, so it never overwrites counters moved by other workers.
+    async fn set_status(&self, id: &str, status: BatchStatus, completed_at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
 }
 
 /// The short-lived record of an OAuth round trip.

@@ -1,0 +1,104 @@
+//! Starting and stopping a moto server (`moto[server]` from PyPI) on a free loopback port.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MotoError {
+    #[error("moto_server was not found (looked at $MOTO_SERVER, {venv} and $PATH); run ./infra/test.sh or ./infra/run-local.sh, which install it")]
+    NotInstalled { venv: String },
+    #[error("could not start moto_server: {0}")]
+    Spawn(#[source] std::io::Error),
+    #[error("moto_server did not answer on {0} within 30 s")]
+    NotReady(String),
+}
+
+/// A running moto server; stopped when dropped.
+pub struct Moto {
+    child: Option<Child>,
+    pub endpoint: String,
+}
+
+fn find_binary() -> Result<PathBuf, MotoError> {
+    if let Some(p) = std::env::var_os("MOTO_SERVER") {
+        return Ok(PathBuf::from(p));
+    }
+    let venv = crate::workspace_root().join(".venv/bin/moto_server");
+    if venv.exists() {
+        return Ok(venv);
+    }
+    let on_path = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("moto_server")).find(|p| p.exists()));
+    on_path.ok_or(MotoError::NotInstalled { venv: venv.display().to_string() })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(5000)
+}
+
+impl Moto {
+    /// Starts a fresh server on a free port (each test binary gets its own, so state never leaks).
+    pub fn start() -> Result<Moto, MotoError> {
+        Self::start_on(free_port())
+    }
+
+    pub fn start_on(port: u16) -> Result<Moto, MotoError> {
+        let bin = find_binary()?;
+        // A watchdog shell stops moto when this process ends, even when Drop never runs (a server
+        // shared by a whole test binary lives in a static).
+        let script = format!(
+            "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {me} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m 2>/dev/null",
+            me = std::process::id()
+        );
+        let child = Command::new("sh")
+            .args(["-c", &script])
+            .arg(bin)
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(MotoError::Spawn)?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let moto = Moto { child: Some(child), endpoint };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err(MotoError::NotReady(moto.endpoint.clone()));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(moto)
+    }
+
+    /// SDK config pointed at this server with dummy credentials (moto checks no signatures).
+    pub async fn sdk_config(&self) -> SdkConfig {
+        sdk_config_for(&self.endpoint).await
+    }
+}
+
+/// SDK config for any local endpoint.
+pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
+    let creds = aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "local");
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(creds)
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // The whole group: the watchdog shell and moto itself.
+            let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", child.id())]).status();
+            let _ = child.wait();
+        }
+    }
+}

@@ -1,0 +1,613 @@
+//! DynamoDB adapter: one table for every entity (see docs/data-model.md for the key design).
+//! Uniqueness rules are conditional writes or transactions; counters are `ADD` updates.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use recorder_domain::activity::ActivityEvent;
+use recorder_domain::connector::{name_key, Connector, SyncProgress};
+use recorder_domain::document::{ImportedDocument, ProcessingStatus};
+use recorder_domain::paging::{Page, PageRequest};
+use recorder_domain::ports::*;
+use recorder_domain::sync_log::SyncLog;
+use recorder_domain::upload::{BatchStatus, UploadBatch};
+use recorder_domain::webhook::WebhookEvent;
+use recorder_domain::StoreError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+type Item = HashMap<String, AttributeValue>;
+
+pub const GSI1: &str = "GSI1";
+pub const GSI2: &str = "GSI2";
+/// The partition of the scheduler's index: only scheduled, active connectors carry it.
+const DUE: &str = "DUE";
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// Timestamps in keys: fixed width, so string order is time order.
+fn key_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| StoreError::backend("could not encode an item", e))
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::backend("could not decode an item", e))
+}
+
+fn backend<E, R>(context: &str) -> impl FnOnce(SdkError<E, R>) -> StoreError + '_
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    move |e| StoreError::backend(context.to_string(), e)
+}
+
+// Key layout, in one place.
+fn connector_key(org_id: &str, id: &str) -> (String, String) {
+    (format!("ORG#{org_id}"), format!("CONNECTOR#{id}"))
+}
+fn connector_name_key(c: &Connector) -> (String, String) {
+    (format!("ORG#{}", c.org_id), format!("CONNNAME#{}#{}", c.connector_type.as_str(), name_key(&c.name)))
+}
+fn document_key(id: &str) -> (String, String) {
+    (format!("DOC#{id}"), "DOC".into())
+}
+fn documents_owner(doc: &ImportedDocument) -> String {
+    match &doc.connector_id {
+        Some(c) => c.clone(),
+        None => format!("upload:{}", doc.org_id),
+    }
+}
+fn external_id_key(owner: &str, external_id: &str) -> (String, String) {
+    (format!("EXT#{owner}#{external_id}"), "EXT".into())
+}
+fn sync_log_key(connector_id: &str, id: &str) -> (String, String) {
+    (format!("SYNCLOGS#{connector_id}"), format!("SYNC#{id}"))
+}
+fn webhook_key(source: &str, event_id: &str) -> (String, String) {
+    (format!("WEBHOOK#{source}#{event_id}"), "WEBHOOK".into())
+}
+fn batch_key(id: &str) -> (String, String) {
+    (format!("BATCH#{id}"), "BATCH".into())
+}
+fn oauth_key(state: &str) -> (String, String) {
+    (format!("OAUTH#{state}"), "OAUTH".into())
+}
+
+fn with_keys(mut item: Item, entity: &str, (pk, sk): (String, String)) -> Item {
+    item.insert("pk".into(), s(pk));
+    item.insert("sk".into(), s(sk));
+    item.insert("entity".into(), s(entity));
+    item
+}
+
+fn key_map((pk, sk): (String, String)) -> Item {
+    HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+}
+
+/// Opaque cursor: the listing's last key, base64url JSON. It must belong to the partition being
+/// listed, so a cursor from another org's listing is refused rather than followed.
+fn encode_cursor(key: &Item) -> Option<String> {
+    let plain: HashMap<&str, &str> = key.iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k.as_str(), v.as_str()))).collect();
+    serde_json::to_vec(&plain).ok().map(|b| URL_SAFE_NO_PAD.encode(b))
+}
+
+fn decode_cursor(cursor: &str, partition_attr: &str, partition_value: &str) -> Result<Item, StoreError> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
+    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+    if plain.get(partition_attr).map(String::as_str) != Some(partition_value) || plain.len() > 4 {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok(plain.into_iter().map(|(k, v)| (k, s(v))).collect())
+}
+
+fn is_condition_failed<E: std::fmt::Debug, R>(e: &SdkError<E, R>) -> bool {
+    // Typed checks per operation would need one match per error enum; the code is the same for all.
+    matches!(e, SdkError::ServiceError(se) if format!("{:?}", se.err()).contains("ConditionalCheckFailed"))
+}
+
+fn is_transaction_cancelled<E: std::fmt::Debug, R>(e: &SdkError<E, R>) -> bool {
+    matches!(e, SdkError::ServiceError(se) if format!("{:?}", se.err()).contains("TransactionCanceled"))
+}
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+struct Listing<'a> {
+    index: Option<&'static str>,
+    partition_attr: &'static str,
+    partition: String,
+    sort_prefix: Option<(&'static str, &'a str)>,
+    newest_first: bool,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: &str) -> Self {
+        DynamoStore { client, table: table.into() }
+    }
+
+    async fn get_item<T: DeserializeOwned>(&self, key: (String, String)) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend("could not read an item"))?;
+        out.item.map(from_item).transpose()
+    }
+
+    async fn put_item(&self, item: Item) -> Result<(), StoreError> {
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend("could not write an item"))?;
+        Ok(())
+    }
+
+    /// Puts the item only if no item has its key; false when one exists.
+    async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(StoreError::backend("could not write an item", e)),
+        }
+    }
+
+    fn put_if_absent(&self, item: Item) -> TransactWriteItem {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .expect("table, item and condition are set");
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<(), StoreError> {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_transaction_cancelled(&e) => Err(StoreError::ConditionFailed(what.to_string())),
+            Err(e) => Err(StoreError::backend(format!("could not write: {what}"), e)),
+        }
+    }
+
+    async fn query<T: DeserializeOwned>(&self, l: Listing<'_>, page: &PageRequest) -> Result<Page<T>, StoreError> {
+        let mut expr = format!("{} = :p", l.partition_attr);
+        let mut values = HashMap::from([(":p".to_string(), s(l.partition.clone()))]);
+        if let Some((attr, prefix)) = l.sort_prefix {
+            expr.push_str(&format!(" AND begins_with({attr}, :sp)"));
+            values.insert(":sp".into(), s(prefix));
+        }
+        let start = page.cursor.as_deref().map(|c| decode_cursor(c, l.partition_attr, &l.partition)).transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(l.index.map(str::to_string))
+            .key_condition_expression(expr)
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(!l.newest_first)
+            .limit(page.limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(backend("could not list items"))?;
+        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<T>, _>>()?;
+        let next_cursor = out.last_evaluated_key.as_ref().and_then(encode_cursor);
+        Ok(Page { items, next_cursor })
+    }
+
+    fn connector_item(c: &Connector) -> Result<Item, StoreError> {
+        let mut item = with_keys(to_item(c)?, "connector", connector_key(&c.org_id, &c.id));
+        if let (true, Some(at)) = (c.is_scheduled(), c.next_sync_at) {
+            item.insert("gsi1pk".into(), s(DUE));
+            item.insert("gsi1sk".into(), s(format!("{}#{}", key_time(at), c.id)));
+        }
+        Ok(item)
+    }
+
+    fn document_item(d: &ImportedDocument) -> Result<Item, StoreError> {
+        let mut item = with_keys(to_item(d)?, "document", document_key(&d.id));
+        item.insert("gsi1pk".into(), s(format!("CONNDOCS#{}", documents_owner(d))));
+        item.insert("gsi1sk".into(), s(d.id.clone()));
+        if let (ProcessingStatus::Completed, Some(hash), None) = (d.processing_status, &d.content_hash, &d.duplicate_of) {
+            item.insert("gsi2pk".into(), s(format!("HASH#{}#{hash}", d.org_id)));
+            item.insert("gsi2sk".into(), s(d.id.clone()));
+        }
+        Ok(item)
+    }
+}
+
+/// Attributes a connector replace must never overwrite: counters and live progress belong to
+/// workers that change them concurrently.
+const CONNECTOR_WORKER_FIELDS: [&str; 2] = ["documents_count", "sync_progress"];
+
+#[async_trait]
+impl ConnectorStore for DynamoStore {
+    async fn create(&self, c: &Connector) -> Result<(), StoreError> {
+        let (pk, sk) = connector_name_key(c);
+        let guard = with_keys(HashMap::from([("connector_id".to_string(), s(c.id.clone()))]), "connector_name", (pk, sk));
+        let items = vec![self.put_if_absent(Self::connector_item(c)?), self.put_if_absent(guard)];
+        self.transact(items, &format!("connector name '{}' is taken", c.name)).await
+    }
+
+    async fn get(&self, org_id: &str, id: &str) -> Result<Option<Connector>, StoreError> {
+        self.get_item(connector_key(org_id, id)).await
+    }
+
+    async fn list(&self, org_id: &str, page: &PageRequest) -> Result<Page<Connector>, StoreError> {
+        let l = Listing {
+            index: None,
+            partition_attr: "pk",
+            partition: format!("ORG#{org_id}"),
+            sort_prefix: Some(("sk", "CONNECTOR#")),
+            newest_first: false,
+        };
+        self.query(l, page).await
+    }
+
+    async fn replace(&self, previous: &Connector, next: &Connector) -> Result<(), StoreError> {
+        // An update of every attribute but the worker-owned ones, guarded by the version read.
+        let item = Self::connector_item(next)?;
+        let mut names = HashMap::new();
+        let prev = serde_dynamo::to_attribute_value(previous.updated_at).map_err(|e| StoreError::backend("could not encode a version", e))?;
+        let mut values = HashMap::from([(":prev".to_string(), prev)]);
+        let mut sets = Vec::new();
+        for (i, (k, v)) in item.into_iter().enumerate() {
+            if k == "pk" || k == "sk" || CONNECTOR_WORKER_FIELDS.contains(&k.as_str()) {
+                continue;
+            }
+            names.insert(format!("#a{i}"), k);
+            values.insert(format!(":v{i}"), v);
+            sets.push(format!("#a{i} = :v{i}"));
+        }
+        let mut expr = format!("SET {}", sets.join(", "));
+        if !(next.is_scheduled() && next.next_sync_at.is_some()) {
+            expr.push_str(" REMOVE gsi1pk, gsi1sk");
+        }
+        names.insert("#updated".into(), "updated_at".into());
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_map(connector_key(&previous.org_id, &previous.id))))
+            .update_expression(expr)
+            .condition_expression("attribute_exists(pk) AND #updated = :prev")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| StoreError::backend("could not build an update", e))?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        let (old_guard, new_guard) = (connector_name_key(previous), connector_name_key(next));
+        if old_guard != new_guard {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_map(old_guard)))
+                .build()
+                .map_err(|e| StoreError::backend("could not build a delete", e))?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+            let guard = with_keys(HashMap::from([("connector_id".to_string(), s(next.id.clone()))]), "connector_name", new_guard);
+            items.push(self.put_if_absent(guard));
+        }
+        self.transact(items, "connector changed meanwhile or name taken").await
+    }
+
+    async fn release_name(&self, c: &Connector) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(connector_name_key(c))))
+            .condition_expression("connector_id = :id")
+            .expression_attribute_values(":id", s(c.id.clone()))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            // Held by another connector (or already free): nothing of ours to release.
+            Err(e) if is_condition_failed(&e) => Ok(()),
+            Err(e) => Err(StoreError::backend("could not release a connector name", e)),
+        }
+    }
+
+    async fn set_progress(&self, org_id: &str, id: &str, progress: Option<&SyncProgress>) -> Result<(), StoreError> {
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(connector_key(org_id, id))))
+            .condition_expression("attribute_exists(pk)");
+        let req = match progress {
+            Some(p) => {
+                let value = serde_dynamo::to_attribute_value(p).map_err(|e| StoreError::backend("could not encode progress", e))?;
+                req.update_expression("SET sync_progress = :p").expression_attribute_values(":p", value)
+            }
+            None => req.update_expression("REMOVE sync_progress"),
+        };
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound(format!("connector {id}"))),
+            Err(e) => Err(StoreError::backend("could not record sync progress", e)),
+        }
+    }
+
+    async fn list_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("gsi1pk = :due AND gsi1sk <= :now")
+            .expression_attribute_values(":due", s(DUE))
+            // '~' sorts after every id character, so connectors due exactly now are included.
+            .expression_attribute_values(":now", s(format!("{}#~", key_time(now))))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(backend("could not list due connectors"))?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+
+    async fn add_documents_count(&self, org_id: &str, id: &str, delta: i64) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(connector_key(org_id, id))))
+            .update_expression("ADD documents_count :d")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":d", AttributeValue::N(delta.to_string()))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound(format!("connector {id}"))),
+            Err(e) => Err(StoreError::backend("could not count a document", e)),
+        }
+    }
+}
+
+#[async_trait]
+impl DocumentStore for DynamoStore {
+    async fn create(&self, doc: &ImportedDocument) -> Result<(), StoreError> {
+        let guard = with_keys(
+            HashMap::from([("document_id".to_string(), s(doc.id.clone()))]),
+            "external_id",
+            external_id_key(&documents_owner(doc), &doc.external_id),
+        );
+        let items = vec![self.put_if_absent(Self::document_item(doc)?), self.put_if_absent(guard)];
+        self.transact(items, &format!("external id {} already imported", doc.external_id)).await
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<ImportedDocument>, StoreError> {
+        self.get_item(document_key(id)).await
+    }
+
+    async fn put(&self, doc: &ImportedDocument) -> Result<(), StoreError> {
+        self.put_item(Self::document_item(doc)?).await
+    }
+
+    async fn find_by_external_id(&self, connector_id: &str, external_id: &str) -> Result<Option<ImportedDocument>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Guard {
+            document_id: String,
+        }
+        let guard: Option<Guard> = self.get_item(external_id_key(connector_id, external_id)).await?;
+        match guard {
+            Some(g) => DocumentStore::get(self, &g.document_id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn list_by_connector(&self, connector_id: &str, page: &PageRequest) -> Result<Page<ImportedDocument>, StoreError> {
+        let l = Listing {
+            index: Some(GSI1),
+            partition_attr: "gsi1pk",
+            partition: format!("CONNDOCS#{connector_id}"),
+            sort_prefix: None,
+            newest_first: false,
+        };
+        self.query(l, page).await
+    }
+
+    async fn find_completed_by_hash(&self, org_id: &str, hash: &str) -> Result<Option<ImportedDocument>, StoreError> {
+        let l = Listing {
+            index: Some(GSI2),
+            partition_attr: "gsi2pk",
+            partition: format!("HASH#{org_id}#{hash}"),
+            sort_prefix: None,
+            newest_first: false,
+        };
+        let page = self.query::<ImportedDocument>(l, &PageRequest::new(Some(1), None)).await?;
+        Ok(page.items.into_iter().next())
+    }
+}
+
+#[async_trait]
+impl SyncLogStore for DynamoStore {
+    async fn put(&self, log: &SyncLog) -> Result<(), StoreError> {
+        self.put_item(with_keys(to_item(log)?, "sync_log", sync_log_key(&log.connector_id, &log.id))).await
+    }
+
+    async fn get(&self, connector_id: &str, id: &str) -> Result<Option<SyncLog>, StoreError> {
+        self.get_item(sync_log_key(connector_id, id)).await
+    }
+
+    async fn list(&self, connector_id: &str, page: &PageRequest) -> Result<Page<SyncLog>, StoreError> {
+        let l = Listing {
+            index: None,
+            partition_attr: "pk",
+            partition: format!("SYNCLOGS#{connector_id}"),
+            sort_prefix: Some(("sk", "SYNC#")),
+            newest_first: true,
+        };
+        self.query(l, page).await
+    }
+}
+
+#[async_trait]
+impl ActivityStore for DynamoStore {
+    async fn append(&self, event: &ActivityEvent) -> Result<(), StoreError> {
+        let key = (format!("ACTIVITY#{}", event.org_id), event.id.clone());
+        self.put_item(with_keys(to_item(event)?, "activity", key)).await
+    }
+
+    async fn list(&self, org_id: &str, page: &PageRequest) -> Result<Page<ActivityEvent>, StoreError> {
+        let l = Listing {
+            index: None,
+            partition_attr: "pk",
+            partition: format!("ACTIVITY#{org_id}"),
+            sort_prefix: None,
+            newest_first: true,
+        };
+        self.query(l, page).await
+    }
+}
+
+#[async_trait]
+impl WebhookEventStore for DynamoStore {
+    async fn record(&self, event: &WebhookEvent) -> Result<bool, StoreError> {
+        self.put_new(with_keys(to_item(event)?, "webhook_event", webhook_key(&event.source, &event.event_id))).await
+    }
+
+    async fn get(&self, source: &str, event_id: &str) -> Result<Option<WebhookEvent>, StoreError> {
+        self.get_item(webhook_key(source, event_id)).await
+    }
+
+    async fn mark_processed(&self, source: &str, event_id: &str, at: DateTime<Utc>, error: Option<&str>) -> Result<(), StoreError> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(webhook_key(source, event_id))))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", s(at.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+            .expression_attribute_values(":ok", AttributeValue::Bool(error.is_none()));
+        req = match error {
+            Some(e) => req
+                .update_expression("SET #p = :ok, #pa = :at, #pe = :e ADD #rc :one")
+                .expression_attribute_names("#rc", "retry_count")
+                .expression_attribute_values(":e", s(e))
+                .expression_attribute_values(":one", AttributeValue::N("1".into())),
+            None => req.update_expression("SET #p = :ok, #pa = :at REMOVE #pe"),
+        };
+        // "processed" is a DynamoDB reserved word: every name goes through a placeholder.
+        req = req
+            .expression_attribute_names("#p", "processed")
+            .expression_attribute_names("#pa", "processed_at")
+            .expression_attribute_names("#pe", "processing_error");
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound(format!("webhook event {event_id}"))),
+            Err(e) => Err(StoreError::backend("could not mark a webhook event", e)),
+        }
+    }
+}
+
+#[async_trait]
+impl UploadBatchStore for DynamoStore {
+    async fn create(&self, batch: &UploadBatch) -> Result<(), StoreError> {
+        let created = self.put_new(with_keys(to_item(batch)?, "upload_batch", batch_key(&batch.id))).await?;
+        if created { Ok(()) } else { Err(StoreError::ConditionFailed(format!("batch {} exists", batch.id))) }
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<UploadBatch>, StoreError> {
+        self.get_item(batch_key(id)).await
+    }
+
+    async fn add_counts(&self, id: &str, processed: i64, failed: i64) -> Result<UploadBatch, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(batch_key(id))))
+            .update_expression("ADD processed_files :p, failed_files :f")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":p", AttributeValue::N(processed.to_string()))
+            .expression_attribute_values(":f", AttributeValue::N(failed.to_string()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match out {
+            Ok(out) => from_item(out.attributes.unwrap_or_default()),
+            Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound(format!("batch {id}"))),
+            Err(e) => Err(StoreError::backend("could not count batch progress", e)),
+        }
+    }
+
+    async fn set_status(&self, id: &str, status: BatchStatus, completed_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        let status = serde_dynamo::to_attribute_value(status).map_err(|e| StoreError::backend("could not encode a status", e))?;
+        let completed = match completed_at {
+            Some(t) => s(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            None => AttributeValue::Null(true),
+        };
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(batch_key(id))))
+            .update_expression("SET #s = :s, completed_at = :c")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":s", status)
+            .expression_attribute_values(":c", completed)
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound(format!("batch {id}"))),
+            Err(e) => Err(StoreError::backend("could not set a batch status", e)),
+        }
+    }
+}
+
+#[async_trait]
+impl OAuthStateStore for DynamoStore {
+    async fn put(&self, state: &OAuthState) -> Result<(), StoreError> {
+        let mut item = with_keys(to_item(state)?, "oauth_state", oauth_key(&state.state));
+        // DynamoDB TTL wants epoch seconds in a number attribute.
+        item.insert("expires_at".into(), AttributeValue::N(state.expires_at.timestamp().to_string()));
+        let created = self.put_new(item).await?;
+        if created { Ok(()) } else { Err(StoreError::ConditionFailed("oauth state exists".into())) }
+    }
+
+    async fn take(&self, state: &str) -> Result<Option<OAuthState>, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(oauth_key(state))))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(backend("could not take an oauth state"))?;
+        let Some(mut item) = out.attributes else { return Ok(None) };
+        let expires = item
+            .remove("expires_at")
+            .and_then(|v| v.as_n().ok().and_then(|n| n.parse::<i64>().ok()))
+            .and_then(|secs| Utc.timestamp_opt(secs, 0).single())
+            .ok_or_else(|| StoreError::backend("oauth state without expiry", "missing expires_at"))?;
+        item.insert("expires_at".into(), s(expires.to_rfc3339()));
+        from_item(item).map(Some)
+    }
+}

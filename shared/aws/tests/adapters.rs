@@ -1,0 +1,404 @@
+//! The AWS adapters over the wire against a real moto server, with the resources created from
+//! template.yaml. Conditional writes, counters, TTL attributes, FIFO grouping, redrive and
+//! presigned URLs really happen here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use chrono::Utc;
+use recorder_aws::{build_deps, Config};
+use recorder_domain::connector::*;
+use recorder_domain::document::{ImportedDocument, ProcessingStatus};
+use recorder_domain::ids::new_id;
+use recorder_domain::jobs::{DocumentJob, SyncJob};
+use recorder_domain::paging::PageRequest;
+use recorder_domain::ports::*;
+use recorder_domain::sync_log::{SyncLog, SyncType};
+use recorder_domain::upload::{BatchStatus, UploadBatch};
+use recorder_domain::webhook::WebhookEvent;
+use recorder_domain::{StoreError};
+
+struct Stack {
+    deps: Deps,
+    config: Config,
+    sdk: aws_config::SdkConfig,
+}
+
+async fn stack() -> Stack {
+    let (sdk, provisioned) = local_aws::testing::fresh_stack().await;
+    let api = provisioned.functions.iter().find(|f| f.binary == "api").expect("api function in template");
+    let config = Config::from_lookup(|k| api.env.get(k).cloned()).expect("template env makes a valid config");
+    Stack { deps: build_deps(&config, &sdk), config, sdk }
+}
+
+fn connector(org: &str, name: &str) -> Connector {
+    let now = Utc::now();
+    Connector {
+        id: new_id(),
+        org_id: org.into(),
+        connector_type: ConnectorType::FileUpload,
+        name: name.into(),
+        description: None,
+        status: ConnectorStatus::Active,
+        account: Account::default(),
+        settings: serde_json::json!({"a": 1}),
+        filters: Filters::default(),
+        sync_frequency: SyncFrequency::Manual,
+        next_sync_at: None,
+        last_sync_at: None,
+        last_sync_status: None,
+        error_count: 0,
+        last_error: None,
+        last_error_at: None,
+        webhook: WebhookState::default(),
+        sync_cursor: None,
+        sync_progress: None,
+        documents_count: 0,
+        created_by: "u".into(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn document(org: &str, connector_id: &str, external_id: &str) -> ImportedDocument {
+    let now = Utc::now();
+    ImportedDocument {
+        id: new_id(),
+        org_id: org.into(),
+        connector_id: Some(connector_id.into()),
+        external_id: external_id.into(),
+        external_url: None,
+        parent_external_id: None,
+        title: "Report.pdf".into(),
+        mime_type: Some("application/pdf".into()),
+        size_bytes: Some(10),
+        content_hash: None,
+        processing_status: ProcessingStatus::Pending,
+        processing_error: None,
+        chunk_count: 0,
+        source_metadata: serde_json::json!({}),
+        first_synced_at: now,
+        last_synced_at: now,
+        sync_count: 1,
+        is_deleted: false,
+        deleted_at: None,
+        original_key: None,
+        extracted_key: None,
+        chunks_key: None,
+        duplicate_of: None,
+        batch_id: None,
+        updated_at: now,
+    }
+}
+
+#[tokio::test]
+async fn a_connector_name_is_unique_per_org_and_type_by_a_conditional_write() {
+    let s = stack().await;
+    let a = connector("org_a", "Team files");
+    s.deps.connectors.create(&a).await.unwrap();
+    let dup = s.deps.connectors.create(&connector("org_a", "team files")).await.unwrap_err();
+    assert!(matches!(dup, StoreError::ConditionFailed(_)), "{dup:?}");
+    s.deps.connectors.create(&connector("org_b", "Team files")).await.unwrap();
+    let got = s.deps.connectors.get("org_a", &a.id).await.unwrap().unwrap();
+    assert_eq!(got, a);
+    assert!(s.deps.connectors.get("org_b", &a.id).await.unwrap().is_none(), "another org's id is not found");
+}
+
+#[tokio::test]
+async fn a_replace_with_a_stale_version_fails_and_a_rename_moves_the_name() {
+    let s = stack().await;
+    let a = connector("o", "A");
+    s.deps.connectors.create(&a).await.unwrap();
+    let mut renamed = a.clone();
+    renamed.name = "B".into();
+    renamed.updated_at = a.updated_at + chrono::Duration::seconds(1);
+    s.deps.connectors.replace(&a, &renamed).await.unwrap();
+    // The same stale version again loses.
+    let mut again = a.clone();
+    again.description = Some("x".into());
+    assert!(matches!(s.deps.connectors.replace(&a, &again).await, Err(StoreError::ConditionFailed(_))));
+    // "A" is free again, "B" is taken.
+    s.deps.connectors.create(&connector("o", "A")).await.unwrap();
+    assert!(s.deps.connectors.create(&connector("o", "b")).await.is_err());
+}
+
+#[tokio::test]
+async fn concurrent_document_counts_are_never_lost_and_a_replace_keeps_them() {
+    let s = stack().await;
+    let a = connector("o", "A");
+    s.deps.connectors.create(&a).await.unwrap();
+    let tasks: Vec<_> = (0..25)
+        .map(|_| {
+            let store = s.deps.connectors.clone();
+            let id = a.id.clone();
+            tokio::spawn(async move { store.add_documents_count("o", &id, 1).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let mut edited = a.clone();
+    edited.description = Some("edited from a stale read".into());
+    edited.updated_at = a.updated_at + chrono::Duration::seconds(1);
+    s.deps.connectors.replace(&a, &edited).await.unwrap();
+    let got = s.deps.connectors.get("o", &a.id).await.unwrap().unwrap();
+    assert_eq!(got.documents_count, 25);
+    assert_eq!(got.description.as_deref(), Some("edited from a stale read"));
+}
+
+#[tokio::test]
+async fn due_connectors_come_from_the_schedule_index() {
+    let s = stack().await;
+    let now = Utc::now();
+    let mut due = connector("o", "due");
+    due.sync_frequency = SyncFrequency::Hourly;
+    due.next_sync_at = Some(now - chrono::Duration::minutes(1));
+    let mut later = connector("o", "later");
+    later.sync_frequency = SyncFrequency::Hourly;
+    later.next_sync_at = Some(now + chrono::Duration::hours(1));
+    let mut paused = due.clone();
+    paused.id = new_id();
+    paused.name = "paused".into();
+    paused.status = ConnectorStatus::Paused;
+    for c in [&due, &later, &paused] {
+        s.deps.connectors.create(c).await.unwrap();
+    }
+    let found: Vec<_> = s.deps.connectors.list_due(now, 10).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(found, vec![due.id.clone()]);
+    // Disabling it (a replace) takes it out of the index.
+    let mut off = due.clone();
+    off.status = ConnectorStatus::Paused;
+    off.updated_at = due.updated_at + chrono::Duration::seconds(1);
+    s.deps.connectors.replace(&due, &off).await.unwrap();
+    assert!(s.deps.connectors.list_due(now, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn listings_page_with_opaque_cursors_that_only_work_for_their_own_listing() {
+    let s = stack().await;
+    for i in 0..5 {
+        s.deps.connectors.create(&connector("org_a", &format!("c{i}"))).await.unwrap();
+    }
+    let p1 = s.deps.connectors.list("org_a", &PageRequest::new(Some(2), None)).await.unwrap();
+    assert_eq!(p1.items.len(), 2);
+    let cursor = p1.next_cursor.clone().expect("more pages");
+    let p2 = s.deps.connectors.list("org_a", &PageRequest::new(Some(10), Some(cursor.clone()))).await.unwrap();
+    assert_eq!(p2.items.len(), 3);
+    assert!(p2.items.iter().all(|c| p1.items.iter().all(|d| d.id != c.id)));
+    let stolen = s.deps.connectors.list("org_b", &PageRequest::new(Some(2), Some(cursor))).await;
+    assert!(matches!(stolen, Err(StoreError::InvalidCursor)));
+    let garbage = s.deps.connectors.list("org_a", &PageRequest::new(Some(2), Some("not-a-cursor".into()))).await;
+    assert!(matches!(garbage, Err(StoreError::InvalidCursor)));
+}
+
+#[tokio::test]
+async fn an_external_id_is_imported_once_per_connector_and_found_by_hash_when_completed() {
+    let s = stack().await;
+    let d = document("o", "c1", "drive-file-1");
+    s.deps.documents.create(&d).await.unwrap();
+    let dup = document("o", "c1", "drive-file-1");
+    assert!(matches!(s.deps.documents.create(&dup).await, Err(StoreError::ConditionFailed(_))));
+    s.deps.documents.create(&document("o", "c2", "drive-file-1")).await.unwrap();
+    assert_eq!(s.deps.documents.find_by_external_id("c1", "drive-file-1").await.unwrap().unwrap().id, d.id);
+
+    assert!(s.deps.documents.find_completed_by_hash("o", "abc").await.unwrap().is_none());
+    let mut done = d.clone();
+    done.content_hash = Some("abc".into());
+    done.processing_status = ProcessingStatus::Completed;
+    s.deps.documents.put(&done).await.unwrap();
+    assert_eq!(s.deps.documents.find_completed_by_hash("o", "abc").await.unwrap().unwrap().id, d.id);
+    assert!(s.deps.documents.find_completed_by_hash("other_org", "abc").await.unwrap().is_none());
+    let listed = s.deps.documents.list_by_connector("c1", &PageRequest::new(None, None)).await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+}
+
+#[tokio::test]
+async fn a_replayed_webhook_event_is_stored_once() {
+    let s = stack().await;
+    let e = WebhookEvent {
+        source: "zoom".into(),
+        event_id: "evt-1".into(),
+        event_type: "recording.completed".into(),
+        connector_id: None,
+        org_id: None,
+        payload: serde_json::json!({"k": "v"}),
+        headers: Default::default(),
+        processed: false,
+        processed_at: None,
+        processing_error: None,
+        retry_count: 0,
+        received_at: Utc::now(),
+    };
+    assert!(s.deps.webhook_events.record(&e).await.unwrap());
+    assert!(!s.deps.webhook_events.record(&e).await.unwrap());
+    s.deps.webhook_events.mark_processed("zoom", "evt-1", Utc::now(), Some("boom")).await.unwrap();
+    let got = s.deps.webhook_events.get("zoom", "evt-1").await.unwrap().unwrap();
+    assert_eq!(got.retry_count, 1);
+    assert!(!got.processed);
+}
+
+#[tokio::test]
+async fn concurrent_batch_counters_never_lose_an_increment() {
+    let s = stack().await;
+    let b = UploadBatch {
+        id: new_id(),
+        org_id: "o".into(),
+        user_id: "u".into(),
+        name: None,
+        total_files: 60,
+        processed_files: 0,
+        failed_files: 0,
+        status: BatchStatus::Processing,
+        created_at: Utc::now(),
+        completed_at: None,
+    };
+    s.deps.batches.create(&b).await.unwrap();
+    let tasks: Vec<_> = (0..60)
+        .map(|i| {
+            let store = s.deps.batches.clone();
+            let id = b.id.clone();
+            tokio::spawn(async move { if i % 3 == 0 { store.add_counts(&id, 0, 1).await } else { store.add_counts(&id, 1, 0).await } })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let got = s.deps.batches.get(&b.id).await.unwrap().unwrap();
+    assert_eq!((got.processed_files, got.failed_files), (40, 20));
+    s.deps.batches.set_status(&b.id, BatchStatus::Completed, Some(Utc::now())).await.unwrap();
+    let got = s.deps.batches.get(&b.id).await.unwrap().unwrap();
+    assert_eq!(got.status, BatchStatus::Completed);
+    assert_eq!(got.processed_files, 40, "a status change keeps the counters");
+}
+
+#[tokio::test]
+async fn an_oauth_state_has_a_ttl_attribute_and_is_single_use() {
+    let s = stack().await;
+    let state = OAuthState {
+        state: new_id(),
+        org_id: "o".into(),
+        user_id: "u".into(),
+        provider: "google_drive".into(),
+        code_verifier: Some("v".into()),
+        redirect_after: None,
+        expires_at: Utc::now() + chrono::Duration::minutes(10),
+    };
+    s.deps.oauth_states.put(&state).await.unwrap();
+    let raw = aws_sdk_dynamodb::Client::new(&s.sdk)
+        .get_item()
+        .table_name(&s.config.table_name)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("OAUTH#{}", state.state)))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("OAUTH".into()))
+        .send()
+        .await
+        .unwrap();
+    let ttl = raw.item.unwrap().get("expires_at").cloned().unwrap();
+    assert_eq!(ttl.as_n().unwrap(), &state.expires_at.timestamp().to_string(), "TTL is epoch seconds in a number");
+    let ttl_desc = aws_sdk_dynamodb::Client::new(&s.sdk).describe_time_to_live().table_name(&s.config.table_name).send().await.unwrap();
+    assert_eq!(ttl_desc.time_to_live_description.unwrap().attribute_name(), Some("expires_at"));
+
+    let taken = s.deps.oauth_states.take(&state.state).await.unwrap().unwrap();
+    assert_eq!(taken.expires_at.timestamp(), state.expires_at.timestamp());
+    assert!(s.deps.oauth_states.take(&state.state).await.unwrap().is_none(), "a state is used once");
+}
+
+#[tokio::test]
+async fn sync_logs_list_newest_first() {
+    let s = stack().await;
+    let ids: Vec<_> = (0..3).map(|_| new_id()).collect();
+    for id in &ids {
+        s.deps.sync_logs.put(&SyncLog::queued(id.clone(), "c1".into(), "o".into(), SyncType::Manual, Utc::now())).await.unwrap();
+    }
+    let listed: Vec<_> = s.deps.sync_logs.list("c1", &PageRequest::new(None, None)).await.unwrap().items.into_iter().map(|l| l.id).collect();
+    let mut expected = ids.clone();
+    expected.reverse();
+    assert_eq!(listed, expected);
+}
+
+#[tokio::test]
+async fn presigned_urls_upload_and_download_through_s3() {
+    let s = stack().await;
+    let key = "org_a/connectors/file_upload/c1/2026-11-24/original/d1-report.txt";
+    let put_url = s.deps.blobs.presign_put(key, "text/plain", Duration::from_secs(300)).await.unwrap();
+    assert!(put_url.contains("X-Amz-Signature"), "{put_url}");
+    let http = reqwest::Client::new();
+    let resp = http.put(&put_url).header("content-type", "text/plain").body("hello from a browser").send().await.unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(s.deps.blobs.get(key).await.unwrap().unwrap(), b"hello from a browser");
+    let get_url = s.deps.blobs.presign_get(key, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(http.get(&get_url).send().await.unwrap().text().await.unwrap(), "hello from a browser");
+    assert!(s.deps.blobs.get("missing/key").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_connectors_sync_jobs_are_delivered_one_at_a_time_and_deduplicated() {
+    let s = stack().await;
+    let job = |c: &str, log: &str| SyncJob { org_id: "o".into(), connector_id: c.into(), sync_log_id: log.into(), sync_type: SyncType::Manual };
+    s.deps.queue.send_sync(&job("A", "a1")).await.unwrap();
+    s.deps.queue.send_sync(&job("A", "a1")).await.unwrap(); // same dedup id: dropped
+    s.deps.queue.send_sync(&job("A", "a2")).await.unwrap();
+    s.deps.queue.send_sync(&job("B", "b1")).await.unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&s.sdk);
+    let receive = || async {
+        let out = sqs.receive_message().queue_url(&s.config.sync_jobs_queue_url).max_number_of_messages(1).send().await.unwrap();
+        out.messages.unwrap_or_default().into_iter().next()
+    };
+    let first = receive().await.expect("a1");
+    assert!(first.body().unwrap().contains("\"a1\""));
+    // While a1 is in flight, A's next job waits; B's is delivered.
+    let second = receive().await.expect("b1");
+    assert!(second.body().unwrap().contains("\"b1\""), "{:?}", second.body());
+    assert!(receive().await.is_none(), "a2 must wait for a1");
+    sqs.delete_message().queue_url(&s.config.sync_jobs_queue_url).receipt_handle(first.receipt_handle().unwrap()).send().await.unwrap();
+    let third = receive().await.expect("a2 after a1 is done");
+    assert!(third.body().unwrap().contains("\"a2\""));
+}
+
+#[tokio::test]
+async fn a_document_job_received_too_often_is_redriven_to_the_dead_letter_queue() {
+    let s = stack().await;
+    s.deps.queue.send_document(&DocumentJob { org_id: "o".into(), document_id: "d1".into() }).await.unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&s.sdk);
+    let url = &s.config.documents_queue_url;
+    let attrs = sqs.get_queue_attributes().queue_url(url).attribute_names(QueueAttributeName::RedrivePolicy).send().await.unwrap();
+    let policy = attrs.attributes.unwrap()[&QueueAttributeName::RedrivePolicy].clone();
+    assert!(policy.contains("DocumentsDeadLetterQueue"), "{policy}");
+    // The queue also holds the s3:TestEvent that S3 sends when notifications are configured.
+    let mut receives = 0;
+    for _ in 0..20 {
+        let out = sqs.receive_message().queue_url(url).visibility_timeout(0).max_number_of_messages(10).send().await.unwrap();
+        let msgs = out.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            break;
+        }
+        receives += msgs.iter().filter(|m| m.body().unwrap_or_default().contains("\"d1\"")).count();
+    }
+    assert_eq!(receives, 5, "maxReceiveCount from template.yaml");
+    let dlq_url = sqs.get_queue_url().queue_name(url.rsplit('/').next().unwrap().replace("DocumentsQueue", "DocumentsDeadLetterQueue")).send().await.unwrap().queue_url.unwrap();
+    let dead = sqs.receive_message().queue_url(dlq_url).max_number_of_messages(10).send().await.unwrap().messages.unwrap_or_default();
+    assert_eq!(dead.iter().filter(|m| m.body().unwrap_or_default().contains("\"d1\"")).count(), 1);
+}
+
+#[tokio::test]
+async fn tokens_live_in_one_secret_per_connector_and_app_secrets_are_cached() {
+    let s = stack().await;
+    let tokens = OAuthTokens { access_token: Secret::new("at-1"), refresh_token: Some(Secret::new("rt-1")), expires_at: None, scope: None };
+    s.deps.tokens.put_tokens("c1", &tokens).await.unwrap();
+    let rotated = OAuthTokens { access_token: Secret::new("at-2"), ..tokens.clone() };
+    s.deps.tokens.put_tokens("c1", &rotated).await.unwrap();
+    assert_eq!(s.deps.tokens.get_tokens("c1").await.unwrap().unwrap(), rotated);
+    assert_eq!(format!("{rotated:?}").contains("at-2"), false, "tokens never print");
+    s.deps.tokens.delete_tokens("c1").await.unwrap();
+    assert!(s.deps.tokens.get_tokens("c1").await.unwrap().is_none());
+    s.deps.tokens.delete_tokens("c1").await.unwrap();
+
+    // App secrets: a value is read once and then served from the cache until the TTL passes.
+    let sm = aws_sdk_secretsmanager::Client::new(&s.sdk);
+    sm.put_secret_value().secret_id(&s.config.app_secret_id).secret_string(r#"{"zoom_webhook_secret":"first"}"#).send().await.unwrap();
+    let app = Arc::clone(&s.deps.app_secrets);
+    assert_eq!(app.get("zoom_webhook_secret").await.unwrap().unwrap().expose(), "first");
+    sm.put_secret_value().secret_id(&s.config.app_secret_id).secret_string(r#"{"zoom_webhook_secret":"second"}"#).send().await.unwrap();
+    assert_eq!(app.get("zoom_webhook_secret").await.unwrap().unwrap().expose(), "first", "cached within the TTL");
+    assert!(app.get("google_client_secret").await.unwrap().is_none());
+}
