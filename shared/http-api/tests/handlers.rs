@@ -1,0 +1,201 @@
+//! The API handlers driven by the sample events in events/ (the same files `sam local invoke -e`
+//! takes), against in-memory ports.
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body;
+use recorder_domain::memory::MemoryDeps;
+use recorder_http_api::routes::API_ROUTES;
+use recorder_http_api::{handle_api, oauth, webhooks};
+use serde_json::{json, Value};
+
+fn event(json_text: &str) -> ApiGatewayV2httpRequest {
+    serde_json::from_str(json_text).expect("sample event parses as an API Gateway v2 request")
+}
+
+fn body(resp: &ApiGatewayV2httpResponse) -> Value {
+    match &resp.body {
+        Some(Body::Text(t)) => serde_json::from_str(t).unwrap(),
+        other => panic!("expected a JSON text body, got {other:?}"),
+    }
+}
+
+fn with(mut e: ApiGatewayV2httpRequest, method: &str, path: &str, body: Option<Value>) -> ApiGatewayV2httpRequest {
+    e.request_context.http.method = method.parse().unwrap();
+    e.raw_path = Some(path.into());
+    e.body = body.map(|b| b.to_string());
+    e.is_base64_encoded = false;
+    e.query_string_parameters = Default::default();
+    e
+}
+
+const CREATE: &str = include_str!("../../../events/api-create-connector.json");
+const LIST: &str = include_str!("../../../events/api-list-connectors.json");
+const OTHER_ORG: &str = include_str!("../../../events/api-get-connector-other-org.json");
+const NO_CLAIMS: &str = include_str!("../../../events/api-missing-claims.json");
+
+#[tokio::test]
+async fn the_sample_create_event_creates_a_connector_and_the_list_event_shows_it() {
+    let m = MemoryDeps::new();
+    let resp = handle_api(&m.deps, event(CREATE)).await;
+    assert_eq!(resp.status_code, 201, "{:?}", resp.body);
+    let created = body(&resp);
+    assert_eq!(created["connector_type"], "file_upload");
+    assert_eq!(created["active"], true);
+    assert!(created.get("sync_cursor").is_none());
+
+    let resp = handle_api(&m.deps, event(LIST)).await;
+    assert_eq!(resp.status_code, 200);
+    let listed = body(&resp);
+    assert_eq!(listed["items"][0]["id"], created["id"]);
+    assert_eq!(listed["items"][0]["documents_count"], 0);
+}
+
+#[tokio::test]
+async fn another_orgs_id_answers_404_and_missing_claims_answer_401() {
+    let m = MemoryDeps::new();
+    let created = body(&handle_api(&m.deps, event(CREATE)).await);
+    let mut e = event(OTHER_ORG);
+    e.raw_path = Some(format!("/api/connectors/{}", created["id"].as_str().unwrap()));
+    let resp = handle_api(&m.deps, e).await;
+    assert_eq!(resp.status_code, 404);
+    assert_eq!(body(&resp)["error"]["code"], "not_found");
+
+    let resp = handle_api(&m.deps, event(NO_CLAIMS)).await;
+    assert_eq!(resp.status_code, 401);
+    assert_eq!(body(&resp)["error"]["code"], "unauthorized");
+}
+
+#[tokio::test]
+async fn a_duplicate_name_answers_409_and_a_bad_field_422_naming_it() {
+    let m = MemoryDeps::new();
+    assert_eq!(handle_api(&m.deps, event(CREATE)).await.status_code, 201);
+    let resp = handle_api(&m.deps, event(CREATE)).await;
+    assert_eq!(resp.status_code, 409);
+    assert!(body(&resp)["error"]["message"].as_str().unwrap().contains("already exists"));
+
+    let bad = with(event(CREATE), "POST", "/api/connectors", Some(json!({"connector_type": "file_upload", "name": "  "})));
+    let resp = handle_api(&m.deps, bad).await;
+    assert_eq!(resp.status_code, 422);
+    assert!(body(&resp)["error"]["message"].as_str().unwrap().starts_with("name:"));
+
+    let unknown = with(event(CREATE), "POST", "/api/connectors", Some(json!({"connector_type": "file_upload", "name": "x", "colour": "red"})));
+    let resp = handle_api(&m.deps, unknown).await;
+    assert_eq!(resp.status_code, 400);
+    assert!(body(&resp)["error"]["message"].as_str().unwrap().contains("colour"));
+
+    let broken = with(event(CREATE), "POST", "/api/connectors", None);
+    let mut broken = broken;
+    broken.body = Some("{not json".into());
+    assert_eq!(handle_api(&m.deps, broken).await.status_code, 400);
+}
+
+#[tokio::test]
+async fn an_oversize_body_answers_413() {
+    let m = MemoryDeps::new();
+    let mut e = event(CREATE);
+    e.body = Some(format!("{{\"name\":\"{}\"}}", "x".repeat(200_000)));
+    let resp = handle_api(&m.deps, e).await;
+    assert_eq!(resp.status_code, 413);
+    assert_eq!(body(&resp)["error"]["code"], "payload_too_large");
+}
+
+#[tokio::test]
+async fn a_member_can_read_but_not_sync() {
+    let m = MemoryDeps::new();
+    let created = body(&handle_api(&m.deps, event(CREATE)).await);
+    let id = created["id"].as_str().unwrap();
+    let mut member = event(LIST);
+    member.request_context.authorizer.as_mut().unwrap().jwt.as_mut().unwrap().claims.insert("role".into(), "member".into());
+    let read = with(member.clone(), "GET", &format!("/api/connectors/{id}"), None);
+    assert_eq!(handle_api(&m.deps, read).await.status_code, 200);
+    let sync = with(member, "POST", &format!("/api/connectors/{id}/sync"), None);
+    assert_eq!(handle_api(&m.deps, sync).await.status_code, 403);
+}
+
+#[tokio::test]
+async fn a_manual_sync_answers_202_with_the_sync_log_id() {
+    let m = MemoryDeps::new();
+    let created = body(&handle_api(&m.deps, event(CREATE)).await);
+    let id = created["id"].as_str().unwrap();
+    let resp = handle_api(&m.deps, with(event(CREATE), "POST", &format!("/api/connectors/{id}/sync"), None)).await;
+    assert_eq!(resp.status_code, 202);
+    let b = body(&resp);
+    assert_eq!(b["status"], "queued");
+    assert_eq!(m.queue.sent_sync_jobs()[0].sync_log_id, b["sync_log_id"].as_str().unwrap());
+    let logs = body(&handle_api(&m.deps, with(event(LIST), "GET", &format!("/api/connectors/{id}/sync-logs"), None)).await);
+    assert_eq!(logs["items"][0]["id"], b["sync_log_id"]);
+}
+
+#[tokio::test]
+async fn an_invalid_limit_or_cursor_answers_400() {
+    let m = MemoryDeps::new();
+    let mut e = event(LIST);
+    e.query_string_parameters = [("limit".to_string(), "many".to_string())].into_iter().collect::<std::collections::HashMap<_, _>>().into();
+    assert_eq!(handle_api(&m.deps, e).await.status_code, 400);
+    let mut e = event(LIST);
+    e.query_string_parameters = [("cursor".to_string(), "forged".to_string())].into_iter().collect::<std::collections::HashMap<_, _>>().into();
+    let resp = handle_api(&m.deps, e).await;
+    assert_eq!(resp.status_code, 400);
+    assert_eq!(body(&resp)["error"]["code"], "invalid_cursor");
+}
+
+#[tokio::test]
+async fn unknown_routes_answer_404_in_json() {
+    let m = MemoryDeps::new();
+    let resp = handle_api(&m.deps, with(event(LIST), "GET", "/api/nothing-here", None)).await;
+    assert_eq!(resp.status_code, 404);
+    assert_eq!(body(&resp)["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn oauth_and_webhook_routes_answer_a_clear_not_implemented() {
+    let m = MemoryDeps::new();
+    let resp = oauth::handle_oauth(&m.deps, event(include_str!("../../../events/oauth-start.json"))).await;
+    assert_eq!(resp.status_code, 501);
+    assert!(body(&resp)["error"]["message"].as_str().unwrap().contains("Google Drive"));
+    let resp = webhooks::handle_webhook(&m.deps, event(include_str!("../../../events/webhooks-drive.json"))).await;
+    assert_eq!(resp.status_code, 501);
+    let mut anonymous = event(include_str!("../../../events/oauth-start.json"));
+    anonymous.request_context.authorizer = None;
+    assert_eq!(oauth::handle_oauth(&m.deps, anonymous).await.status_code, 401);
+}
+
+/// Every route in the code is declared in template.yaml for its function, and nothing else is.
+#[test]
+fn template_routes_match_the_route_tables() {
+    let template: serde_yaml::Value = serde_yaml::from_str(include_str!("../../../template.yaml")).unwrap();
+    let routes_of = |function: &str| -> Vec<(String, String, bool)> {
+        let events = template["Resources"][function]["Properties"]["Events"].as_mapping().unwrap();
+        let mut v: Vec<_> = events
+            .values()
+            .filter(|e| e["Type"].as_str() == Some("HttpApi"))
+            .map(|e| {
+                let p = &e["Properties"];
+                (
+                    p["Method"].as_str().unwrap().to_uppercase(),
+                    p["Path"].as_str().unwrap().to_string(),
+                    p["Auth"]["Authorizer"].as_str() == Some("NONE"),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let mut api: Vec<_> = API_ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.access == recorder_http_api::routes::Access::Public)).collect();
+    api.sort();
+    assert_eq!(routes_of("ApiFunction"), api);
+    let mut o: Vec<_> = oauth::ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.public)).collect();
+    o.sort();
+    assert_eq!(routes_of("OAuthFunction"), o);
+    let w: Vec<_> = webhooks::ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.public)).collect();
+    assert_eq!(routes_of("WebhooksFunction"), w);
+}
+
+#[test]
+fn the_openapi_document_lists_every_route() {
+    let doc = recorder_http_api::openapi::document();
+    for r in API_ROUTES {
+        assert!(doc["paths"][r.path][r.method.to_lowercase()].is_object(), "{} {}", r.method, r.path);
+    }
+    assert!(doc["paths"]["/api/connectors/auth/{provider}/callback"]["get"].is_object());
+}
