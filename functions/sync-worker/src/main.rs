@@ -1,1 +1,14 @@
-fn main() {}
+//! The `sync-worker` Lambda: SQS sync-jobs queue → one connector sync per message.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let deps = recorder_aws::bootstrap().await?;
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let deps = deps.clone();
+        async move { Ok::<_, Error>(recorder_jobs::sync_worker::handle_sync_jobs(&deps, event.payload).await) }
+    }))
+    .await
+}

@@ -43,3 +43,12 @@ pub fn build_deps(config: &Config, sdk: &SdkConfig) -> Deps {
         clock: Arc::new(SystemClock),
     }
 }
+
+/// A function's cold start: tracing, typed config from the environment, one SDK config, the
+/// adapters. Every binary calls this once.
+pub async fn bootstrap() -> Result<Deps, ConfigError> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    let sdk = load_sdk_config().await;
+    Ok(build_deps(&config, &sdk))
+}
