@@ -1,1 +1,62 @@
-fn main() {}
+//! `local-stack`: runs the whole product on this machine. See the README's Quick start.
+
+use std::time::Duration;
+
+use local_stack::{start, Options};
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: local-stack [--port N] [--moto-port N] [--aws-endpoint URL] [--schedule-every SECS]\n\
+         Starts moto (unless --aws-endpoint), creates template.yaml's resources, serves the API on 127.0.0.1:PORT."
+    );
+    std::process::exit(2)
+}
+
+#[tokio::main]
+async fn main() {
+    recorder_aws::telemetry::init();
+    let mut options = Options::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| usage());
+        match a.as_str() {
+            "--port" => options.listen.set_port(value().parse().unwrap_or_else(|_| usage())),
+            "--moto-port" => options.moto_port = value().parse().unwrap_or_else(|_| usage()),
+            "--aws-endpoint" => options.aws_endpoint = Some(value()),
+            "--schedule-every" => options.schedule_override = Some(Duration::from_secs(value().parse().unwrap_or_else(|_| usage()))),
+            _ => usage(),
+        }
+    }
+    let stack = match start(options).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("local-stack: {e}");
+            std::process::exit(1);
+        }
+    };
+    let base = format!("http://{}", stack.addr);
+    println!("recorder-connectors local stack is running\n");
+    println!("  AWS (moto):   {}", stack.aws_endpoint);
+    for (name, value) in &stack.provisioned.names.refs {
+        if ["Table", "FilesBucket", "SyncJobsQueue", "DocumentsQueue", "AppSecret"].contains(&name.as_str()) {
+            println!("  {name:<13} {value}");
+        }
+    }
+    println!("\n  HTTP API:     {base}");
+    for f in &stack.functions {
+        for r in &f.spec.routes {
+            println!("    {:<6} {:<45} -> {}{}", r.method, r.path, f.spec.binary, if r.public { " (no token)" } else { "" });
+        }
+        if let Some(q) = &f.spec.queue {
+            println!("  poller: {} <- {}", f.spec.binary, q.queue_url);
+        }
+        for s in &f.spec.schedules {
+            println!("  timer:  {} every {s}", f.spec.binary);
+        }
+    }
+    println!("\n  Get a token:  curl -s '{base}/_local/token?org_id=org_demo&user_id=user_demo&role=admin'");
+    println!("  OpenAPI:      {base}/api/openapi.json");
+    println!("\nPress Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+    drop(stack);
+}
