@@ -6,5 +6,10 @@ cd "$(dirname "$0")/.."
 ./infra/setup.sh
 echo "== cfn-lint template.yaml"
 .venv/bin/cfn-lint template.yaml
-echo "== cargo test --workspace"
-cargo test --workspace --locked
+if cargo nextest --version >/dev/null 2>&1; then
+  echo "== cargo nextest run --workspace"
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  echo "== cargo test --workspace (install cargo-nextest for a faster run and one summary line)"
+  cargo test --workspace --locked --no-fail-fast
+fi
