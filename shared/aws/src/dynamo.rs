@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use recorder_domain::activity::ActivityEvent;
-use recorder_domain::connector::{name_key, Connector, SyncProgress};
+use recorder_domain::connector::{name_key, Connector, SyncProgress, WebhookState};
 use recorder_domain::document::{ImportedDocument, ProcessingStatus};
 use recorder_domain::paging::{Page, PageRequest};
 use recorder_domain::ports::*;
@@ -81,6 +81,12 @@ fn webhook_key(source: &str, event_id: &str) -> (String, String) {
 }
 fn batch_key(id: &str) -> (String, String) {
     (format!("BATCH#{id}"), "BATCH".into())
+}
+fn channel_key(channel_id: &str) -> (String, String) {
+    (format!("CHANNEL#{channel_id}"), "CHANNEL".into())
+}
+fn lock_key(name: &str) -> (String, String) {
+    (format!("LOCK#{name}"), "LOCK".into())
 }
 fn oauth_key(state: &str) -> (String, String) {
     (format!("OAUTH#{state}"), "OAUTH".into())
@@ -242,7 +248,9 @@ impl DynamoStore {
 
 /// Attributes a connector replace must never overwrite: counters and live progress belong to
 /// workers that change them concurrently.
-const CONNECTOR_WORKER_FIELDS: [&str; 2] = ["documents_count", "sync_progress"];
+const CONNECTOR_WORKER_FIELDS: [&str; 5] = ["documents_count", "sync_progress", "sync_cursor", "pending_webhook_sync", "webhook"];
+/// The partition of GSI2 listing active push channels by expiry (for renewal).
+const WEBHOOKS: &str = "WEBHOOKS";
 
 #[async_trait]
 impl ConnectorStore for DynamoStore {
@@ -383,6 +391,165 @@ impl ConnectorStore for DynamoStore {
             Ok(_) => Ok(()),
             Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound(format!("connector {id}"))),
             Err(e) => Err(StoreError::backend("could not count a document", e)),
+        }
+    }
+
+    async fn set_cursor(&self, org_id: &str, id: &str, cursor: Option<&str>) -> Result<(), StoreError> {
+        let req = self.client.update_item().table_name(&self.table).set_key(Some(key_map(connector_key(org_id, id)))).condition_expression("attribute_exists(pk)");
+        let req = match cursor {
+            Some(c) => req.update_expression("SET sync_cursor = :c").expression_attribute_values(":c", s(c)),
+            None => req.update_expression("REMOVE sync_cursor"),
+        };
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound(format!("connector {id}"))),
+            Err(e) => Err(StoreError::backend("could not checkpoint a sync", e)),
+        }
+    }
+
+    async fn mark_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(connector_key(org_id, id))))
+            .update_expression("SET pending_webhook_sync = :t")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(pending_webhook_sync) OR pending_webhook_sync = :f)")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":f", AttributeValue::Bool(false))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(StoreError::backend("could not mark a webhook sync", e)),
+        }
+    }
+
+    async fn clear_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(connector_key(org_id, id))))
+            .update_expression("SET pending_webhook_sync = :f")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":f", AttributeValue::Bool(false))
+            .send()
+            .await
+            .map_err(backend("could not clear a webhook sync flag"))?;
+        Ok(())
+    }
+
+    async fn set_webhook(&self, c: &Connector, webhook: &WebhookState, previous: Option<&WebhookState>) -> Result<(), StoreError> {
+        let value = serde_dynamo::to_attribute_value(webhook).map_err(|e| StoreError::backend("could not encode a webhook", e))?;
+        let mut update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_map(connector_key(&c.org_id, &c.id))))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#w", "webhook")
+            .expression_attribute_values(":w", value);
+        update = match (webhook.active, webhook.expires_at) {
+            (true, Some(at)) => update
+                .update_expression("SET #w = :w, gsi2pk = :g, gsi2sk = :gs")
+                .expression_attribute_values(":g", s(WEBHOOKS))
+                .expression_attribute_values(":gs", s(format!("{}#{}", key_time(at), c.id))),
+            _ => update.update_expression("SET #w = :w REMOVE gsi2pk, gsi2sk"),
+        };
+        let mut items = vec![TransactWriteItem::builder().update(update.build().map_err(|e| StoreError::backend("could not build an update", e))?).build()];
+        let old = previous.and_then(|p| p.channel_id.clone());
+        if let Some(old) = old.filter(|o| Some(o) != webhook.channel_id.as_ref()) {
+            let delete = Delete::builder().table_name(&self.table).set_key(Some(key_map(channel_key(&old)))).build().map_err(|e| StoreError::backend("could not build a delete", e))?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        if let Some(new) = &webhook.channel_id {
+            let guard = with_keys(
+                HashMap::from([("org_id".to_string(), s(c.org_id.clone())), ("connector_id".to_string(), s(c.id.clone()))]),
+                "channel",
+                channel_key(new),
+            );
+            let put = Put::builder().table_name(&self.table).set_item(Some(guard)).build().map_err(|e| StoreError::backend("could not build a put", e))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        self.transact(items, "connector vanished while recording its webhook").await
+    }
+
+    async fn find_by_channel(&self, channel_id: &str) -> Result<Option<Connector>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Guard {
+            org_id: String,
+            connector_id: String,
+        }
+        match self.get_item::<Guard>(channel_key(channel_id)).await? {
+            Some(g) => ConnectorStore::get(self, &g.org_id, &g.connector_id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn list_webhooks_expiring(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("gsi2pk = :w AND gsi2sk < :before")
+            .expression_attribute_values(":w", s(WEBHOOKS))
+            .expression_attribute_values(":before", s(key_time(before)))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(backend("could not list expiring webhooks"))?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+}
+
+#[async_trait]
+impl LockStore for DynamoStore {
+    async fn try_lock(&self, name: &str, owner: &str, ttl: std::time::Duration) -> Result<bool, StoreError> {
+        let now = Utc::now();
+        let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30));
+        let item = with_keys(
+            HashMap::from([
+                ("owner".to_string(), s(owner)),
+                ("lease_until_ms".to_string(), AttributeValue::N(until.timestamp_millis().to_string())),
+                // TTL cleans up leases nobody released.
+                ("expires_at".to_string(), AttributeValue::N((until.timestamp() + 3600).to_string())),
+            ]),
+            "lock",
+            lock_key(name),
+        );
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR lease_until_ms < :now OR #o = :me")
+            .expression_attribute_names("#o", "owner")
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp_millis().to_string()))
+            .expression_attribute_values(":me", s(owner))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(StoreError::backend("could not take a lease", e)),
+        }
+    }
+
+    async fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(lock_key(name))))
+            .condition_expression("#o = :me")
+            .expression_attribute_names("#o", "owner")
+            .expression_attribute_values(":me", s(owner))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failed(&e) => Ok(()),
+            Err(e) => Err(StoreError::backend("could not release a lease", e)),
         }
     }
 }

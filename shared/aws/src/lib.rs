@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use recorder_domain::ports::{Deps, SystemClock};
+use recorder_domain::source::Providers;
 
 pub use config::{Config, ConfigError};
 
@@ -20,8 +21,9 @@ pub async fn load_sdk_config() -> SdkConfig {
     aws_config::load_defaults(BehaviorVersion::latest()).await
 }
 
-/// Builds every port's AWS adapter from one SDK config.
-pub fn build_deps(config: &Config, sdk: &SdkConfig) -> Deps {
+/// Builds every port's AWS adapter from one SDK config; `providers` are the connectors this
+/// function can reach.
+pub fn build_deps(config: &Config, sdk: &SdkConfig, providers: Arc<dyn Providers>) -> Deps {
     let store = Arc::new(dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name));
     let secrets = secrets::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk), config);
     Deps {
@@ -31,7 +33,9 @@ pub fn build_deps(config: &Config, sdk: &SdkConfig) -> Deps {
         activity: store.clone(),
         webhook_events: store.clone(),
         batches: store.clone(),
-        oauth_states: store,
+        oauth_states: store.clone(),
+        locks: store,
+        providers,
         blobs: Arc::new(s3::S3Blobs::new(s3::client(sdk), &config.bucket_name)),
         queue: Arc::new(sqs::SqsQueue::new(
             aws_sdk_sqs::Client::new(sdk),
@@ -46,9 +50,10 @@ pub fn build_deps(config: &Config, sdk: &SdkConfig) -> Deps {
 
 /// A function's cold start: tracing, typed config from the environment, one SDK config, the
 /// adapters. Every binary calls this once.
-pub async fn bootstrap() -> Result<Deps, ConfigError> {
+pub async fn bootstrap(providers: impl FnOnce(&dyn Fn(&str) -> Option<String>) -> Arc<dyn Providers>) -> Result<Deps, ConfigError> {
     telemetry::init();
     let config = Config::from_env()?;
     let sdk = load_sdk_config().await;
-    Ok(build_deps(&config, &sdk))
+    let env = |k: &str| std::env::var(k).ok();
+    Ok(build_deps(&config, &sdk, providers(&env)))
 }

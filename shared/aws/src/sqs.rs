@@ -31,7 +31,7 @@ impl JobQueue for SqsQueue {
             // One group per connector: FIFO delivers a group's messages one at a time, so a
             // connector never syncs twice at once.
             .message_group_id(&job.connector_id)
-            .message_deduplication_id(&job.sync_log_id)
+            .message_deduplication_id(job.dedup_id())
             .message_body(body(job)?)
             .send()
             .await

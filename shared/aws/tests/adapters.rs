@@ -29,7 +29,8 @@ async fn stack() -> Stack {
     let (sdk, provisioned) = local_aws::testing::fresh_stack().await;
     let api = provisioned.functions.iter().find(|f| f.binary == "api").expect("api function in template");
     let config = Config::from_lookup(|k| api.env.get(k).cloned()).expect("template env makes a valid config");
-    Stack { deps: build_deps(&config, &sdk), config, sdk }
+    let providers = Arc::new(recorder_domain::memory::StaticProviders::default());
+    Stack { deps: build_deps(&config, &sdk, providers), config, sdk }
 }
 
 fn connector(org: &str, name: &str) -> Connector {
@@ -55,6 +56,7 @@ fn connector(org: &str, name: &str) -> Connector {
         sync_cursor: None,
         sync_progress: None,
         documents_count: 0,
+        pending_webhook_sync: false,
         created_by: "u".into(),
         created_at: now,
         updated_at: now,
@@ -334,7 +336,7 @@ async fn presigned_urls_upload_and_download_through_s3() {
 #[tokio::test]
 async fn a_connectors_sync_jobs_are_delivered_one_at_a_time_and_deduplicated() {
     let s = stack().await;
-    let job = |c: &str, log: &str| SyncJob { org_id: "o".into(), connector_id: c.into(), sync_log_id: log.into(), sync_type: SyncType::Manual };
+    let job = |c: &str, log: &str| SyncJob { org_id: "o".into(), connector_id: c.into(), sync_log_id: log.into(), sync_type: SyncType::Manual, segment: 0 };
     s.deps.queue.send_sync(&job("A", "a1")).await.unwrap();
     s.deps.queue.send_sync(&job("A", "a1")).await.unwrap(); // same dedup id: dropped
     s.deps.queue.send_sync(&job("A", "a2")).await.unwrap();
@@ -401,4 +403,77 @@ async fn tokens_live_in_one_secret_per_connector_and_app_secrets_are_cached() {
     sm.put_secret_value().secret_id(&s.config.app_secret_id).secret_string(r#"{"zoom_webhook_secret":"second"}"#).send().await.unwrap();
     assert_eq!(app.get("zoom_webhook_secret").await.unwrap().unwrap().expose(), "first", "cached within the TTL");
     assert!(app.get("google_client_secret").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_large_stream_goes_to_s3_in_parts_with_its_hash() {
+    let s = stack().await;
+    // 20 MiB in 1 MiB chunks: three multipart parts of at most 8 MiB each.
+    let chunk = bytes::Bytes::from(vec![7u8; 1024 * 1024]);
+    let chunks: Vec<Result<bytes::Bytes, recorder_domain::source::SourceError>> = (0..20).map(|_| Ok(chunk.clone())).collect();
+    let stored = s.deps.blobs.put_stream("o/big.bin", "application/octet-stream", Box::pin(futures::stream::iter(chunks))).await.unwrap();
+    assert_eq!(stored.size, 20 * 1024 * 1024);
+    let back = s.deps.blobs.get("o/big.bin").await.unwrap().unwrap();
+    assert_eq!(back.len(), 20 * 1024 * 1024);
+    use sha2::Digest;
+    assert_eq!(stored.sha256, hex::encode(sha2::Sha256::digest(&back)));
+
+    let small: Vec<Result<bytes::Bytes, recorder_domain::source::SourceError>> = vec![Ok(bytes::Bytes::from_static(b"tiny"))];
+    let stored = s.deps.blobs.put_stream("o/small.txt", "text/plain", Box::pin(futures::stream::iter(small))).await.unwrap();
+    assert_eq!(stored.size, 4);
+
+    // A download that fails midway leaves nothing behind.
+    let failing: Vec<Result<bytes::Bytes, recorder_domain::source::SourceError>> =
+        vec![Ok(chunk.clone()); 9].into_iter().chain([Err(recorder_domain::source::SourceError::Transient("reset".into()))]).collect();
+    assert!(s.deps.blobs.put_stream("o/broken.bin", "application/octet-stream", Box::pin(futures::stream::iter(failing))).await.is_err());
+    assert!(s.deps.blobs.get("o/broken.bin").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_lease_has_one_holder_until_released() {
+    let s = stack().await;
+    assert!(s.deps.locks.try_lock("refresh#c1", "w1", Duration::from_secs(30)).await.unwrap());
+    assert!(!s.deps.locks.try_lock("refresh#c1", "w2", Duration::from_secs(30)).await.unwrap());
+    s.deps.locks.unlock("refresh#c1", "w2").await.unwrap(); // not the holder: no effect
+    assert!(!s.deps.locks.try_lock("refresh#c1", "w2", Duration::from_secs(30)).await.unwrap());
+    s.deps.locks.unlock("refresh#c1", "w1").await.unwrap();
+    assert!(s.deps.locks.try_lock("refresh#c1", "w2", Duration::from_secs(30)).await.unwrap());
+    // An expired lease can be taken over.
+    assert!(s.deps.locks.try_lock("short", "a", Duration::from_millis(1)).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(s.deps.locks.try_lock("short", "b", Duration::from_secs(30)).await.unwrap());
+}
+
+#[tokio::test]
+async fn worker_state_survives_edits_and_webhook_channels_are_found_and_listed_by_expiry() {
+    let s = stack().await;
+    let c = connector("o", "Drive");
+    s.deps.connectors.create(&c).await.unwrap();
+    s.deps.connectors.set_cursor("o", &c.id, Some("{\"cursor\":\"42\"}")).await.unwrap();
+    assert!(s.deps.connectors.mark_webhook_sync_pending("o", &c.id).await.unwrap());
+    assert!(!s.deps.connectors.mark_webhook_sync_pending("o", &c.id).await.unwrap(), "already pending");
+    let now = Utc::now();
+    let hook = WebhookState { url: Some("https://x/y".into()), active: true, channel_id: Some("ch-1".into()), resource_id: Some("r".into()), expires_at: Some(now + chrono::Duration::minutes(10)) };
+    s.deps.connectors.set_webhook(&c, &hook, None).await.unwrap();
+
+    let mut edited = c.clone();
+    edited.name = "Drive (team)".into();
+    edited.updated_at = c.updated_at + chrono::Duration::seconds(1);
+    s.deps.connectors.replace(&c, &edited).await.unwrap();
+    let got = s.deps.connectors.get("o", &c.id).await.unwrap().unwrap();
+    assert_eq!(got.sync_cursor.as_deref(), Some("{\"cursor\":\"42\"}"));
+    assert!(got.pending_webhook_sync);
+    assert_eq!(got.webhook, hook);
+
+    assert_eq!(s.deps.connectors.find_by_channel("ch-1").await.unwrap().unwrap().id, c.id);
+    let soon = s.deps.connectors.list_webhooks_expiring(now + chrono::Duration::minutes(15), 10).await.unwrap();
+    assert_eq!(soon.len(), 1);
+    assert!(s.deps.connectors.list_webhooks_expiring(now + chrono::Duration::minutes(5), 10).await.unwrap().is_empty());
+
+    let renewed = WebhookState { channel_id: Some("ch-2".into()), expires_at: Some(now + chrono::Duration::hours(2)), ..hook.clone() };
+    s.deps.connectors.set_webhook(&got, &renewed, Some(&hook)).await.unwrap();
+    assert!(s.deps.connectors.find_by_channel("ch-1").await.unwrap().is_none(), "the old channel is forgotten");
+    assert_eq!(s.deps.connectors.find_by_channel("ch-2").await.unwrap().unwrap().id, c.id);
+    s.deps.connectors.clear_webhook_sync_pending("o", &c.id).await.unwrap();
+    assert!(s.deps.connectors.mark_webhook_sync_pending("o", &c.id).await.unwrap());
 }

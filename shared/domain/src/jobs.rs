@@ -13,6 +13,16 @@ pub struct SyncJob {
     pub connector_id: String,
     pub sync_log_id: String,
     pub sync_type: SyncType,
+    /// 0 for the first run; n for the n-th continuation after a time-limit cut-off.
+    #[serde(default)]
+    pub segment: u32,
+}
+
+impl SyncJob {
+    /// The FIFO deduplication id: one per segment of one sync.
+    pub fn dedup_id(&self) -> String {
+        format!("{}-{}", self.sync_log_id, self.segment)
+    }
 }
 
 /// A message on the documents queue asking for one document to be processed.
@@ -34,6 +44,7 @@ mod tests {
             connector_id: "c1".into(),
             sync_log_id: "s1".into(),
             sync_type: SyncType::Manual,
+            segment: 0,
         };
         let v = serde_json::to_value(&job).unwrap();
         assert_eq!(v["type"], "sync");

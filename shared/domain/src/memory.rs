@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::activity::ActivityEvent;
-use crate::connector::{name_key, Connector, SyncProgress};
+use crate::connector::{name_key, Connector, ConnectorType, SyncProgress, WebhookState};
+use crate::source::{ByteStream, OAuthClient, Providers, Source};
 use crate::document::{ImportedDocument, ProcessingStatus};
 use crate::error::StoreError;
 use crate::jobs::{DocumentJob, SyncJob};
@@ -17,6 +18,7 @@ use crate::paging::{Page, PageRequest};
 use crate::ports::*;
 use crate::sync_log::SyncLog;
 use crate::upload::{BatchStatus, UploadBatch};
+use crate::ports::{PutStreamError, StoredBlob, StreamDigest};
 use crate::webhook::WebhookEvent;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -47,6 +49,31 @@ pub struct MemoryStore {
     webhooks: Mutex<HashMap<(String, String), WebhookEvent>>,
     batches: Mutex<HashMap<String, UploadBatch>>,
     oauth: Mutex<HashMap<String, OAuthState>>,
+    channels: Mutex<HashMap<String, (String, String)>>,
+    locks: Mutex<HashMap<String, (String, std::time::Instant)>>,
+}
+
+#[async_trait]
+impl LockStore for MemoryStore {
+    async fn try_lock(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let mut locks = lock(&self.locks);
+        let now = std::time::Instant::now();
+        match locks.get(name) {
+            Some((holder, until)) if holder != owner && *until > now => Ok(false),
+            _ => {
+                locks.insert(name.to_string(), (owner.to_string(), now + ttl));
+                Ok(true)
+            }
+        }
+    }
+
+    async fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError> {
+        let mut locks = lock(&self.locks);
+        if locks.get(name).is_some_and(|(h, _)| h == owner) {
+            locks.remove(name);
+        }
+        Ok(())
+    }
 }
 
 impl MemoryStore {
@@ -93,7 +120,16 @@ impl ConnectorStore for MemoryStore {
             names.remove(&old);
             names.insert(new, next.id.clone());
         }
-        connectors.insert(key, next.clone());
+        let mut stored = next.clone();
+        if let Some(cur) = connectors.get(&key) {
+            // Worker-owned fields are never overwritten by a replace (same rule as DynamoDB).
+            stored.documents_count = cur.documents_count;
+            stored.sync_progress = cur.sync_progress.clone();
+            stored.sync_cursor = cur.sync_cursor.clone();
+            stored.pending_webhook_sync = cur.pending_webhook_sync;
+            stored.webhook = cur.webhook.clone();
+        }
+        connectors.insert(key, stored);
         Ok(())
     }
 
@@ -107,12 +143,7 @@ impl ConnectorStore for MemoryStore {
     }
 
     async fn set_progress(&self, org_id: &str, id: &str, progress: Option<&SyncProgress>) -> Result<(), StoreError> {
-        let mut connectors = lock(&self.connectors);
-        let c = connectors
-            .get_mut(&(org_id.to_string(), id.to_string()))
-            .ok_or_else(|| StoreError::NotFound(format!("connector {id}")))?;
-        c.sync_progress = progress.cloned();
-        Ok(())
+        self.with_connector(org_id, id, |c| c.sync_progress = progress.cloned())
     }
 
     async fn list_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError> {
@@ -127,12 +158,56 @@ impl ConnectorStore for MemoryStore {
     }
 
     async fn add_documents_count(&self, org_id: &str, id: &str, delta: i64) -> Result<(), StoreError> {
+        self.with_connector(org_id, id, |c| c.documents_count = c.documents_count.saturating_add_signed(delta))
+    }
+
+    async fn set_cursor(&self, org_id: &str, id: &str, cursor: Option<&str>) -> Result<(), StoreError> {
+        self.with_connector(org_id, id, |c| c.sync_cursor = cursor.map(str::to_string))
+    }
+
+    async fn mark_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<bool, StoreError> {
+        self.with_connector(org_id, id, |c| !std::mem::replace(&mut c.pending_webhook_sync, true))
+    }
+
+    async fn clear_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<(), StoreError> {
+        self.with_connector(org_id, id, |c| c.pending_webhook_sync = false)
+    }
+
+    async fn set_webhook(&self, connector: &Connector, webhook: &WebhookState, previous: Option<&WebhookState>) -> Result<(), StoreError> {
+        let mut channels = lock(&self.channels);
+        if let Some(old) = previous.and_then(|p| p.channel_id.as_ref()) {
+            channels.remove(old);
+        }
+        if let Some(new) = &webhook.channel_id {
+            channels.insert(new.clone(), (connector.org_id.clone(), connector.id.clone()));
+        }
+        drop(channels);
+        self.with_connector(&connector.org_id, &connector.id, |c| c.webhook = webhook.clone())
+    }
+
+    async fn find_by_channel(&self, channel_id: &str) -> Result<Option<Connector>, StoreError> {
+        let key = lock(&self.channels).get(channel_id).cloned();
+        Ok(key.and_then(|k| lock(&self.connectors).get(&k).cloned()))
+    }
+
+    async fn list_webhooks_expiring(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError> {
+        let mut out: Vec<_> = lock(&self.connectors)
+            .values()
+            .filter(|c| c.webhook.active && c.webhook.expires_at.is_some_and(|t| t < before))
+            .cloned()
+            .collect();
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+}
+
+impl MemoryStore {
+    fn with_connector<R>(&self, org_id: &str, id: &str, f: impl FnOnce(&mut Connector) -> R) -> Result<R, StoreError> {
         let mut connectors = lock(&self.connectors);
         let c = connectors
             .get_mut(&(org_id.to_string(), id.to_string()))
             .ok_or_else(|| StoreError::NotFound(format!("connector {id}")))?;
-        c.documents_count = c.documents_count.saturating_add_signed(delta);
-        Ok(())
+        Ok(f(c))
     }
 }
 
@@ -311,6 +386,48 @@ impl BlobStore for MemoryBlobs {
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError> {
         Ok(format!("memory://get/{key}?expires={}", expires_in.as_secs()))
     }
+
+    async fn put_stream(&self, key: &str, content_type: &str, mut stream: ByteStream) -> Result<StoredBlob, PutStreamError> {
+        use futures::StreamExt;
+        let mut digest = StreamDigest::default();
+        let mut buf = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            digest.update(&chunk);
+            buf.extend_from_slice(&chunk);
+        }
+        lock(&self.objects).insert(key.to_string(), (buf, content_type.to_string()));
+        Ok(digest.finish())
+    }
+}
+
+/// Providers registered by hand (tests register fake sources).
+#[derive(Default)]
+pub struct StaticProviders {
+    pub sources: Mutex<HashMap<ConnectorType, Arc<dyn Source>>>,
+    pub oauth: Mutex<HashMap<ConnectorType, Arc<dyn OAuthClient>>>,
+    pub base_url: String,
+}
+
+impl StaticProviders {
+    pub fn register(&self, t: ConnectorType, source: Arc<dyn Source>) {
+        lock(&self.sources).insert(t, source);
+    }
+    pub fn register_oauth(&self, t: ConnectorType, client: Arc<dyn OAuthClient>) {
+        lock(&self.oauth).insert(t, client);
+    }
+}
+
+impl Providers for StaticProviders {
+    fn source(&self, t: ConnectorType) -> Option<Arc<dyn Source>> {
+        lock(&self.sources).get(&t).cloned()
+    }
+    fn oauth(&self, t: ConnectorType) -> Option<Arc<dyn OAuthClient>> {
+        lock(&self.oauth).get(&t).cloned()
+    }
+    fn public_base_url(&self) -> &str {
+        &self.base_url
+    }
 }
 
 /// Records what was sent; `fail` makes every send fail, to test how callers cope.
@@ -405,6 +522,7 @@ pub struct MemoryDeps {
     pub queue: Arc<MemoryQueue>,
     pub secrets: Arc<MemorySecrets>,
     pub clock: Arc<FixedClock>,
+    pub providers: Arc<StaticProviders>,
 }
 
 impl MemoryDeps {
@@ -414,6 +532,7 @@ impl MemoryDeps {
         let queue = Arc::new(MemoryQueue::default());
         let secrets = Arc::new(MemorySecrets::default());
         let clock = Arc::new(FixedClock::new(Utc::now()));
+        let providers = Arc::new(StaticProviders { base_url: "https://api.example.test".into(), ..Default::default() });
         let deps = Deps {
             connectors: store.clone(),
             documents: store.clone(),
@@ -426,9 +545,11 @@ impl MemoryDeps {
             queue: queue.clone(),
             tokens: secrets.clone(),
             app_secrets: secrets.clone(),
+            locks: store.clone(),
+            providers: providers.clone(),
             clock: clock.clone(),
         };
-        MemoryDeps { deps, store, blobs, queue, secrets, clock }
+        MemoryDeps { deps, store, blobs, queue, secrets, clock, providers }
     }
 }
 

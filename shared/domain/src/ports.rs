@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::activity::ActivityEvent;
-use crate::connector::{Connector, SyncProgress};
+use crate::connector::{Connector, SyncProgress, WebhookState};
+use crate::source::{ByteStream, Providers};
 use crate::document::ImportedDocument;
 use crate::error::StoreError;
 use crate::jobs::{DocumentJob, SyncJob};
@@ -36,6 +37,17 @@ pub trait ConnectorStore: Send + Sync {
     async fn list_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError>;
     /// Atomically adds to the imported-documents counter.
     async fn add_documents_count(&self, org_id: &str, id: &str, delta: i64) -> Result<(), StoreError>;
+    /// Checkpoints the sync state (engine-owned; edits never overwrite it).
+    async fn set_cursor(&self, org_id: &str, id: &str, cursor: Option<&str>) -> Result<(), StoreError>;
+    /// Sets the webhook-sync-pending flag; false when it was already set (a sync is already queued).
+    async fn mark_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<bool, StoreError>;
+    async fn clear_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<(), StoreError>;
+    /// Records an opened push channel (and its id → connector lookup), replacing `previous`.
+    async fn set_webhook(&self, connector: &Connector, webhook: &WebhookState, previous: Option<&WebhookState>) -> Result<(), StoreError>;
+    /// The connector a push channel belongs to.
+    async fn find_by_channel(&self, channel_id: &str) -> Result<Option<Connector>, StoreError>;
+    /// Connectors whose active push channel expires before `before`.
+    async fn list_webhooks_expiring(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError>;
 }
 
 #[async_trait]
@@ -110,6 +122,54 @@ pub trait BlobStore: Send + Sync {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     async fn presign_put(&self, key: &str, content_type: &str, expires_in: Duration) -> Result<String, StoreError>;
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError>;
+    /// Streams content to `key` in bounded memory (multipart above one part), hashing as it goes.
+    async fn put_stream(&self, key: &str, content_type: &str, stream: ByteStream) -> Result<StoredBlob, PutStreamError>;
+}
+
+/// What a streamed put stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// A streamed put fails either on the source side (the download) or on the store side.
+#[derive(Debug, thiserror::Error)]
+pub enum PutStreamError {
+    #[error("download failed: {0}")]
+    Source(#[from] crate::source::SourceError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Hashes and counts a stream while it is copied.
+#[derive(Default)]
+pub struct StreamDigest {
+    hasher: sha2::Sha256,
+    size: u64,
+}
+
+impl StreamDigest {
+    pub fn update(&mut self, chunk: &[u8]) {
+        use sha2::Digest;
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+    }
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    pub fn finish(self) -> StoredBlob {
+        use sha2::Digest;
+        StoredBlob { size: self.size, sha256: hex::encode(self.hasher.finalize()) }
+    }
+}
+
+/// Short leases (token refresh, coalescing): one holder at a time, expiring on their own.
+#[async_trait]
+pub trait LockStore: Send + Sync {
+    /// True when `owner` now holds `name` for `ttl`.
+    async fn try_lock(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError>;
+    async fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -187,5 +247,7 @@ pub struct Deps {
     pub queue: Arc<dyn JobQueue>,
     pub tokens: Arc<dyn TokenStore>,
     pub app_secrets: Arc<dyn AppSecrets>,
+    pub locks: Arc<dyn LockStore>,
+    pub providers: Arc<dyn Providers>,
     pub clock: Arc<dyn Clock>,
 }

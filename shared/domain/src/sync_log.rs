@@ -73,6 +73,9 @@ pub struct SyncLog {
     pub bytes_transferred: u64,
     #[serde(default)]
     pub progress: Progress,
+    /// How many times the sync was continued after a time-limit cut-off.
+    #[serde(default)]
+    pub segment: u32,
 }
 
 impl SyncLog {
@@ -93,6 +96,7 @@ impl SyncLog {
             api_calls_made: 0,
             bytes_transferred: 0,
             progress: Progress::default(),
+            segment: 0,
         }
     }
 }

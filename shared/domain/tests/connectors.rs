@@ -111,10 +111,10 @@ async fn a_manual_sync_is_queued_run_and_logged() {
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].sync_log_id, log.id);
 
-    let outcome = sync::run_sync_job(&m.deps, &sync::BuiltinPullers, &jobs[0]).await.unwrap();
+    let outcome = sync::run_sync_job(&m.deps, &jobs[0], None).await.unwrap();
     assert_eq!(outcome, sync::JobOutcome::Finished(SyncStatus::Success));
     // A second delivery of the same message does nothing.
-    let again = sync::run_sync_job(&m.deps, &sync::BuiltinPullers, &jobs[0]).await.unwrap();
+    let again = sync::run_sync_job(&m.deps, &jobs[0], None).await.unwrap();
     assert_eq!(again, sync::JobOutcome::AlreadyHandled);
 
     let logs = connectors::list_sync_logs(&m.deps, &member("o"), &c.id, &PageRequest::new(None, None)).await.unwrap();

@@ -104,6 +104,7 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewConnector) -> Result
         sync_cursor: None,
         sync_progress: None,
         documents_count: 0,
+        pending_webhook_sync: false,
         created_by: caller.user_id.clone(),
         created_at: now,
         updated_at: now,
@@ -129,27 +130,29 @@ pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> Result<Connector, Do
     deps.connectors.get(&caller.org_id, id).await?.ok_or_else(|| not_found(id))
 }
 
-/// Read, change, write with an optimistic check; retried a few times when a worker wrote between.
-async fn modify<F>(deps: &Deps, caller: &Caller, id: &str, mut change: F) -> Result<Connector, DomainError>
+/// Read, change, write with an optimistic check, retried a few times when another writer got in
+/// between. `change` returns the connector as it should be (or an error to stop). None when the
+/// connector does not exist.
+pub async fn apply<F>(deps: &Deps, org_id: &str, id: &str, mut change: F) -> Result<Option<Connector>, DomainError>
 where
     F: FnMut(&Connector, DateTime<Utc>) -> Result<Connector, DomainError>,
 {
-    for _ in 0..3 {
-        let current = get(deps, caller, id).await?;
+    for _ in 0..5 {
+        let Some(current) = deps.connectors.get(org_id, id).await? else { return Ok(None) };
         let mut next = change(&current, deps.clock.now())?;
         if next == current {
-            return Ok(current);
+            return Ok(Some(current));
         }
         // updated_at is the version: keep it strictly increasing even within one clock tick.
         let now = deps.clock.now();
         next.updated_at = if now > current.updated_at { now } else { current.updated_at + chrono::Duration::microseconds(1) };
         match deps.connectors.replace(&current, &next).await {
-            Ok(()) => return Ok(next),
+            Ok(()) => return Ok(Some(next)),
             Err(StoreError::ConditionFailed(_)) => {
                 // Either a concurrent write (retry) or a taken name (report it).
                 if name_key(&next.name) != name_key(&current.name) {
-                    let fresh = get(deps, caller, id).await?;
-                    if fresh.updated_at == current.updated_at {
+                    let fresh = deps.connectors.get(org_id, id).await?;
+                    if fresh.is_some_and(|f| f.updated_at == current.updated_at) {
                         return Err(name_taken(next.connector_type, &next.name));
                     }
                 }
@@ -158,6 +161,14 @@ where
         }
     }
     Err(DomainError::Conflict("the connector is being changed by someone else; try again".into()))
+}
+
+async fn modify<F>(deps: &Deps, caller: &Caller, id: &str, change: F) -> Result<Connector, DomainError>
+where
+    F: FnMut(&Connector, DateTime<Utc>) -> Result<Connector, DomainError>,
+{
+    get(deps, caller, id).await?;
+    apply(deps, &caller.org_id, id, change).await?.ok_or_else(|| not_found(id))
 }
 
 pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ConnectorPatch) -> Result<Connector, DomainError> {
@@ -280,6 +291,7 @@ pub async fn queue_sync(deps: &Deps, connector: &Connector, sync_type: SyncType,
         connector_id: connector.id.clone(),
         sync_log_id: log.id.clone(),
         sync_type,
+        segment: 0,
     };
     if let Err(e) = deps.queue.send_sync(&job).await {
         // Leave no log that claims a sync is coming when none is.

@@ -2,5 +2,6 @@
 
 pub mod activity;
 pub mod connectors;
+pub mod credentials;
 pub mod scheduler;
 pub mod sync;

@@ -1,79 +1,83 @@
-//! Running a sync job taken from the sync-jobs queue.
+//! The sync engine: runs one sync job from the sync-jobs queue.
 //!
-//! This is the frame every connector's sync runs in: it claims the queued log (so a redelivered
-//! message does nothing), reports progress, and records the outcome on the log, the connector and
-//! the activity trail. Pulling from a provider plugs in through [`SourcePuller`].
+//! It claims the queued log (a redelivered message does nothing), pulls the connector's source page
+//! by page from its checkpoint, upserts each item (new → stored and queued for processing; changed
+//! → sync_count+1 and re-processed; unchanged → no work; removed → soft delete), checkpoints the
+//! cursor after every page, and near the Lambda time limit hands the rest to a follow-up message.
+//! Items that fail are recorded with their reason and retried at the start of the next sync.
 
-use async_trait::async_trait;
-use chrono::Utc;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::activity::ActivityKind;
-use crate::connector::{Connector, ConnectorStatus, ConnectorType, LastSyncStatus, SyncProgress};
-use crate::error::DomainError;
-use crate::jobs::SyncJob;
-use crate::ports::Deps;
+use crate::connector::{Connector, ConnectorStatus, LastSyncStatus, SyncProgress};
+use crate::document::{ImportedDocument, ProcessingStatus};
+use crate::error::{DomainError, StoreError};
+use crate::ids::new_id;
+use crate::jobs::{DocumentJob, SyncJob};
+use crate::keys::{object_key, ArtifactKind};
+use crate::ports::{Deps, PutStreamError};
 use crate::service::activity::record;
+use crate::service::connectors::apply;
+use crate::service::credentials::{self, mark_reconnect_needed};
+use crate::source::{mime_allowed, Change, Meter, Source, SourceContext, SourceError, SourceItem};
 use crate::sync_log::{ItemFailure, SyncCounts, SyncLog, SyncStatus};
 
-/// What pulling from a source produced.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PullOutcome {
-    pub counts: SyncCounts,
-    pub failures: Vec<ItemFailure>,
-    pub api_calls: u64,
-    pub bytes: u64,
-}
-
-/// Pulls a connector's changes from its source. Implementations live with the connectors.
-#[async_trait]
-pub trait SourcePuller: Send + Sync {
-    async fn pull(&self, deps: &Deps, connector: &Connector, log: &SyncLog) -> Result<PullOutcome, DomainError>;
-}
-
-/// The puller for sources with nothing to pull: uploads and URL imports arrive through the API,
-/// so their sync only confirms the connector is healthy.
-pub struct NothingToPull;
-
-#[async_trait]
-impl SourcePuller for NothingToPull {
-    async fn pull(&self, _: &Deps, _: &Connector, _: &SyncLog) -> Result<PullOutcome, DomainError> {
-        Ok(PullOutcome::default())
-    }
-}
-
-/// Chooses the puller for a connector type; None when this build has no implementation yet.
-pub trait PullerRegistry: Send + Sync {
-    fn puller(&self, connector_type: ConnectorType) -> Option<&dyn SourcePuller>;
-}
-
-/// The registry of this build: only the sources with nothing to pull.
-pub struct BuiltinPullers;
-
-impl PullerRegistry for BuiltinPullers {
-    fn puller(&self, connector_type: ConnectorType) -> Option<&dyn SourcePuller> {
-        match connector_type {
-            ConnectorType::FileUpload | ConnectorType::UrlImport => Some(&NothingToPull),
-            _ => None,
-        }
-    }
-}
+/// Stop this long before the deadline and continue in a follow-up message.
+const DEADLINE_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
+/// Items of one page handled at once.
+const ITEM_CONCURRENCY: usize = 8;
 
 /// What happened to a job, for the queue consumer's logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
     Finished(SyncStatus),
-    /// The log was already claimed or finished: a duplicate delivery.
+    /// Cut off near the time limit; a follow-up message continues from the checkpoint.
+    Continued { segment: u32 },
+    /// The log was already finished or moved on: a duplicate delivery.
     AlreadyHandled,
     /// The connector is gone or no longer active; the log says why.
     Skipped(String),
 }
 
-pub async fn run_sync_job(deps: &Deps, registry: &dyn PullerRegistry, job: &SyncJob) -> Result<JobOutcome, DomainError> {
+/// The engine's checkpoint, stored as the connector's sync cursor: the source's own cursor plus
+/// the items to retry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub retry: Vec<String>,
+}
+
+impl SyncState {
+    fn parse(raw: Option<&str>) -> SyncState {
+        raw.and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default()
+    }
+    fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// How one change ended.
+enum ItemResult {
+    New,
+    Updated,
+    Unchanged,
+    Deleted,
+    Duplicate,
+    Filtered,
+    Failed(ItemFailure),
+}
+
+pub async fn run_sync_job(deps: &Deps, job: &SyncJob, deadline: Option<DateTime<Utc>>) -> Result<JobOutcome, DomainError> {
     let Some(mut log) = deps.sync_logs.get(&job.connector_id, &job.sync_log_id).await? else {
         return Err(DomainError::NotFound(format!("sync log {}", job.sync_log_id)));
     };
-    if log.status != SyncStatus::Queued || log.org_id != job.org_id {
+    if log.status.is_finished() || log.org_id != job.org_id || job.segment < log.segment {
         return Ok(JobOutcome::AlreadyHandled);
     }
     let connector = match deps.connectors.get(&job.org_id, &job.connector_id).await? {
@@ -88,47 +92,314 @@ pub async fn run_sync_job(deps: &Deps, registry: &dyn PullerRegistry, job: &Sync
         }
     };
 
-    let started = deps.clock.now();
-    log.status = SyncStatus::Running;
-    log.started_at = Some(started);
-    deps.sync_logs.put(&log).await?;
-    let progress = SyncProgress { sync_log_id: log.id.clone(), current: 0, total: None };
-    deps.connectors.set_progress(&connector.org_id, &connector.id, Some(&progress)).await?;
-    record(deps, ActivityKind::ConnectorSyncStarted, &connector, None, json!({"sync_log_id": log.id, "sync_type": log.sync_type})).await;
+    if log.status == SyncStatus::Queued {
+        log.status = SyncStatus::Running;
+        log.started_at = Some(deps.clock.now());
+        deps.sync_logs.put(&log).await?;
+        record(deps, ActivityKind::ConnectorSyncStarted, &connector, None, json!({"sync_log_id": log.id, "sync_type": log.sync_type})).await;
+    }
+    // Notifications from now on need a new sync: this one may already be past their changes.
+    deps.connectors.clear_webhook_sync_pending(&connector.org_id, &connector.id).await?;
+    set_progress(deps, &connector, &log).await?;
 
-    let result = match registry.puller(connector.connector_type) {
-        Some(puller) => puller.pull(deps, &connector, &log).await,
-        None => Err(DomainError::Unsupported(format!(
-            "syncing {} is not available in this version",
-            connector.connector_type.info().name
-        ))),
+    let Some(source) = deps.providers.source(connector.connector_type) else {
+        let outcome = if connector.connector_type.requires_oauth() {
+            let why = format!("syncing {} is not available in this version", connector.connector_type.info().name);
+            (SyncStatus::Failed, Some(why))
+        } else {
+            // Uploads and URL imports arrive through the API: there is nothing to pull.
+            (SyncStatus::Success, None)
+        };
+        return complete(deps, &connector, &mut log, outcome.0, outcome.1).await;
     };
-    let (status, error) = match result {
-        Ok(outcome) => {
-            let status = if outcome.failures.is_empty() { SyncStatus::Success } else { SyncStatus::Partial };
-            log.counts = outcome.counts;
-            log.error_details = outcome.failures;
-            log.api_calls_made = outcome.api_calls;
-            log.bytes_transferred = outcome.bytes;
-            (status, None)
+
+    let meter = Arc::new(Meter::default());
+    let base_calls = log.api_calls_made;
+    let base_bytes = log.bytes_transferred;
+    let result = pull(deps, source.as_ref(), &connector, &mut log, &meter, deadline).await;
+    log.api_calls_made = base_calls + meter.calls();
+    log.bytes_transferred = base_bytes + meter.total_bytes();
+    match result {
+        Ok(PullEnd::Done) => {
+            let status = if log.error_details.is_empty() { SyncStatus::Success } else { SyncStatus::Partial };
+            complete(deps, &connector, &mut log, status, None).await
         }
-        Err(DomainError::Store(e)) => {
-            // Storage trouble is transient: put the log back so the redelivered message retries it.
-            tracing::warn!(error = %e, sync_log_id = %log.id, "sync interrupted by a storage failure; will retry");
-            log.status = SyncStatus::Queued;
-            log.started_at = None;
+        Ok(PullEnd::CutOff) => {
+            log.segment += 1;
             deps.sync_logs.put(&log).await?;
-            deps.connectors.set_progress(&connector.org_id, &connector.id, None).await?;
-            return Err(DomainError::Store(e));
+            let next = SyncJob { segment: log.segment, ..job.clone() };
+            deps.queue.send_sync(&next).await?;
+            tracing::info!(sync_log_id = %log.id, segment = log.segment, "time limit near: continuing in a follow-up message");
+            Ok(JobOutcome::Continued { segment: log.segment })
         }
-        Err(e) => (SyncStatus::Failed, Some(e.to_string())),
+        Err(PullError::Revoked(why)) => {
+            mark_reconnect_needed(deps, &connector, &why).await;
+            complete_without_connector_update(deps, &connector, &mut log, format!("reconnect needed: {why}")).await
+        }
+        Err(PullError::Fatal(why)) => complete(deps, &connector, &mut log, SyncStatus::Failed, Some(why)).await,
+        Err(PullError::Retry(e)) => {
+            // The checkpoint is stored; SQS redelivers the message and the sync resumes there.
+            deps.sync_logs.put(&log).await?;
+            tracing::warn!(sync_log_id = %log.id, error = %e, "sync interrupted; it resumes from its checkpoint on redelivery");
+            Err(e)
+        }
+    }
+}
+
+enum PullEnd {
+    Done,
+    CutOff,
+}
+
+enum PullError {
+    Revoked(String),
+    Fatal(String),
+    Retry(DomainError),
+}
+
+impl From<StoreError> for PullError {
+    fn from(e: StoreError) -> Self {
+        PullError::Retry(e.into())
+    }
+}
+
+fn source_failure(e: SourceError) -> PullError {
+    match e {
+        SourceError::AuthRevoked(why) => PullError::Revoked(why),
+        SourceError::Config(why) => PullError::Fatal(why),
+        other => PullError::Retry(DomainError::InvalidState(other.to_string())),
+    }
+}
+
+async fn context(deps: &Deps, connector: &Connector, meter: &Arc<Meter>, force: bool) -> Result<SourceContext, PullError> {
+    let token = credentials::access_token(deps, connector, force).await.map_err(source_failure)?;
+    Ok(SourceContext { connector: connector.clone(), access_token: token, meter: meter.clone() })
+}
+
+async fn pull(deps: &Deps, source: &dyn Source, connector: &Connector, log: &mut SyncLog, meter: &Arc<Meter>, deadline: Option<DateTime<Utc>>) -> Result<PullEnd, PullError> {
+    let mut cx = context(deps, connector, meter, false).await?;
+    let mut state = SyncState::parse(connector.sync_cursor.as_deref());
+
+    // Items that failed last time come first.
+    let retry = std::mem::take(&mut state.retry);
+    if !retry.is_empty() {
+        let mut changes = Vec::new();
+        for id in retry {
+            match source.get_item(&cx, &id).await {
+                Ok(Some(item)) => changes.push(Change::Upsert(item)),
+                Ok(None) => changes.push(Change::Removed { external_id: id }),
+                Err(SourceError::Item(reason)) => {
+                    log.counts.failed += 1;
+                    log.error_details.push(ItemFailure { external_id: id.clone(), name: None, reason });
+                    state.retry.push(id);
+                }
+                Err(e) => return Err(source_failure(e)),
+            }
+        }
+        apply_changes(deps, source, &cx, connector, log, &mut state, changes).await?;
+        deps.connectors.set_cursor(&connector.org_id, &connector.id, Some(&state.encode())).await?;
+    }
+
+    loop {
+        if deadline.is_some_and(|d| deps.clock.now() + DEADLINE_MARGIN >= d) {
+            return Ok(PullEnd::CutOff);
+        }
+        let page = match source.list_changes(&cx, state.cursor.as_deref()).await {
+            Err(SourceError::Unauthorized) => {
+                cx = context(deps, connector, meter, true).await?;
+                source.list_changes(&cx, state.cursor.as_deref()).await.map_err(source_failure)?
+            }
+            other => other.map_err(source_failure)?,
+        };
+        log.progress.total = Some(log.progress.total.unwrap_or(0) + page.changes.len() as u64);
+        apply_changes(deps, source, &cx, connector, log, &mut state, page.changes).await?;
+        state.cursor = Some(page.cursor);
+        // The checkpoint: a cut-off or crash resumes after this page.
+        deps.connectors.set_cursor(&connector.org_id, &connector.id, Some(&state.encode())).await?;
+        deps.sync_logs.put(log).await?;
+        if !page.has_more {
+            return Ok(PullEnd::Done);
+        }
+    }
+}
+
+async fn apply_changes(
+    deps: &Deps,
+    source: &dyn Source,
+    cx: &SourceContext,
+    connector: &Connector,
+    log: &mut SyncLog,
+    state: &mut SyncState,
+    changes: Vec<Change>,
+) -> Result<(), PullError> {
+    let results: Vec<Result<ItemResult, StoreError>> =
+        futures::stream::iter(changes.into_iter().map(|change| handle_change(deps, source, cx, connector, change))).buffered(ITEM_CONCURRENCY).collect().await;
+    for r in results {
+        let counts: &mut SyncCounts = &mut log.counts;
+        match r? {
+            ItemResult::New => counts.synced += 1,
+            ItemResult::Updated => counts.updated += 1,
+            ItemResult::Deleted => counts.deleted += 1,
+            ItemResult::Duplicate => {
+                counts.synced += 1;
+                counts.skipped_duplicates += 1;
+            }
+            ItemResult::Unchanged | ItemResult::Filtered => {}
+            ItemResult::Failed(failure) => {
+                counts.failed += 1;
+                state.retry.push(failure.external_id.clone());
+                log.error_details.push(failure);
+            }
+        }
+        log.progress.current += 1;
+    }
+    set_progress(deps, connector, log).await?;
+    Ok(())
+}
+
+async fn set_progress(deps: &Deps, connector: &Connector, log: &SyncLog) -> Result<(), StoreError> {
+    let progress = SyncProgress { sync_log_id: log.id.clone(), current: log.progress.current, total: log.progress.total };
+    deps.connectors.set_progress(&connector.org_id, &connector.id, Some(&progress)).await
+}
+
+async fn handle_change(deps: &Deps, source: &dyn Source, cx: &SourceContext, connector: &Connector, change: Change) -> Result<ItemResult, StoreError> {
+    match change {
+        Change::Removed { external_id } => soft_delete(deps, connector, &external_id).await,
+        Change::Upsert(item) => {
+            let allowed_type = mime_allowed(&connector.filters.file_types, item.mime_type.as_deref());
+            let allowed_folder = connector.filters.folders.is_empty() || item.parents.iter().any(|p| connector.filters.folders.contains(p));
+            if !allowed_type || !allowed_folder {
+                return Ok(ItemResult::Filtered);
+            }
+            upsert(deps, source, cx, connector, item).await
+        }
+    }
+}
+
+async fn soft_delete(deps: &Deps, connector: &Connector, external_id: &str) -> Result<ItemResult, StoreError> {
+    let Some(mut doc) = deps.documents.find_by_external_id(&connector.id, external_id).await? else {
+        return Ok(ItemResult::Unchanged);
     };
-    finish(deps, &mut log, status, error.clone()).await?;
-    deps.connectors.set_progress(&connector.org_id, &connector.id, None).await?;
-    update_connector_after_sync(deps, &connector, status, error.as_deref()).await?;
-    let kind = if status == SyncStatus::Failed { ActivityKind::ConnectorSyncFailed } else { ActivityKind::ConnectorSyncCompleted };
-    record(deps, kind, &connector, None, json!({"sync_log_id": log.id, "status": status, "error": error})).await;
-    Ok(JobOutcome::Finished(status))
+    if doc.is_deleted {
+        return Ok(ItemResult::Unchanged);
+    }
+    let now = deps.clock.now();
+    doc.is_deleted = true;
+    doc.deleted_at = Some(now);
+    doc.updated_at = now;
+    deps.documents.put(&doc).await?;
+    deps.connectors.add_documents_count(&connector.org_id, &connector.id, -1).await?;
+    Ok(ItemResult::Deleted)
+}
+
+async fn upsert(deps: &Deps, source: &dyn Source, cx: &SourceContext, connector: &Connector, item: SourceItem) -> Result<ItemResult, StoreError> {
+    let existing = deps.documents.find_by_external_id(&connector.id, &item.external_id).await?;
+    let fingerprint_of = |d: &ImportedDocument| d.source_metadata.get("fingerprint").and_then(|f| f.as_str()).map(str::to_string);
+    if let Some(doc) = &existing
+        && !doc.is_deleted
+        && fingerprint_of(doc).as_deref() == Some(item.fingerprint.as_str())
+    {
+        return Ok(ItemResult::Unchanged);
+    }
+    let now = deps.clock.now();
+    let id = existing.as_ref().map(|d| d.id.clone()).unwrap_or_else(new_id);
+    let key = object_key(&connector.org_id, connector.connector_type, &connector.id, now, ArtifactKind::Original, &id, &item.name);
+    let failed = |reason: String| Ok(ItemResult::Failed(ItemFailure { external_id: item.external_id.clone(), name: Some(item.name.clone()), reason }));
+    let content = match source.fetch(cx, &item).await {
+        Ok(c) => c,
+        Err(SourceError::Item(reason)) => return failed(reason),
+        Err(e) => return failed(format!("could not download: {e}")),
+    };
+    let stored = match deps.blobs.put_stream(&key, &content.content_type, content.stream).await {
+        Ok(s) => s,
+        Err(PutStreamError::Source(e)) => return failed(format!("download failed midway: {e}")),
+        Err(PutStreamError::Store(e)) => return Err(e),
+    };
+    cx.meter.add_bytes(stored.size);
+    let duplicate = deps.documents.find_completed_by_hash(&connector.org_id, &stored.sha256).await?.filter(|d| d.id != id);
+    let mut metadata = item.metadata.clone();
+    if !metadata.is_object() {
+        metadata = json!({});
+    }
+    metadata["fingerprint"] = json!(item.fingerprint);
+    let mut doc = match existing.clone() {
+        Some(mut d) => {
+            d.sync_count += 1;
+            d.is_deleted = false;
+            d.deleted_at = None;
+            d
+        }
+        None => ImportedDocument {
+            id: id.clone(),
+            org_id: connector.org_id.clone(),
+            connector_id: Some(connector.id.clone()),
+            external_id: item.external_id.clone(),
+            external_url: None,
+            parent_external_id: None,
+            title: String::new(),
+            mime_type: None,
+            size_bytes: None,
+            content_hash: None,
+            processing_status: ProcessingStatus::Pending,
+            processing_error: None,
+            chunk_count: 0,
+            source_metadata: json!({}),
+            first_synced_at: now,
+            last_synced_at: now,
+            sync_count: 1,
+            is_deleted: false,
+            deleted_at: None,
+            original_key: None,
+            extracted_key: None,
+            chunks_key: None,
+            duplicate_of: None,
+            batch_id: None,
+            updated_at: now,
+        },
+    };
+    doc.title = item.name.clone();
+    doc.external_url = item.external_url.clone();
+    doc.parent_external_id = item.parents.first().cloned();
+    doc.mime_type = Some(content.content_type.clone());
+    doc.size_bytes = Some(stored.size);
+    doc.content_hash = Some(stored.sha256.clone());
+    doc.source_metadata = metadata;
+    doc.original_key = Some(key);
+    doc.last_synced_at = now;
+    doc.updated_at = now;
+    doc.processing_error = None;
+    match &duplicate {
+        Some(original) => {
+            doc.processing_status = ProcessingStatus::Completed;
+            doc.duplicate_of = Some(original.id.clone());
+            doc.extracted_key = original.extracted_key.clone();
+            doc.chunks_key = original.chunks_key.clone();
+            doc.chunk_count = original.chunk_count;
+        }
+        None => {
+            doc.processing_status = ProcessingStatus::Pending;
+            doc.duplicate_of = None;
+        }
+    }
+    let was_counted = existing.as_ref().is_some_and(|d| !d.is_deleted);
+    if existing.is_none() {
+        match deps.documents.create(&doc).await {
+            Ok(()) => {}
+            // Created by a concurrent delivery of the same change: that one does the work.
+            Err(StoreError::ConditionFailed(_)) => return Ok(ItemResult::Unchanged),
+            Err(e) => return Err(e),
+        }
+    } else {
+        deps.documents.put(&doc).await?;
+    }
+    if !was_counted {
+        deps.connectors.add_documents_count(&connector.org_id, &connector.id, 1).await?;
+    }
+    if duplicate.is_some() {
+        return Ok(ItemResult::Duplicate);
+    }
+    deps.queue.send_document(&DocumentJob { org_id: doc.org_id.clone(), document_id: doc.id.clone() }).await?;
+    Ok(if existing.is_some() { ItemResult::Updated } else { ItemResult::New })
 }
 
 async fn finish(deps: &Deps, log: &mut SyncLog, status: SyncStatus, error: Option<String>) -> Result<(), DomainError> {
@@ -137,27 +408,31 @@ async fn finish(deps: &Deps, log: &mut SyncLog, status: SyncStatus, error: Optio
     log.completed_at = Some(now);
     log.duration_ms = log.started_at.map(|s| (now - s).num_milliseconds().max(0) as u64);
     log.error_message = error;
-    if let Some(total) = log.progress.total {
-        log.progress.current = total;
+    if status != SyncStatus::Failed {
+        log.progress.total = Some(log.progress.current);
     }
     deps.sync_logs.put(log).await?;
     Ok(())
 }
 
-async fn update_connector_after_sync(deps: &Deps, connector: &Connector, status: SyncStatus, error: Option<&str>) -> Result<(), DomainError> {
-    for _ in 0..3 {
-        let Some(current) = deps.connectors.get(&connector.org_id, &connector.id).await? else { return Ok(()) };
-        let now = deps.clock.now();
-        let mut next = current.clone();
+async fn complete(deps: &Deps, connector: &Connector, log: &mut SyncLog, status: SyncStatus, error: Option<String>) -> Result<JobOutcome, DomainError> {
+    if status == SyncStatus::Partial && log.error_message.is_none() {
+        log.error_message = Some(format!("{} item(s) failed; see error_details. They are retried on the next sync.", log.error_details.len()));
+    }
+    let message = error.or_else(|| log.error_message.clone());
+    finish(deps, log, status, message.clone()).await?;
+    deps.connectors.set_progress(&connector.org_id, &connector.id, None).await?;
+    apply(deps, &connector.org_id, &connector.id, |c, now| {
+        let mut next = c.clone();
         next.last_sync_at = Some(now);
         next.last_sync_status = Some(match status {
             SyncStatus::Success => LastSyncStatus::Success,
             SyncStatus::Partial => LastSyncStatus::Partial,
             _ => LastSyncStatus::Failed,
         });
-        if let Some(e) = error {
+        if status == SyncStatus::Failed {
             next.error_count += 1;
-            next.last_error = Some(e.to_string());
+            next.last_error = message.clone();
             next.last_error_at = Some(now);
         } else {
             next.error_count = 0;
@@ -165,13 +440,17 @@ async fn update_connector_after_sync(deps: &Deps, connector: &Connector, status:
         if next.is_scheduled() {
             next.next_sync_at = next.sync_frequency.next_after(now);
         }
-        next.updated_at = if now > current.updated_at { now } else { current.updated_at + chrono::Duration::microseconds(1) };
-        match deps.connectors.replace(&current, &next).await {
-            Ok(()) => return Ok(()),
-            Err(crate::StoreError::ConditionFailed(_)) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    tracing::warn!(connector_id = %connector.id, at = %Utc::now(), "could not record the sync result on the connector after 3 tries");
-    Ok(())
+        Ok(next)
+    })
+    .await?;
+    let kind = if status == SyncStatus::Failed { ActivityKind::ConnectorSyncFailed } else { ActivityKind::ConnectorSyncCompleted };
+    record(deps, kind, connector, None, json!({"sync_log_id": log.id, "status": status, "counts": log.counts, "error": message})).await;
+    Ok(JobOutcome::Finished(status))
+}
+
+/// A dead grant: the connector was already put in `error`; only the log is closed.
+async fn complete_without_connector_update(deps: &Deps, connector: &Connector, log: &mut SyncLog, why: String) -> Result<JobOutcome, DomainError> {
+    finish(deps, log, SyncStatus::Failed, Some(why)).await?;
+    deps.connectors.set_progress(&connector.org_id, &connector.id, None).await?;
+    Ok(JobOutcome::Finished(SyncStatus::Failed))
 }
