@@ -136,8 +136,9 @@ pub trait Source: Send + Sync {
 /// The provider's OAuth endpoints.
 #[async_trait]
 pub trait OAuthClient: Send + Sync {
-    /// Where to send the browser; `code_challenge` is the PKCE S256 challenge.
-    async fn authorize_url(&self, state: &str, code_challenge: &str, redirect_uri: &str) -> Result<String, SourceError>;
+    /// Where to send the browser. The URL carries the S256 challenge of `code_verifier` (PKCE);
+    /// the verifier itself stays on the server.
+    async fn authorize_url(&self, state: &str, code_verifier: &str, redirect_uri: &str) -> Result<String, SourceError>;
     async fn exchange_code(&self, code: &str, code_verifier: &str, redirect_uri: &str) -> Result<OAuthTokens, SourceError>;
     /// A fresh access token; the returned tokens keep the old refresh token when the provider
     /// does not rotate it.
