@@ -6,7 +6,7 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // Wired like every function so the processing work plugs in without touching the binary.
-    let _deps = recorder_aws::bootstrap().await?;
+    let _deps = recorder_aws::bootstrap(recorder_connectors::Registry::from_env).await?;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(recorder_jobs::doc_processor::handle_documents(event.payload).await)
     }))

@@ -5,7 +5,7 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let deps = recorder_aws::bootstrap().await?;
+    let deps = recorder_aws::bootstrap(recorder_connectors::Registry::from_env).await?;
     run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
         let deps = deps.clone();
         async move { Ok::<_, Error>(recorder_http_api::oauth::handle_oauth(&deps, event.payload).await) }

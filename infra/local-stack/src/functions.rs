@@ -5,7 +5,10 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use local_aws::FunctionSpec;
+use std::sync::Arc;
+
 use recorder_aws::{build_deps, Config};
+use recorder_connectors::{ProviderSettings, Registry};
 use recorder_domain::Deps;
 
 use crate::StackError;
@@ -23,7 +26,9 @@ impl Function {
         }
         let config = Config::from_lookup(|k| spec.env.get(k).cloned())
             .map_err(|source| StackError::Config { function: spec.logical_id.clone(), source })?;
-        Ok(Function { spec: spec.clone(), deps: build_deps(&config, sdk) })
+        let settings = ProviderSettings::from_lookup(&|k| spec.env.get(k).cloned());
+        let deps = build_deps(&config, sdk, |secrets| Arc::new(Registry::new(settings, secrets)));
+        Ok(Function { spec: spec.clone(), deps })
     }
 
     pub async fn http(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
@@ -37,7 +42,8 @@ impl Function {
 
     pub async fn sqs(&self, event: SqsEvent) -> SqsBatchResponse {
         match self.spec.binary.as_str() {
-            "sync-worker" => recorder_jobs::sync_worker::handle_sync_jobs(&self.deps, event).await,
+            // Locally there is no Lambda time limit: syncs run to the end.
+            "sync-worker" => recorder_jobs::sync_worker::handle_sync_jobs(&self.deps, event, None).await,
             "doc-processor" => recorder_jobs::doc_processor::handle_documents(event).await,
             other => {
                 tracing::error!(binary = other, "no SQS handler; every message fails");

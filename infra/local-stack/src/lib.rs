@@ -35,6 +35,11 @@ pub struct Options {
     /// How long a failed message waits before SQS offers it again (Lambda waits the queue's full
     /// visibility timeout; locally that would be an hour and a half).
     pub retry_delay: Duration,
+    /// Start the fake Google in-process and point the Google connector at it, seeded with this
+    /// many files.
+    pub fake_google: Option<usize>,
+    /// Port of the fake Google (0 picks a free one).
+    pub fake_google_port: u16,
 }
 
 impl Default for Options {
@@ -47,6 +52,8 @@ impl Default for Options {
             stage: "local".into(),
             schedule_override: None,
             retry_delay: Duration::from_secs(5),
+            fake_google: None,
+            fake_google_port: 4444,
         }
     }
 }
@@ -69,6 +76,10 @@ pub enum StackError {
     UnknownBinary(String),
     #[error("could not listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("could not start the fake Google: {0}")]
+    FakeGoogle(std::io::Error),
+    #[error("could not configure the app secret: {0}")]
+    AppSecret(String),
 }
 
 /// A running stack; dropping it stops the tasks and the moto server it started.
@@ -77,6 +88,7 @@ pub struct Stack {
     pub aws_endpoint: String,
     pub provisioned: Provisioned,
     pub functions: Vec<Arc<Function>>,
+    pub fake_google: Option<fake_google::FakeGoogle>,
     tasks: Vec<JoinHandle<()>>,
     _moto: Option<Moto>,
 }
@@ -99,13 +111,34 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
         }
     };
     let sdk = local_aws::moto::sdk_config_for(&endpoint).await;
+    // Bind first: the public base URL (OAuth redirects, webhook addresses) needs the real port.
+    let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|source| StackError::Listen { addr: options.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| StackError::Listen { addr: options.listen, source })?;
     let template = Template::load(&options.template)?;
-    let params = BTreeMap::from([
+    let mut params = BTreeMap::from([
         ("Stage".to_string(), options.stage.clone()),
         ("JwtIssuer".to_string(), token::ISSUER.to_string()),
         ("JwtAudience".to_string(), token::AUDIENCE.to_string()),
+        ("PublicBaseUrl".to_string(), format!("http://{addr}")),
     ]);
+    let fake = match options.fake_google {
+        None => None,
+        Some(seed_files) => {
+            let config = fake_google::FakeConfig::default();
+            let fake = fake_google::FakeGoogle::start_on(([127, 0, 0, 1], options.fake_google_port).into(), config).await.map_err(StackError::FakeGoogle)?;
+            if seed_files > 0 {
+                fake.seed(seed_files, 42);
+            }
+            params.insert("GoogleAuthUrl".into(), fake.auth_url());
+            params.insert("GoogleTokenUrl".into(), fake.token_url());
+            params.insert("GoogleApiBaseUrl".into(), fake.api_base_url());
+            Some(fake)
+        }
+    };
     let provisioned = provision(&sdk, &template, &format!("recorder-connectors-{}", options.stage), &params).await?;
+    if let Some(fake) = &fake {
+        configure_app_secret(&sdk, &provisioned, fake).await?;
+    }
 
     let functions = provisioned
         .functions
@@ -113,8 +146,6 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
         .map(|spec| Function::new(spec, &sdk).map(Arc::new))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|source| StackError::Listen { addr: options.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StackError::Listen { addr: options.listen, source })?;
     let mut tasks = vec![tokio::spawn(gateway::serve(listener, functions.clone()))];
     for f in &functions {
         if let Some(source) = &f.spec.queue {
@@ -128,5 +159,24 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
             }
         }
     }
-    Ok(Stack { addr, aws_endpoint: endpoint, provisioned, functions, tasks, _moto: moto })
+    Ok(Stack { addr, aws_endpoint: endpoint, provisioned, functions, fake_google: fake, tasks, _moto: moto })
+}
+
+/// Fills the app secret with the fake Google's client credentials and a webhook key, as an
+/// operator would after a deploy.
+async fn configure_app_secret(sdk: &aws_config::SdkConfig, provisioned: &Provisioned, fake: &fake_google::FakeGoogle) -> Result<(), StackError> {
+    let secret_id = provisioned.names.refs.get("AppSecret").ok_or_else(|| StackError::AppSecret("template.yaml has no AppSecret".into()))?;
+    let value = serde_json::json!({
+        "google_client_id": fake.config().client_id,
+        "google_client_secret": fake.config().client_secret,
+        "drive_webhook_token": recorder_domain::ids::new_id(),
+    });
+    aws_sdk_secretsmanager::Client::new(sdk)
+        .put_secret_value()
+        .secret_id(secret_id)
+        .secret_string(value.to_string())
+        .send()
+        .await
+        .map_err(|e| StackError::AppSecret(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()))?;
+    Ok(())
 }

@@ -7,7 +7,10 @@ use local_stack::{start, Options};
 fn usage() -> ! {
     eprintln!(
         "usage: local-stack [--port N] [--moto-port N] [--aws-endpoint URL] [--schedule-every SECS]\n\
-         Starts moto (unless --aws-endpoint), creates template.yaml's resources, serves the API on 127.0.0.1:PORT."
+         \x20                  [--fake-google] [--seed-files N] [--fake-google-port N]\n\
+         Starts moto (unless --aws-endpoint), creates template.yaml's resources, serves the API on 127.0.0.1:PORT.\n\
+         --fake-google runs a fake Google (OAuth + Drive) and points the Google Drive connector at it;\n\
+         --seed-files N puts N files in its Drive (implies --fake-google)."
     );
     std::process::exit(2)
 }
@@ -24,6 +27,9 @@ async fn main() {
             "--moto-port" => options.moto_port = value().parse().unwrap_or_else(|_| usage()),
             "--aws-endpoint" => options.aws_endpoint = Some(value()),
             "--schedule-every" => options.schedule_override = Some(Duration::from_secs(value().parse().unwrap_or_else(|_| usage()))),
+            "--fake-google" => options.fake_google = Some(options.fake_google.unwrap_or(0)),
+            "--seed-files" => options.fake_google = Some(value().parse().unwrap_or_else(|_| usage())),
+            "--fake-google-port" => options.fake_google_port = value().parse().unwrap_or_else(|_| usage()),
             _ => usage(),
         }
     }
@@ -53,6 +59,9 @@ async fn main() {
         for s in &f.spec.schedules {
             println!("  timer:  {} every {s}", f.spec.binary);
         }
+    }
+    if let Some(fake) = &stack.fake_google {
+        println!("\n  Fake Google:  {} ({} files in its Drive; controls under /_fake, e.g. GET {}/_fake/stats)", fake.base_url, fake.file_count(), fake.base_url);
     }
     println!("\n  Get a token:  curl -s '{base}/_local/token?org_id=org_demo&user_id=user_demo&role=admin'");
     println!("  OpenAPI:      {base}/api/openapi.json");

@@ -11,7 +11,7 @@ pub mod telemetry;
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
-use recorder_domain::ports::{Deps, SystemClock};
+use recorder_domain::ports::{AppSecrets, Deps, SystemClock};
 use recorder_domain::source::Providers;
 
 pub use config::{Config, ConfigError};
@@ -21,11 +21,12 @@ pub async fn load_sdk_config() -> SdkConfig {
     aws_config::load_defaults(BehaviorVersion::latest()).await
 }
 
-/// Builds every port's AWS adapter from one SDK config; `providers` are the connectors this
-/// function can reach.
-pub fn build_deps(config: &Config, sdk: &SdkConfig, providers: Arc<dyn Providers>) -> Deps {
+/// Builds every port's AWS adapter from one SDK config; `providers` makes the connectors this
+/// function can reach (they read client secrets from the app secret).
+pub fn build_deps(config: &Config, sdk: &SdkConfig, providers: impl FnOnce(Arc<dyn AppSecrets>) -> Arc<dyn Providers>) -> Deps {
     let store = Arc::new(dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name));
     let secrets = secrets::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk), config);
+    let app_secrets: Arc<dyn AppSecrets> = Arc::new(secrets.app_secrets());
     Deps {
         connectors: store.clone(),
         documents: store.clone(),
@@ -35,7 +36,6 @@ pub fn build_deps(config: &Config, sdk: &SdkConfig, providers: Arc<dyn Providers
         batches: store.clone(),
         oauth_states: store.clone(),
         locks: store,
-        providers,
         blobs: Arc::new(s3::S3Blobs::new(s3::client(sdk), &config.bucket_name)),
         queue: Arc::new(sqs::SqsQueue::new(
             aws_sdk_sqs::Client::new(sdk),
@@ -43,17 +43,17 @@ pub fn build_deps(config: &Config, sdk: &SdkConfig, providers: Arc<dyn Providers
             &config.documents_queue_url,
         )),
         tokens: Arc::new(secrets.tokens()),
-        app_secrets: Arc::new(secrets.app_secrets()),
+        providers: providers(app_secrets.clone()),
+        app_secrets,
         clock: Arc::new(SystemClock),
     }
 }
 
 /// A function's cold start: tracing, typed config from the environment, one SDK config, the
 /// adapters. Every binary calls this once.
-pub async fn bootstrap(providers: impl FnOnce(&dyn Fn(&str) -> Option<String>) -> Arc<dyn Providers>) -> Result<Deps, ConfigError> {
+pub async fn bootstrap(providers: impl FnOnce(Arc<dyn AppSecrets>) -> Arc<dyn Providers>) -> Result<Deps, ConfigError> {
     telemetry::init();
     let config = Config::from_env()?;
     let sdk = load_sdk_config().await;
-    let env = |k: &str| std::env::var(k).ok();
-    Ok(build_deps(&config, &sdk, providers(&env)))
+    Ok(build_deps(&config, &sdk, providers))
 }

@@ -29,8 +29,8 @@ async fn stack() -> Stack {
     let (sdk, provisioned) = local_aws::testing::fresh_stack().await;
     let api = provisioned.functions.iter().find(|f| f.binary == "api").expect("api function in template");
     let config = Config::from_lookup(|k| api.env.get(k).cloned()).expect("template env makes a valid config");
-    let providers = Arc::new(recorder_domain::memory::StaticProviders::default());
-    Stack { deps: build_deps(&config, &sdk, providers), config, sdk }
+    let deps = build_deps(&config, &sdk, |_| Arc::new(recorder_domain::memory::StaticProviders::default()));
+    Stack { deps, config, sdk }
 }
 
 fn connector(org: &str, name: &str) -> Connector {

@@ -17,6 +17,11 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// The registry of a Lambda: settings from the environment.
+    pub fn from_env(secrets: Arc<dyn AppSecrets>) -> Arc<dyn Providers> {
+        Arc::new(Registry::new(ProviderSettings::from_lookup(&|k| std::env::var(k).ok()), secrets))
+    }
+
     pub fn new(settings: ProviderSettings, secrets: Arc<dyn AppSecrets>) -> Self {
         Registry {
             drive: Arc::new(DriveSource::new(settings.clone())),

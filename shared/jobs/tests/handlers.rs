@@ -38,11 +38,11 @@ async fn the_sync_worker_runs_a_queued_job_and_ignores_its_redelivery() {
     let mut event = sqs(include_str!("../../../events/sync-worker-job.json"));
     event.records.truncate(1);
     event.records[0].body = Some(serde_json::to_string(&m.queue.sent_sync_jobs()[0]).unwrap());
-    let resp = sync_worker::handle_sync_jobs(&m.deps, event.clone()).await;
+    let resp = sync_worker::handle_sync_jobs(&m.deps, event.clone(), None).await;
     assert!(resp.batch_item_failures.is_empty());
     let got = m.deps.sync_logs.get(&id, &log.id).await.unwrap().unwrap();
     assert_eq!(got.status, SyncStatus::Success);
-    let again = sync_worker::handle_sync_jobs(&m.deps, event).await;
+    let again = sync_worker::handle_sync_jobs(&m.deps, event, None).await;
     assert!(again.batch_item_failures.is_empty(), "a duplicate delivery is acknowledged, not retried");
 }
 
@@ -51,7 +51,7 @@ async fn a_sync_job_for_an_unknown_log_fails_and_blocks_the_rest_of_its_fifo_bat
     let m = MemoryDeps::new();
     let event = sqs(include_str!("../../../events/sync-worker-job.json"));
     assert_eq!(event.records.len(), 2);
-    let resp = sync_worker::handle_sync_jobs(&m.deps, event).await;
+    let resp = sync_worker::handle_sync_jobs(&m.deps, event, None).await;
     assert_eq!(resp.batch_item_failures.len(), 2);
 }
 
@@ -61,7 +61,7 @@ async fn a_malformed_sync_message_is_reported_failed() {
     let mut event = sqs(include_str!("../../../events/sync-worker-job.json"));
     event.records.truncate(1);
     event.records[0].body = Some("{\"type\":\"sync\"}".into());
-    let resp = sync_worker::handle_sync_jobs(&m.deps, event).await;
+    let resp = sync_worker::handle_sync_jobs(&m.deps, event, None).await;
     assert_eq!(resp.batch_item_failures.len(), 1);
 }
 

@@ -31,3 +31,20 @@ pub async fn record(deps: &Deps, kind: ActivityKind, connector: &Connector, user
 pub async fn list(deps: &Deps, caller: &Caller, page: &PageRequest) -> Result<Page<ActivityEvent>, DomainError> {
     Ok(deps.activity.list(&caller.org_id, page).await?)
 }
+
+/// An activity event about a connector that does not exist (yet): OAuth starts and failures.
+pub async fn record_for_org(deps: &Deps, org_id: &str, kind: ActivityKind, connector_type: &str, user_id: Option<&str>, context: Value) {
+    let event = ActivityEvent {
+        id: new_id(),
+        org_id: org_id.to_string(),
+        kind,
+        connector_id: None,
+        connector_type: Some(connector_type.to_string()),
+        user_id: user_id.map(str::to_string),
+        context,
+        created_at: deps.clock.now(),
+    };
+    if let Err(error) = deps.activity.append(&event).await {
+        tracing::error!(?kind, error = %error, "could not record activity event");
+    }
+}

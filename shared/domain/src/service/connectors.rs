@@ -246,6 +246,10 @@ pub async fn disconnect(deps: &Deps, caller: &Caller, id: &str) -> Result<Connec
         return Ok(current);
     }
     record(deps, ActivityKind::ConnectorDisconnectStarted, &current, Some(&caller.user_id), json!({})).await;
+    // Stop the push channel while the credentials still exist.
+    if let Err(e) = crate::service::webhooks::close_channel(deps, &current).await {
+        tracing::warn!(connector_id = %current.id, error = %e, "could not close the push channel");
+    }
     if let Err(e) = deps.tokens.delete_tokens(&current.id).await {
         record(deps, ActivityKind::ConnectorDisconnectFailed, &current, Some(&caller.user_id), json!({"reason": "could not delete stored credentials"})).await;
         return Err(e.into());
@@ -322,6 +326,17 @@ pub async fn test_connection(deps: &Deps, caller: &Caller, id: &str) -> Result<C
         (false, "the connector is disconnected".to_string())
     } else if !connector.connector_type.requires_oauth() {
         (true, format!("{} needs no credentials", connector.connector_type.info().name))
+    } else if let Some(source) = deps.providers.source(connector.connector_type) {
+        // A real round trip: refresh if needed, then ask the provider who we are.
+        let probe = async {
+            let token = crate::service::credentials::access_token(deps, &connector, false).await?;
+            let cx = crate::source::SourceContext { connector: connector.clone(), access_token: token, meter: Default::default() };
+            source.account(&cx).await
+        };
+        match probe.await {
+            Ok(a) => (true, format!("connected as {}", a.email.or(a.display_name).or(a.id).unwrap_or_else(|| "the linked account".into()))),
+            Err(e) => (false, e.to_string()),
+        }
     } else if deps.tokens.get_tokens(&connector.id).await?.is_some() {
         (true, "credentials are stored".to_string())
     } else {

@@ -3,5 +3,7 @@
 pub mod activity;
 pub mod connectors;
 pub mod credentials;
+pub mod oauth;
 pub mod scheduler;
 pub mod sync;
+pub mod webhooks;

@@ -8,10 +8,14 @@ use crate::sync_log::SyncType;
 /// How many due connectors one tick handles; the rest wait for the next tick.
 pub const MAX_PER_TICK: u32 = 500;
 
+/// Channels expiring within this window are renewed now (comfortably more than one tick).
+pub const RENEW_WINDOW: chrono::Duration = chrono::Duration::hours(2);
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickReport {
     pub queued: Vec<String>,
     pub failed: Vec<(String, String)>,
+    pub renewed: Vec<String>,
 }
 
 /// Queues a scheduled sync for each due connector and moves its next_sync_at forward first, so a
@@ -35,6 +39,12 @@ pub async fn tick(deps: &Deps) -> Result<TickReport, DomainError> {
         match queue_sync(deps, &next, SyncType::Scheduled, None).await {
             Ok(_) => report.queued.push(connector.id.clone()),
             Err(e) => report.failed.push((connector.id.clone(), e.to_string())),
+        }
+    }
+    for (id, result) in crate::service::webhooks::renew_expiring(deps, now + RENEW_WINDOW).await? {
+        match result {
+            Ok(()) => report.renewed.push(id),
+            Err(e) => report.failed.push((id, format!("channel renewal: {e}"))),
         }
     }
     Ok(report)
