@@ -148,16 +148,42 @@ async fn unknown_routes_answer_404_in_json() {
 }
 
 #[tokio::test]
-async fn oauth_and_webhook_routes_answer_a_clear_not_implemented() {
+async fn oauth_without_a_configured_provider_answers_422_and_anonymous_starts_401() {
     let m = MemoryDeps::new();
     let resp = oauth::handle_oauth(&m.deps, event(include_str!("../../../events/oauth-start.json"))).await;
-    assert_eq!(resp.status_code, 501);
+    assert_eq!(resp.status_code, 422);
     assert!(body(&resp)["error"]["message"].as_str().unwrap().contains("Google Drive"));
-    let resp = webhooks::handle_webhook(&m.deps, event(include_str!("../../../events/webhooks-drive.json"))).await;
-    assert_eq!(resp.status_code, 501);
     let mut anonymous = event(include_str!("../../../events/oauth-start.json"));
     anonymous.request_context.authorizer = None;
     assert_eq!(oauth::handle_oauth(&m.deps, anonymous).await.status_code, 401);
+}
+
+#[tokio::test]
+async fn a_callback_with_an_unknown_state_answers_400_and_creates_nothing() {
+    let m = MemoryDeps::new();
+    let mut e = event(include_str!("../../../events/oauth-start.json"));
+    e.raw_path = Some("/api/connectors/auth/google_drive/callback".into());
+    e.request_context.authorizer = None;
+    e.query_string_parameters = [("code".to_string(), "c".to_string()), ("state".to_string(), "forged".to_string())]
+        .into_iter()
+        .collect::<std::collections::HashMap<_, _>>()
+        .into();
+    let resp = oauth::handle_oauth(&m.deps, e).await;
+    assert_eq!(resp.status_code, 400);
+    assert!(body(&resp)["error"]["message"].as_str().unwrap().contains("unknown or was already used"));
+    let caller = recorder_domain::Caller { org_id: "org_acme".into(), user_id: "u".into(), role: recorder_domain::Role::Admin };
+    let listed = recorder_domain::service::connectors::list(&m.deps, &caller, &recorder_domain::paging::PageRequest::new(None, None)).await.unwrap();
+    assert!(listed.items.is_empty());
+}
+
+#[tokio::test]
+async fn a_drive_notification_for_an_unknown_channel_answers_404_and_other_providers_501() {
+    let m = MemoryDeps::new();
+    let resp = webhooks::handle_webhook(&m.deps, event(include_str!("../../../events/webhooks-drive.json"))).await;
+    assert_eq!(resp.status_code, 404);
+    let mut zoom = event(include_str!("../../../events/webhooks-drive.json"));
+    zoom.raw_path = Some("/api/connectors/webhooks/zoom".into());
+    assert_eq!(webhooks::handle_webhook(&m.deps, zoom).await.status_code, 501);
 }
 
 /// Every route in the code is declared in template.yaml for its function, and nothing else is.
