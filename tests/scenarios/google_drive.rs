@@ -6,30 +6,59 @@
 use std::time::{Duration, Instant};
 
 use fake_google::NewFile;
-use local_stack::{start, Options};
+use local_stack::{Options, start};
 use serde_json::Value;
 
 async fn token(base: &str) -> String {
-    let t: Value = reqwest::get(format!("{base}/_local/token?org_id=org_acme&user_id=dana&role=admin")).await.unwrap().json().await.unwrap();
+    let t: Value = reqwest::get(format!(
+        "{base}/_local/token?org_id=org_acme&user_id=dana&role=admin"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     t["token"].as_str().unwrap().to_string()
 }
 
 async fn get(http: &reqwest::Client, token: &str, url: String) -> Value {
-    http.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Waits until the connector's newest sync log of `sync_type` has finished, and returns it.
-async fn finished_sync(http: &reqwest::Client, token: &str, base: &str, id: &str, sync_type: &str, newer_than: Option<&str>) -> Value {
+async fn finished_sync(
+    http: &reqwest::Client,
+    token: &str,
+    base: &str,
+    id: &str,
+    sync_type: &str,
+    newer_than: Option<&str>,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let logs = get(http, token, format!("{base}/api/connectors/{id}/sync-logs")).await;
-        let found = logs["items"].as_array().unwrap().iter().find(|l| l["sync_type"] == sync_type && Some(l["id"].as_str().unwrap()) != newer_than).cloned();
+        let found = logs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["sync_type"] == sync_type && Some(l["id"].as_str().unwrap()) != newer_than)
+            .cloned();
         if let Some(log) = found
             && ["success", "partial", "failed"].contains(&log["status"].as_str().unwrap())
         {
             return log;
         }
-        assert!(Instant::now() < deadline, "no finished {sync_type} sync: {logs}");
+        assert!(
+            Instant::now() < deadline,
+            "no finished {sync_type} sync: {logs}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -46,28 +75,60 @@ async fn connect_sync_edit_at_the_source_webhook_incremental_sync_and_disconnect
     };
     let stack = start(options).await.expect("the local stack starts");
     let fake = stack.fake_google.as_ref().unwrap();
-    let ids: Vec<_> = (0..12).map(|i| fake.add_file(NewFile::new(format!("notes-{i}.txt"), "text/plain", format!("meeting notes {i}").into_bytes()))).collect();
+    let ids: Vec<_> = (0..12)
+        .map(|i| {
+            fake.add_file(NewFile::new(
+                format!("notes-{i}.txt"),
+                "text/plain",
+                format!("meeting notes {i}").into_bytes(),
+            ))
+        })
+        .collect();
     fake.add_file(NewFile::google_doc("Roadmap", "# Roadmap\n\n- ship it"));
     let base = format!("http://{}", stack.addr);
     let token = token(&base).await;
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
 
     // 1. Start connecting: 302 to the provider's consent page (with state and PKCE).
-    let start = http.get(format!("{base}/api/connectors/auth/google_drive")).bearer_auth(&token).send().await.unwrap();
+    let start = http
+        .get(format!("{base}/api/connectors/auth/google_drive"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(start.status(), 302);
     let consent = start.headers()["location"].to_str().unwrap().to_string();
-    assert!(consent.contains("code_challenge=") && consent.contains("access_type=offline"), "{consent}");
+    assert!(
+        consent.contains("code_challenge=") && consent.contains("access_type=offline"),
+        "{consent}"
+    );
     // 2. The fake consents and sends the browser back to our callback.
     let back = http.get(&consent).send().await.unwrap();
     assert_eq!(back.status(), 302);
     let callback = back.headers()["location"].to_str().unwrap().to_string();
-    assert!(callback.starts_with(&format!("{base}/api/connectors/auth/google_drive/callback")), "{callback}");
-    let connected: Value = http.get(&callback).send().await.unwrap().json().await.unwrap();
+    assert!(
+        callback.starts_with(&format!("{base}/api/connectors/auth/google_drive/callback")),
+        "{callback}"
+    );
+    let connected: Value = http
+        .get(&callback)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(connected["status"], "connected", "{connected}");
     let connector = &connected["connector"];
     let id = connector["id"].as_str().unwrap().to_string();
     assert_eq!(connector["account"]["email"], fake_google::USER_EMAIL);
-    assert_eq!(connector["webhook"]["active"], true, "a push channel was opened");
+    assert_eq!(
+        connector["webhook"]["active"], true,
+        "a push channel was opened"
+    );
     // The state is single use.
     assert_eq!(http.get(&callback).send().await.unwrap().status(), 400);
 
@@ -75,29 +136,67 @@ async fn connect_sync_edit_at_the_source_webhook_incremental_sync_and_disconnect
     let first = finished_sync(&http, &token, &base, &id, "manual", None).await;
     assert_eq!(first["status"], "success", "{first}");
     assert_eq!(first["counts"]["synced"], 13, "{first}");
-    let docs = get(&http, &token, format!("{base}/api/connectors/{id}/documents?limit=100")).await;
+    let docs = get(
+        &http,
+        &token,
+        format!("{base}/api/connectors/{id}/documents?limit=100"),
+    )
+    .await;
     assert_eq!(docs["items"].as_array().unwrap().len(), 13);
 
     // 4. Edit one file and delete another at the source: Drive notifies our webhook.
-    fake.update_content(&ids[0], b"edited notes".to_vec()).unwrap();
+    fake.update_content(&ids[0], b"edited notes".to_vec())
+        .unwrap();
     fake.delete(&ids[1]).unwrap();
     let incremental = finished_sync(&http, &token, &base, &id, "webhook", None).await;
     assert_eq!(incremental["status"], "success", "{incremental}");
     // Notifications may arrive as one or two syncs; across them, exactly these two changes.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let logs = get(&http, &token, format!("{base}/api/connectors/{id}/sync-logs")).await;
-    let webhook_logs: Vec<_> = logs["items"].as_array().unwrap().iter().filter(|l| l["sync_type"] == "webhook").collect();
-    let sum = |k: &str| webhook_logs.iter().map(|l| l["counts"][k].as_u64().unwrap_or(0)).sum::<u64>();
-    assert_eq!((sum("updated"), sum("deleted"), sum("synced")), (1, 1, 0), "{logs}");
-    let docs = get(&http, &token, format!("{base}/api/connectors/{id}/documents?limit=100")).await;
-    let deleted: Vec<_> = docs["items"].as_array().unwrap().iter().filter(|d| d["is_deleted"] == true).collect();
+    let logs = get(
+        &http,
+        &token,
+        format!("{base}/api/connectors/{id}/sync-logs"),
+    )
+    .await;
+    let webhook_logs: Vec<_> = logs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["sync_type"] == "webhook")
+        .collect();
+    let sum = |k: &str| {
+        webhook_logs
+            .iter()
+            .map(|l| l["counts"][k].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    assert_eq!(
+        (sum("updated"), sum("deleted"), sum("synced")),
+        (1, 1, 0),
+        "{logs}"
+    );
+    let docs = get(
+        &http,
+        &token,
+        format!("{base}/api/connectors/{id}/documents?limit=100"),
+    )
+    .await;
+    let deleted: Vec<_> = docs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["is_deleted"] == true)
+        .collect();
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0]["external_id"], ids[1].to_string());
 
     // 5. A forged notification is refused.
     let forged = http
         .post(format!("{base}/api/connectors/webhooks/drive"))
-        .header("x-goog-channel-id", connector["webhook"]["channel_id"].as_str().unwrap())
+        .header(
+            "x-goog-channel-id",
+            connector["webhook"]["channel_id"].as_str().unwrap(),
+        )
         .header("x-goog-channel-token", "forged")
         .header("x-goog-resource-state", "change")
         .header("x-goog-message-number", "999")
@@ -107,13 +206,39 @@ async fn connect_sync_edit_at_the_source_webhook_incremental_sync_and_disconnect
     assert_eq!(forged.status(), 403);
 
     // 6. The connection test talks to Drive; disconnecting stops the channel and keeps documents.
-    let test: Value = http.post(format!("{base}/api/connectors/{id}/test")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let test: Value = http
+        .post(format!("{base}/api/connectors/{id}/test"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(test["ok"], true, "{test}");
-    assert!(test["message"].as_str().unwrap().contains(fake_google::USER_EMAIL));
+    assert!(
+        test["message"]
+            .as_str()
+            .unwrap()
+            .contains(fake_google::USER_EMAIL)
+    );
     assert_eq!(fake.open_channels(), 1);
-    let gone: Value = http.delete(format!("{base}/api/connectors/{id}")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let gone: Value = http
+        .delete(format!("{base}/api/connectors/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(gone["status"], "disconnected");
     assert_eq!(fake.open_channels(), 0);
-    let docs = get(&http, &token, format!("{base}/api/connectors/{id}/documents?limit=100")).await;
+    let docs = get(
+        &http,
+        &token,
+        format!("{base}/api/connectors/{id}/documents?limit=100"),
+    )
+    .await;
     assert_eq!(docs["items"].as_array().unwrap().len(), 13);
 }

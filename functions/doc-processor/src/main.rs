@@ -1,7 +1,7 @@
 //! The `doc-processor` Lambda: SQS documents queue (S3 notifications and process_document jobs).
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

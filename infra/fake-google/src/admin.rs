@@ -21,7 +21,8 @@ type AdminResult = Result<Response, AdminError>;
 
 fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, AdminError> {
     let body: &[u8] = if body.is_empty() { b"{}" } else { body };
-    serde_json::from_slice(body).map_err(|e| AdminError::bad_request(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| AdminError::bad_request(format!("invalid JSON body: {e}")))
 }
 
 /// Content as base64 (any bytes) or as text.
@@ -34,7 +35,10 @@ struct Content {
 impl Content {
     fn bytes(self) -> Result<Option<Vec<u8>>, AdminError> {
         match (self.content_base64, self.content_text) {
-            (Some(b64), _) => STANDARD.decode(b64).map(Some).map_err(|e| AdminError::bad_request(format!("content_base64 is not base64: {e}"))),
+            (Some(b64), _) => STANDARD
+                .decode(b64)
+                .map(Some)
+                .map_err(|e| AdminError::bad_request(format!("content_base64 is not base64: {e}"))),
             (None, Some(text)) => Ok(Some(text.into_bytes())),
             (None, None) => Ok(None),
         }
@@ -94,7 +98,9 @@ struct TokenBody {
 }
 
 fn file_response(state: &FakeState, id: &str, status: StatusCode) -> AdminResult {
-    let file = state.file(id).ok_or_else(|| FakeError::FileNotFound(id.to_string()))?;
+    let file = state
+        .file(id)
+        .ok_or_else(|| FakeError::FileNotFound(id.to_string()))?;
     Ok((status, axum::Json(file_json(&file))).into_response())
 }
 
@@ -102,12 +108,22 @@ fn file_response(state: &FakeState, id: &str, status: StatusCode) -> AdminResult
 pub(crate) async fn add_file(State(state): State<Arc<FakeState>>, body: Bytes) -> AdminResult {
     let body: NewFileBody = parse(&body)?;
     let content = body.content.bytes()?.unwrap_or_default();
-    let id = state.add_file(NewFile { name: body.name, mime_type: body.mime_type, parents: body.parents, content, drive_id: body.drive_id });
+    let id = state.add_file(NewFile {
+        name: body.name,
+        mime_type: body.mime_type,
+        parents: body.parents,
+        content,
+        drive_id: body.drive_id,
+    });
     file_response(&state, &id, StatusCode::CREATED)
 }
 
 /// `PATCH /_fake/files/{id}`: each given field is its own change, as separate user edits would be.
-pub(crate) async fn patch_file(State(state): State<Arc<FakeState>>, Path(id): Path<String>, body: Bytes) -> AdminResult {
+pub(crate) async fn patch_file(
+    State(state): State<Arc<FakeState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AdminResult {
     let body: PatchFileBody = parse(&body)?;
     if let Some(content) = body.content.bytes()? {
         state.update_content(&id, content)?;
@@ -119,19 +135,28 @@ pub(crate) async fn patch_file(State(state): State<Arc<FakeState>>, Path(id): Pa
 }
 
 /// `POST /_fake/files/{id}/trash`
-pub(crate) async fn trash_file(State(state): State<Arc<FakeState>>, Path(id): Path<String>) -> AdminResult {
+pub(crate) async fn trash_file(
+    State(state): State<Arc<FakeState>>,
+    Path(id): Path<String>,
+) -> AdminResult {
     state.trash(&id)?;
     file_response(&state, &id, StatusCode::OK)
 }
 
 /// `POST /_fake/files/{id}/untrash`
-pub(crate) async fn untrash_file(State(state): State<Arc<FakeState>>, Path(id): Path<String>) -> AdminResult {
+pub(crate) async fn untrash_file(
+    State(state): State<Arc<FakeState>>,
+    Path(id): Path<String>,
+) -> AdminResult {
     state.untrash(&id)?;
     file_response(&state, &id, StatusCode::OK)
 }
 
 /// `DELETE /_fake/files/{id}`: permanent.
-pub(crate) async fn delete_file(State(state): State<Arc<FakeState>>, Path(id): Path<String>) -> AdminResult {
+pub(crate) async fn delete_file(
+    State(state): State<Arc<FakeState>>,
+    Path(id): Path<String>,
+) -> AdminResult {
     state.delete(&id)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -183,7 +208,9 @@ pub(crate) async fn stats(State(state): State<Arc<FakeState>>) -> Response {
 /// `POST /_fake/tokens {scope?}`: an access token without the consent dance.
 pub(crate) async fn issue_token(State(state): State<Arc<FakeState>>, body: Bytes) -> AdminResult {
     let body: TokenBody = parse(&body)?;
-    let scope = body.scope.unwrap_or_else(|| crate::mime::DRIVE_READONLY_SCOPE.to_string());
+    let scope = body
+        .scope
+        .unwrap_or_else(|| crate::mime::DRIVE_READONLY_SCOPE.to_string());
     let token = state.issue_access_token(&scope);
     Ok(axum::Json(json!({ "access_token": token, "expires_in": state.config.access_token_ttl_secs, "scope": scope, "token_type": "Bearer" })).into_response())
 }

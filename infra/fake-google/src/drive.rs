@@ -41,8 +41,12 @@ fn web_view_link(f: &FileRecord) -> String {
     let id = &f.id;
     match f.mime_type.as_str() {
         mime::GOOGLE_DOC => format!("https://docs.google.com/document/d/{id}/edit?usp=drivesdk"),
-        mime::GOOGLE_SHEET => format!("https://docs.google.com/spreadsheets/d/{id}/edit?usp=drivesdk"),
-        mime::GOOGLE_SLIDES => format!("https://docs.google.com/presentation/d/{id}/edit?usp=drivesdk"),
+        mime::GOOGLE_SHEET => {
+            format!("https://docs.google.com/spreadsheets/d/{id}/edit?usp=drivesdk")
+        }
+        mime::GOOGLE_SLIDES => {
+            format!("https://docs.google.com/presentation/d/{id}/edit?usp=drivesdk")
+        }
         mime::GOOGLE_FOLDER => format!("https://drive.google.com/drive/folders/{id}"),
         _ => format!("https://drive.google.com/file/d/{id}/view?usp=drivesdk"),
     }
@@ -101,7 +105,11 @@ pub(crate) async fn about(State(state): State<Arc<FakeState>>, headers: HeaderMa
 
 /// `GET /drive/v3/files`: pages walk files in creation order; the token names the last file seen,
 /// so files added between pages are picked up and none is repeated.
-pub(crate) async fn list_files(State(state): State<Arc<FakeState>>, headers: HeaderMap, Query(params): Params) -> ApiResult {
+pub(crate) async fn list_files(
+    State(state): State<Arc<FakeState>>,
+    headers: HeaderMap,
+    Query(params): Params,
+) -> ApiResult {
     state.admit("drive.files.list", &headers).await?;
     let size = page_size(&params, state.config.max_page_size)?;
     let terms = match params.get("q").map(|q| q.trim()).filter(|q| !q.is_empty()) {
@@ -109,7 +117,9 @@ pub(crate) async fn list_files(State(state): State<Arc<FakeState>>, headers: Hea
         None => Vec::new(),
     };
     let after = match params.get("pageToken").filter(|t| !t.is_empty()) {
-        Some(token) => Some(decode_files_token(token).ok_or_else(|| ApiError::invalid_parameter("pageToken"))?),
+        Some(token) => Some(
+            decode_files_token(token).ok_or_else(|| ApiError::invalid_parameter("pageToken"))?,
+        ),
         None => None,
     };
     let drive = lock(&state.drive);
@@ -117,7 +127,9 @@ pub(crate) async fn list_files(State(state): State<Arc<FakeState>>, headers: Hea
         Some(seq) => drive.files.range(seq + 1..),
         None => drive.files.range(0..),
     };
-    let mut matching = range.map(|(_, f)| f).filter(|f| visible(f.drive_id.as_ref(), &params) && terms.iter().all(|t| t.matches(f)));
+    let mut matching = range
+        .map(|(_, f)| f)
+        .filter(|f| visible(f.drive_id.as_ref(), &params) && terms.iter().all(|t| t.matches(f)));
     let page: Vec<&FileRecord> = matching.by_ref().take(size).collect();
     let more = matching.next().is_some();
     let mut body = json!({ "kind": "drive#fileList", "incompleteSearch": false, "files": page.iter().map(|f| file_json(f)).collect::<Vec<_>>() });
@@ -137,10 +149,27 @@ fn decode_files_token(token: &str) -> Option<u64> {
 }
 
 /// `GET /drive/v3/files/{id}` (metadata) and `?alt=media` (content, binary files only).
-pub(crate) async fn get_file(State(state): State<Arc<FakeState>>, headers: HeaderMap, Path(id): Path<String>, Query(params): Params) -> ApiResult {
+pub(crate) async fn get_file(
+    State(state): State<Arc<FakeState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Params,
+) -> ApiResult {
     let download = params.get("alt").map(String::as_str) == Some("media");
-    state.admit(if download { "drive.files.download" } else { "drive.files.get" }, &headers).await?;
-    let file = lock(&state.drive).get(&id).filter(|f| visible(f.drive_id.as_ref(), &with_all_drives(&params))).cloned();
+    state
+        .admit(
+            if download {
+                "drive.files.download"
+            } else {
+                "drive.files.get"
+            },
+            &headers,
+        )
+        .await?;
+    let file = lock(&state.drive)
+        .get(&id)
+        .filter(|f| visible(f.drive_id.as_ref(), &with_all_drives(&params)))
+        .cloned();
     let file = file.ok_or_else(|| ApiError::file_not_found(&id))?;
     if !download {
         return Ok(axum::Json(file_json(&file)).into_response());
@@ -148,7 +177,11 @@ pub(crate) async fn get_file(State(state): State<Arc<FakeState>>, headers: Heade
     if !file.is_binary() {
         return Err(ApiError::not_downloadable());
     }
-    Ok(([(header::CONTENT_TYPE, file.mime_type.clone())], file.content.clone()).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, file.mime_type.clone())],
+        file.content.clone(),
+    )
+        .into_response())
 }
 
 /// files.get finds shared-drive files when `supportsAllDrives=true`, not only with includeItems….
@@ -161,10 +194,21 @@ fn with_all_drives(params: &HashMap<String, String>) -> HashMap<String, String> 
 }
 
 /// `GET /drive/v3/files/{id}/export?mimeType=…` for Docs, Sheets and Slides.
-pub(crate) async fn export_file(State(state): State<Arc<FakeState>>, headers: HeaderMap, Path(id): Path<String>, Query(params): Params) -> ApiResult {
+pub(crate) async fn export_file(
+    State(state): State<Arc<FakeState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Params,
+) -> ApiResult {
     state.admit("drive.files.export", &headers).await?;
-    let target = params.get("mimeType").filter(|m| !m.is_empty()).ok_or_else(|| ApiError::required("mimeType"))?;
-    let file = lock(&state.drive).get(&id).cloned().ok_or_else(|| ApiError::file_not_found(&id))?;
+    let target = params
+        .get("mimeType")
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| ApiError::required("mimeType"))?;
+    let file = lock(&state.drive)
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| ApiError::file_not_found(&id))?;
     let bytes = crate::content::export(&file, target)?;
     if bytes.len() as u64 > state.config.export_limit_bytes {
         return Err(ApiError::export_too_large());
@@ -182,17 +226,32 @@ pub(crate) fn parse_change_token(drive: &DriveStore, token: &str) -> Result<u64,
 }
 
 /// `GET /drive/v3/changes/startPageToken`
-pub(crate) async fn start_page_token(State(state): State<Arc<FakeState>>, headers: HeaderMap) -> ApiResult {
-    state.admit("drive.changes.getStartPageToken", &headers).await?;
+pub(crate) async fn start_page_token(
+    State(state): State<Arc<FakeState>>,
+    headers: HeaderMap,
+) -> ApiResult {
+    state
+        .admit("drive.changes.getStartPageToken", &headers)
+        .await?;
     let token = lock(&state.drive).start_page_token();
-    Ok(axum::Json(json!({ "kind": "drive#startPageToken", "startPageToken": token.to_string() })).into_response())
+    Ok(
+        axum::Json(json!({ "kind": "drive#startPageToken", "startPageToken": token.to_string() }))
+            .into_response(),
+    )
 }
 
 /// `GET /drive/v3/changes?pageToken=…`: one entry per mutation, oldest first, ending with
 /// `newStartPageToken` once the feed is drained.
-pub(crate) async fn list_changes(State(state): State<Arc<FakeState>>, headers: HeaderMap, Query(params): Params) -> ApiResult {
+pub(crate) async fn list_changes(
+    State(state): State<Arc<FakeState>>,
+    headers: HeaderMap,
+    Query(params): Params,
+) -> ApiResult {
     state.admit("drive.changes.list", &headers).await?;
-    let token = params.get("pageToken").filter(|t| !t.is_empty()).ok_or_else(|| ApiError::required("pageToken"))?;
+    let token = params
+        .get("pageToken")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::required("pageToken"))?;
     let size = page_size(&params, state.config.max_page_size)?;
     let include_removed = flag(&params, "includeRemoved", true);
     let drive = lock(&state.drive);

@@ -21,8 +21,21 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, domain: &'static str, reason: &'static str, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), domain, reason, location: None, grpc_status: None, retry_after_secs: None }
+    fn new(
+        status: StatusCode,
+        domain: &'static str,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            domain,
+            reason,
+            location: None,
+            grpc_status: None,
+            retry_after_secs: None,
+        }
     }
 
     fn at(mut self, location_type: &'static str, location: &'static str) -> Self {
@@ -31,8 +44,13 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> Self {
-        let mut e = Self::new(StatusCode::UNAUTHORIZED, "global", "authError", "Request had invalid authentication credentials.")
-            .at("header", "Authorization");
+        let mut e = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "global",
+            "authError",
+            "Request had invalid authentication credentials.",
+        )
+        .at("header", "Authorization");
         e.grpc_status = Some("UNAUTHENTICATED");
         e
     }
@@ -49,21 +67,43 @@ impl ApiError {
     }
 
     pub fn rate_limited() -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded");
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "usageLimits",
+            "rateLimitExceeded",
+            "Rate Limit Exceeded",
+        );
         e.retry_after_secs = Some(1);
         e
     }
 
     pub fn backend_error() -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "global", "backendError", "Backend Error")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "global",
+            "backendError",
+            "Backend Error",
+        )
     }
 
     pub fn file_not_found(id: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "global", "notFound", format!("File not found: {id}.")).at("parameter", "fileId")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "global",
+            "notFound",
+            format!("File not found: {id}."),
+        )
+        .at("parameter", "fileId")
     }
 
     pub fn invalid_parameter(location: &'static str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "global", "invalid", "Invalid Value").at("parameter", location)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "global",
+            "invalid",
+            "Invalid Value",
+        )
+        .at("parameter", location)
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -71,7 +111,13 @@ impl ApiError {
     }
 
     pub fn required(location: &'static str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "global", "required", format!("Required parameter: {location}")).at("parameter", location)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "global",
+            "required",
+            format!("Required parameter: {location}"),
+        )
+        .at("parameter", location)
     }
 
     pub fn not_downloadable() -> Self {
@@ -85,24 +131,49 @@ impl ApiError {
     }
 
     pub fn not_exportable() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "global", "fileNotExportable", "Export only supports Docs Editors files.")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "global",
+            "fileNotExportable",
+            "Export only supports Docs Editors files.",
+        )
     }
 
     pub fn conversion_not_supported() -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "global", "badRequest", "The requested conversion is not supported.")
-            .at("parameter", "mimeType")
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "global",
+            "badRequest",
+            "The requested conversion is not supported.",
+        )
+        .at("parameter", "mimeType")
     }
 
     pub fn export_too_large() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "global", "exportSizeLimitExceeded", "This file is too large to be exported.")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "global",
+            "exportSizeLimitExceeded",
+            "This file is too large to be exported.",
+        )
     }
 
     pub fn channel_id_not_unique(id: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "push", "channelIdNotUnique", format!("Channel id {id} not unique"))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "push",
+            "channelIdNotUnique",
+            format!("Channel id {id} not unique"),
+        )
     }
 
     pub fn channel_not_found(id: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "global", "notFound", format!("Channel '{id}' not found for project"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "global",
+            "notFound",
+            format!("Channel '{id}' not found for project"),
+        )
     }
 
     pub fn body(&self) -> Value {
@@ -111,7 +182,8 @@ impl ApiError {
             detail["locationType"] = json!(kind);
             detail["location"] = json!(name);
         }
-        let mut error = json!({ "code": self.status.as_u16(), "message": self.message, "errors": [detail] });
+        let mut error =
+            json!({ "code": self.status.as_u16(), "message": self.message, "errors": [detail] });
         if let Some(status) = self.grpc_status {
             error["status"] = json!(status);
         }
@@ -120,7 +192,11 @@ impl ApiError {
 
     /// Google's 401 says "Invalid Credentials" in the detail and a longer sentence at the top.
     fn message_for_detail(&self) -> &str {
-        if self.reason == "authError" { "Invalid Credentials" } else { &self.message }
+        if self.reason == "authError" {
+            "Invalid Credentials"
+        } else {
+            &self.message
+        }
     }
 }
 
@@ -132,7 +208,10 @@ impl IntoResponse for ApiError {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if self.status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"https://accounts.google.com/\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"https://accounts.google.com/\""),
+            );
         }
         response
     }
@@ -148,7 +227,11 @@ pub(crate) struct OAuthError {
 
 impl OAuthError {
     pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        Self { status, error, description: description.into() }
+        Self {
+            status,
+            error,
+            description: description.into(),
+        }
     }
 
     pub fn invalid_grant(description: impl Into<String>) -> Self {
@@ -167,7 +250,12 @@ impl OAuthError {
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = json!({ "error": self.error, "error_description": self.description });
-        (self.status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+        (
+            self.status,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(body),
+        )
+            .into_response()
     }
 }
 
@@ -181,20 +269,32 @@ pub(crate) struct AdminError {
 
 impl AdminError {
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code: "bad_request", message: message.into() }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            message: message.into(),
+        }
     }
 }
 
 impl From<crate::state::FakeError> for AdminError {
     fn from(e: crate::state::FakeError) -> Self {
         match e {
-            crate::state::FakeError::FileNotFound(_) => Self { status: StatusCode::NOT_FOUND, code: "not_found", message: e.to_string() },
+            crate::state::FakeError::FileNotFound(_) => Self {
+                status: StatusCode::NOT_FOUND,
+                code: "not_found",
+                message: e.to_string(),
+            },
         }
     }
 }
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(json!({ "error": { "code": self.code, "message": self.message } }))).into_response()
+        (
+            self.status,
+            axum::Json(json!({ "error": { "code": self.code, "message": self.message } })),
+        )
+            .into_response()
     }
 }

@@ -44,7 +44,14 @@ enum Refusal {
 
 impl Faults {
     pub fn new(rate_limit: Option<u32>) -> Self {
-        Self { pending_429: 0, pending_5xx: 0, latency: Duration::ZERO, rate_limit, buckets: HashMap::new(), deny_next_consent: false }
+        Self {
+            pending_429: 0,
+            pending_5xx: 0,
+            latency: Duration::ZERO,
+            rate_limit,
+            buckets: HashMap::new(),
+            deny_next_consent: false,
+        }
     }
 
     /// Injected faults first (they model Google having a bad moment), then the caller's own budget.
@@ -59,8 +66,12 @@ impl Faults {
         }
         let limit = self.rate_limit? as f64;
         let now = Instant::now();
-        let bucket = self.buckets.entry(token.to_string()).or_insert(Bucket { tokens: limit, updated: now });
-        bucket.tokens = (bucket.tokens + now.duration_since(bucket.updated).as_secs_f64() * limit).min(limit);
+        let bucket = self.buckets.entry(token.to_string()).or_insert(Bucket {
+            tokens: limit,
+            updated: now,
+        });
+        bucket.tokens =
+            (bucket.tokens + now.duration_since(bucket.updated).as_secs_f64() * limit).min(limit);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -115,7 +126,11 @@ impl FakeState {
 
     /// The gate every Drive call goes through: counts it, waits out the latency, checks the bearer
     /// token and its scopes, then applies faults and the rate limit. Returns the token on success.
-    pub(crate) async fn admit(&self, endpoint: &str, headers: &HeaderMap) -> Result<String, ApiError> {
+    pub(crate) async fn admit(
+        &self,
+        endpoint: &str,
+        headers: &HeaderMap,
+    ) -> Result<String, ApiError> {
         self.count_call(endpoint);
         let latency = lock(&self.faults).latency;
         if !latency.is_zero() {
@@ -126,12 +141,18 @@ impl FakeState {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_string());
-        let grant = token.as_deref().and_then(|t| lock(&self.oauth).check_access(t));
+        let grant = token
+            .as_deref()
+            .and_then(|t| lock(&self.oauth).check_access(t));
         let (Some(token), Some(grant)) = (token, grant) else {
             lock(&self.stats).http_401_served += 1;
             return Err(ApiError::unauthenticated());
         };
-        if !grant.scope.split(' ').any(|s| s.starts_with("https://www.googleapis.com/auth/drive")) {
+        if !grant
+            .scope
+            .split(' ')
+            .any(|s| s.starts_with("https://www.googleapis.com/auth/drive"))
+        {
             return Err(ApiError::insufficient_scopes());
         }
         let refusal = lock(&self.faults).admit(&token);

@@ -33,9 +33,11 @@ pub mod mime {
     pub const GOOGLE_SHEET: &str = "application/vnd.google-apps.spreadsheet";
     pub const GOOGLE_SLIDES: &str = "application/vnd.google-apps.presentation";
     pub const GOOGLE_FOLDER: &str = "application/vnd.google-apps.folder";
-    pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    pub const DOCX: &str =
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
     pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-    pub const PPTX: &str = "application/vnd.openxmlformats-officedocument.presentationml.presentation";
+    pub const PPTX: &str =
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation";
     pub const DRIVE_READONLY_SCOPE: &str = "https://www.googleapis.com/auth/drive.readonly";
 }
 
@@ -90,7 +92,11 @@ impl FakeGoogle {
                 tracing::error!(%error, "fake-google server stopped");
             }
         });
-        Ok(FakeGoogle { base_url, state, server })
+        Ok(FakeGoogle {
+            base_url,
+            state,
+            server,
+        })
     }
 
     /// `GOOGLE_AUTH_URL`
@@ -113,7 +119,11 @@ impl FakeGoogle {
     }
 
     pub fn drive_url(&self, path: &str) -> String {
-        format!("{}/drive/v3/{}", self.base_url, path.trim_start_matches('/'))
+        format!(
+            "{}/drive/v3/{}",
+            self.base_url,
+            path.trim_start_matches('/')
+        )
     }
 
     /// Waits until the server task ends (it only ends on a serve error).
@@ -146,15 +156,24 @@ pub fn router(state: Arc<FakeState>) -> Router {
         .route("/drive/v3/files/{id}", get(drive::get_file))
         .route("/drive/v3/files/{id}/export", get(drive::export_file))
         .route("/drive/v3/changes", get(drive::list_changes))
-        .route("/drive/v3/changes/startPageToken", get(drive::start_page_token))
+        .route(
+            "/drive/v3/changes/startPageToken",
+            get(drive::start_page_token),
+        )
         .route("/drive/v3/changes/watch", post(notify::watch))
         .route("/drive/v3/channels/stop", post(notify::stop))
         .route("/_fake/files", post(admin::add_file))
-        .route("/_fake/files/{id}", patch(admin::patch_file).delete(admin::delete_file))
+        .route(
+            "/_fake/files/{id}",
+            patch(admin::patch_file).delete(admin::delete_file),
+        )
         .route("/_fake/files/{id}/trash", post(admin::trash_file))
         .route("/_fake/files/{id}/untrash", post(admin::untrash_file))
         .route("/_fake/seed", post(admin::seed))
-        .route("/_fake/faults", post(admin::set_faults).get(admin::get_faults))
+        .route(
+            "/_fake/faults",
+            post(admin::set_faults).get(admin::get_faults),
+        )
         .route("/_fake/stats", get(admin::stats))
         .route("/_fake/tokens", post(admin::issue_token))
         .with_state(state)

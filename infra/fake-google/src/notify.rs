@@ -74,7 +74,9 @@ struct StopRequest {
 fn acceptable_address(address: &str) -> bool {
     match url::Url::parse(address) {
         Ok(url) if url.scheme() == "https" => url.host().is_some(),
-        Ok(url) if url.scheme() == "http" => matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
+        Ok(url) if url.scheme() == "http" => {
+            matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+        }
         _ => false,
     }
 }
@@ -91,16 +93,27 @@ pub(crate) async fn watch(
     body: Bytes,
 ) -> ApiResult {
     state.admit("drive.changes.watch", &headers).await?;
-    let page_token = query.get("pageToken").ok_or_else(|| ApiError::required("pageToken"))?;
+    let page_token = query
+        .get("pageToken")
+        .ok_or_else(|| ApiError::required("pageToken"))?;
     parse_change_token(&lock(&state.drive), page_token)?;
-    let request: WatchRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("Invalid JSON payload received. {e}")))?;
-    let id = request.id.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::required("id"))?;
+    let request: WatchRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("Invalid JSON payload received. {e}")))?;
+    let id = request
+        .id
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::required("id"))?;
     if !matches!(request.kind.as_deref(), Some("web_hook" | "webhook")) {
-        return Err(ApiError::bad_request(format!("Invalid value for type: {}", request.kind.unwrap_or_default())));
+        return Err(ApiError::bad_request(format!(
+            "Invalid value for type: {}",
+            request.kind.unwrap_or_default()
+        )));
     }
     let address = request.address.unwrap_or_default();
     if !acceptable_address(&address) {
-        return Err(ApiError::bad_request(format!("WebHook callback must be HTTPS: {address}")));
+        return Err(ApiError::bad_request(format!(
+            "WebHook callback must be HTTPS: {address}"
+        )));
     }
     let requested = match &request.expiration {
         Some(serde_json::Value::String(s)) => s.parse::<i64>().ok(),
@@ -108,10 +121,18 @@ pub(crate) async fn watch(
         _ => None,
     };
     let now = now_ms();
-    let expiration_ms = requested.unwrap_or(now + DEFAULT_TTL_MS).min(now + MAX_TTL_MS);
+    let expiration_ms = requested
+        .unwrap_or(now + DEFAULT_TTL_MS)
+        .min(now + MAX_TTL_MS);
 
-    let resource_id = format!("fake-resource-{}", ulid::Ulid::new().to_string().to_lowercase());
-    let resource_uri = format!("{}/drive/v3/changes?alt=json&pageToken={page_token}", state.base_url);
+    let resource_id = format!(
+        "fake-resource-{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    );
+    let resource_uri = format!(
+        "{}/drive/v3/changes?alt=json&pageToken={page_token}",
+        state.base_url
+    );
     let delivery = Delivery {
         channel_id: id.clone(),
         token: request.token.clone(),
@@ -126,10 +147,26 @@ pub(crate) async fn watch(
             return Err(ApiError::channel_id_not_unique(&id));
         }
         let (outbox, inbox) = mpsc::unbounded_channel();
-        tokio::spawn(deliver(state.http.clone(), state.stats.clone(), delivery, inbox));
+        tokio::spawn(deliver(
+            state.http.clone(),
+            state.stats.clone(),
+            delivery,
+            inbox,
+        ));
         // Drive confirms a new channel with a "sync" message before any "change".
-        let _ = outbox.send(Message { number: 1, resource_state: "sync" });
-        channels.open.insert(id.clone(), Channel { resource_id: resource_id.clone(), expiration_ms, next_message: 2, outbox });
+        let _ = outbox.send(Message {
+            number: 1,
+            resource_state: "sync",
+        });
+        channels.open.insert(
+            id.clone(),
+            Channel {
+                resource_id: resource_id.clone(),
+                expiration_ms,
+                next_message: 2,
+                outbox,
+            },
+        );
     }
     let mut body = json!({
         "kind": "api#channel",
@@ -145,9 +182,14 @@ pub(crate) async fn watch(
 }
 
 /// `POST /drive/v3/channels/stop` {id, resourceId} → 204.
-pub(crate) async fn stop(State(state): State<Arc<FakeState>>, headers: HeaderMap, body: Bytes) -> ApiResult {
+pub(crate) async fn stop(
+    State(state): State<Arc<FakeState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
     state.admit("drive.channels.stop", &headers).await?;
-    let request: StopRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("Invalid JSON payload received. {e}")))?;
+    let request: StopRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("Invalid JSON payload received. {e}")))?;
     let id = request.id.unwrap_or_default();
     let mut channels = lock(&state.channels);
     match channels.open.get(&id) {
@@ -171,7 +213,13 @@ impl FakeState {
             }
             let number = channel.next_message;
             channel.next_message += 1;
-            channel.outbox.send(Message { number, resource_state: "change" }).is_ok()
+            channel
+                .outbox
+                .send(Message {
+                    number,
+                    resource_state: "change",
+                })
+                .is_ok()
         });
     }
 
@@ -183,7 +231,12 @@ impl FakeState {
 
 /// Sends a channel's messages one at a time; failures are logged and counted, never retried
 /// (Drive retries with backoff, but the connector must cope with lost messages anyway).
-async fn deliver(http: reqwest::Client, stats: Arc<Mutex<Stats>>, channel: Delivery, mut inbox: mpsc::UnboundedReceiver<Message>) {
+async fn deliver(
+    http: reqwest::Client,
+    stats: Arc<Mutex<Stats>>,
+    channel: Delivery,
+    mut inbox: mpsc::UnboundedReceiver<Message>,
+) {
     let expiration = Utc
         .timestamp_millis_opt(channel.expiration_ms)
         .single()

@@ -91,7 +91,9 @@ fn parse_clause(clause: &[Token]) -> Option<Term> {
         _ => None,
     };
     match clause {
-        [Str(id), Word(i), Word(p)] if i.eq_ignore_ascii_case("in") && p == "parents" => Some(Term::InParents(id.clone())),
+        [Str(id), Word(i), Word(p)] if i.eq_ignore_ascii_case("in") && p == "parents" => {
+            Some(Term::InParents(id.clone()))
+        }
         [Word(f), o, Word(b)] if f == "trashed" => {
             let value = match b.as_str() {
                 "true" => true,
@@ -105,11 +107,20 @@ fn parse_clause(clause: &[Token]) -> Option<Term> {
             }
         }
         [Word(f), o, Str(v)] if f == "mimeType" => match op(o)? {
-            self::Op::Eq => Some(Term::MimeType { value: v.clone(), equal: true }),
-            self::Op::Ne => Some(Term::MimeType { value: v.clone(), equal: false }),
+            self::Op::Eq => Some(Term::MimeType {
+                value: v.clone(),
+                equal: true,
+            }),
+            self::Op::Ne => Some(Term::MimeType {
+                value: v.clone(),
+                equal: false,
+            }),
             self::Op::Contains => None,
         },
-        [Word(f), o, Str(v)] if f == "name" => Some(Term::Name { value: v.clone(), op: op(o)? }),
+        [Word(f), o, Str(v)] if f == "name" => Some(Term::Name {
+            value: v.clone(),
+            op: op(o)?,
+        }),
         _ => None,
     }
 }
@@ -119,14 +130,21 @@ impl Term {
         match self {
             Term::Trashed(t) => file.trashed == *t,
             Term::InParents(id) => {
-                let id = if id == "root" { ROOT_FOLDER_ID } else { id.as_str() };
+                let id = if id == "root" {
+                    ROOT_FOLDER_ID
+                } else {
+                    id.as_str()
+                };
                 file.parents.iter().any(|p| p == id)
             }
             Term::MimeType { value, equal } => (file.mime_type == *value) == *equal,
             Term::Name { value, op: Op::Eq } => file.name == *value,
             Term::Name { value, op: Op::Ne } => file.name != *value,
             // Drive's `contains` on names is a prefix match on words; a substring match is close enough.
-            Term::Name { value, op: Op::Contains } => file.name.to_lowercase().contains(&value.to_lowercase()),
+            Term::Name {
+                value,
+                op: Op::Contains,
+            } => file.name.to_lowercase().contains(&value.to_lowercase()),
         }
     }
 }
@@ -143,14 +161,23 @@ mod tests {
             vec![
                 Term::InParents("abc".into()),
                 Term::Trashed(false),
-                Term::MimeType { value: "application/vnd.google-apps.folder".into(), equal: false }
+                Term::MimeType {
+                    value: "application/vnd.google-apps.folder".into(),
+                    equal: false
+                }
             ]
         );
     }
 
     #[test]
     fn escaped_quotes_stay_in_the_string() {
-        assert_eq!(parse(r"name = 'Dana\'s notes'").unwrap(), vec![Term::Name { value: "Dana's notes".into(), op: Op::Eq }]);
+        assert_eq!(
+            parse(r"name = 'Dana\'s notes'").unwrap(),
+            vec![Term::Name {
+                value: "Dana's notes".into(),
+                op: Op::Eq
+            }]
+        );
     }
 
     #[test]

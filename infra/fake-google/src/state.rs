@@ -59,8 +59,17 @@ pub struct NewFile {
 }
 
 impl NewFile {
-    pub fn new(name: impl Into<String>, mime_type: impl Into<String>, content: impl Into<Vec<u8>>) -> Self {
-        Self { name: name.into(), mime_type: mime_type.into(), content: content.into(), ..Self::default() }
+    pub fn new(
+        name: impl Into<String>,
+        mime_type: impl Into<String>,
+        content: impl Into<Vec<u8>>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            mime_type: mime_type.into(),
+            content: content.into(),
+            ..Self::default()
+        }
     }
 
     pub fn google_doc(name: impl Into<String>, text: impl Into<String>) -> Self {
@@ -137,7 +146,13 @@ impl DriveStore {
     fn record(&mut self, id: &str, removed: bool, now: DateTime<Utc>) {
         let file = if removed { None } else { self.get(id).cloned() };
         let drive_id = file.as_ref().and_then(|f| f.drive_id.clone());
-        self.changes.push(ChangeRecord { file_id: FileId(id.to_string()), removed, time: now, file, drive_id });
+        self.changes.push(ChangeRecord {
+            file_id: FileId(id.to_string()),
+            removed,
+            time: now,
+            file,
+            drive_id,
+        });
     }
 }
 
@@ -204,7 +219,10 @@ impl FakeState {
             faults: Mutex::new(faults),
             channels: Mutex::default(),
             stats: Arc::default(),
-            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap_or_default(),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
         }
     }
 
@@ -230,7 +248,11 @@ impl FakeState {
             let parents = if !file.parents.is_empty() {
                 file.parents
             } else {
-                vec![file.drive_id.clone().unwrap_or_else(|| ROOT_FOLDER_ID.to_string())]
+                vec![
+                    file.drive_id
+                        .clone()
+                        .unwrap_or_else(|| ROOT_FOLDER_ID.to_string()),
+                ]
             };
             let seq = drive.next_created_seq;
             drive.next_created_seq += 1;
@@ -285,7 +307,10 @@ impl FakeState {
     pub fn delete(&self, id: &str) -> Result<(), FakeError> {
         {
             let mut drive = lock(&self.drive);
-            let seq = drive.by_id.remove(id).ok_or_else(|| FakeError::FileNotFound(id.to_string()))?;
+            let seq = drive
+                .by_id
+                .remove(id)
+                .ok_or_else(|| FakeError::FileNotFound(id.to_string()))?;
             drive.files.remove(&seq);
             drive.record(id, true, Utc::now());
         }
@@ -297,7 +322,9 @@ impl FakeState {
         {
             let mut drive = lock(&self.drive);
             let now = Utc::now();
-            let file = drive.get_mut(id).ok_or_else(|| FakeError::FileNotFound(id.to_string()))?;
+            let file = drive
+                .get_mut(id)
+                .ok_or_else(|| FakeError::FileNotFound(id.to_string()))?;
             change(file);
             file.modified_time = now;
             file.version += 1;

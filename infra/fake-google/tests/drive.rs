@@ -28,7 +28,11 @@ async fn drive_calls_without_a_token_get_googles_401() {
 async fn files_list_pages_250_files_in_3_pages_without_duplicates() {
     let fake = fake().await;
     for i in 0..250 {
-        fake.add_file(NewFile::new(format!("note {i}.txt"), "text/plain", format!("note {i}")));
+        fake.add_file(NewFile::new(
+            format!("note {i}.txt"),
+            "text/plain",
+            format!("note {i}"),
+        ));
     }
     let token = fake.issue_access_token(SCOPE);
     let (mut seen, mut pages, mut page_token) = (HashSet::new(), 0, None::<String>);
@@ -41,7 +45,10 @@ async fn files_list_pages_250_files_in_3_pages_without_duplicates() {
         assert_eq!(status, 200);
         pages += 1;
         for f in body["files"].as_array().unwrap() {
-            assert!(seen.insert(f["id"].as_str().unwrap().to_string()), "duplicate {f}");
+            assert!(
+                seen.insert(f["id"].as_str().unwrap().to_string()),
+                "duplicate {f}"
+            );
         }
         match body["nextPageToken"].as_str() {
             Some(t) => page_token = Some(t.to_string()),
@@ -55,21 +62,47 @@ async fn files_list_pages_250_files_in_3_pages_without_duplicates() {
 async fn files_list_filters_by_query_and_describes_files_like_drive() {
     let fake = fake().await;
     let folder = fake.add_file(NewFile::new("Meetings", mime::GOOGLE_FOLDER, Vec::new()));
-    let pdf = fake.add_file(NewFile::new("a.pdf", "application/pdf", b"%PDF-1.4 hello".to_vec()).in_folder(folder.as_str()));
+    let pdf = fake.add_file(
+        NewFile::new("a.pdf", "application/pdf", b"%PDF-1.4 hello".to_vec())
+            .in_folder(folder.as_str()),
+    );
     let doc = fake.add_file(NewFile::google_doc("Notes", "Some notes").in_folder(folder.as_str()));
-    let gone = fake.add_file(NewFile::new("old.txt", "text/plain", b"old".to_vec()).in_folder(folder.as_str()));
+    let gone = fake.add_file(
+        NewFile::new("old.txt", "text/plain", b"old".to_vec()).in_folder(folder.as_str()),
+    );
     fake.trash(&gone).unwrap();
     let token = fake.issue_access_token(SCOPE);
 
     let q = format!("'{folder}' in parents and trashed = false");
     let (_, body) = drive_get(&fake, &token, "files", &[("q", &q)]).await;
-    let ids: Vec<&str> = body["files"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = body["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec![pdf.as_str(), doc.as_str()]);
 
-    let (_, body) = drive_get(&fake, &token, "files", &[("q", &format!("'{folder}' in parents"))]).await;
-    assert_eq!(body["files"].as_array().unwrap().len(), 3, "trashed files are listed unless q excludes them");
+    let (_, body) = drive_get(
+        &fake,
+        &token,
+        "files",
+        &[("q", &format!("'{folder}' in parents"))],
+    )
+    .await;
+    assert_eq!(
+        body["files"].as_array().unwrap().len(),
+        3,
+        "trashed files are listed unless q excludes them"
+    );
 
-    let (_, body) = drive_get(&fake, &token, "files", &[("q", &format!("mimeType = '{}'", mime::GOOGLE_DOC))]).await;
+    let (_, body) = drive_get(
+        &fake,
+        &token,
+        "files",
+        &[("q", &format!("mimeType = '{}'", mime::GOOGLE_DOC))],
+    )
+    .await;
     assert_eq!(body["files"][0]["id"], doc.as_str());
 
     let (_, file) = drive_get(&fake, &token, &format!("files/{pdf}"), &[("fields", "*")]).await;
@@ -79,9 +112,18 @@ async fn files_list_filters_by_query_and_describes_files_like_drive() {
     assert_eq!(file["owners"][0]["emailAddress"], "dana@example.com");
     assert_eq!(file["trashed"], false);
     let (_, file) = drive_get(&fake, &token, &format!("files/{doc}"), &[]).await;
-    assert!(file.get("size").is_none() && file.get("md5Checksum").is_none(), "native files have no size");
+    assert!(
+        file.get("size").is_none() && file.get("md5Checksum").is_none(),
+        "native files have no size"
+    );
 
-    let (status, body) = drive_get(&fake, &token, "files", &[("q", "starred = true or trashed = true")]).await;
+    let (status, body) = drive_get(
+        &fake,
+        &token,
+        "files",
+        &[("q", "starred = true or trashed = true")],
+    )
+    .await;
     assert_eq!((status, reason(&body)), (400, "invalid"));
     let (status, body) = drive_get(&fake, &token, "files/nope", &[]).await;
     assert_eq!((status, reason(&body)), (404, "notFound"));
@@ -92,7 +134,13 @@ async fn binary_files_download_with_their_content_type() {
     let fake = fake().await;
     let id = fake.add_file(NewFile::new("a.csv", "text/csv", b"a,b\n1,2\n".to_vec()));
     let token = fake.issue_access_token(SCOPE);
-    let response = client().get(fake.drive_url(&format!("files/{id}"))).query(&[("alt", "media")]).bearer_auth(&token).send().await.unwrap();
+    let response = client()
+        .get(fake.drive_url(&format!("files/{id}")))
+        .query(&[("alt", "media")])
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/csv");
     assert_eq!(response.bytes().await.unwrap().as_ref(), b"a,b\n1,2\n");
@@ -101,49 +149,131 @@ async fn binary_files_download_with_their_content_type() {
 #[tokio::test]
 async fn downloading_a_google_doc_is_refused_and_export_is_the_way() {
     let fake = fake().await;
-    let doc = fake.add_file(NewFile::google_doc("Plan", "First paragraph.\n\nSecond one."));
+    let doc = fake.add_file(NewFile::google_doc(
+        "Plan",
+        "First paragraph.\n\nSecond one.",
+    ));
     let token = fake.issue_access_token(SCOPE);
 
-    let (status, body) = drive_get(&fake, &token, &format!("files/{doc}"), &[("alt", "media")]).await;
+    let (status, body) =
+        drive_get(&fake, &token, &format!("files/{doc}"), &[("alt", "media")]).await;
     assert_eq!((status, reason(&body)), (403, "fileNotDownloadable"));
-    assert_eq!(body["error"]["message"], "Only files with binary content can be downloaded. Use Export with Docs Editors files.");
+    assert_eq!(
+        body["error"]["message"],
+        "Only files with binary content can be downloaded. Use Export with Docs Editors files."
+    );
 
     let export = |target: &'static str| {
-        let request = client().get(fake.drive_url(&format!("files/{doc}/export"))).query(&[("mimeType", target)]).bearer_auth(&token);
+        let request = client()
+            .get(fake.drive_url(&format!("files/{doc}/export")))
+            .query(&[("mimeType", target)])
+            .bearer_auth(&token);
         async move { request.send().await.unwrap() }
     };
     let md = export("text/markdown").await;
     assert_eq!(md.headers()["content-type"], "text/markdown");
     assert_eq!(md.text().await.unwrap(), "First paragraph.\n\nSecond one.");
-    assert!(export(mime::DOCX).await.bytes().await.unwrap().starts_with(b"PK\x03\x04"));
-    assert!(export("text/html").await.text().await.unwrap().contains("<p>Second one.</p>"));
-    assert_eq!(export("text/csv").await.status(), 400, "a Doc has no CSV export");
+    assert!(
+        export(mime::DOCX)
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .starts_with(b"PK\x03\x04")
+    );
+    assert!(
+        export("text/html")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("<p>Second one.</p>")
+    );
+    assert_eq!(
+        export("text/csv").await.status(),
+        400,
+        "a Doc has no CSV export"
+    );
 
-    let sheet = fake.add_file(NewFile::new("Budget", mime::GOOGLE_SHEET, b"a,b\n1,2\n".to_vec()));
-    let (status, _) = drive_get(&fake, &token, &format!("files/{sheet}/export"), &[("mimeType", mime::XLSX)]).await;
+    let sheet = fake.add_file(NewFile::new(
+        "Budget",
+        mime::GOOGLE_SHEET,
+        b"a,b\n1,2\n".to_vec(),
+    ));
+    let (status, _) = drive_get(
+        &fake,
+        &token,
+        &format!("files/{sheet}/export"),
+        &[("mimeType", mime::XLSX)],
+    )
+    .await;
     assert_eq!(status, 200);
     let pdf = fake.add_file(NewFile::new("a.pdf", "application/pdf", b"%PDF".to_vec()));
-    let (status, body) = drive_get(&fake, &token, &format!("files/{pdf}/export"), &[("mimeType", "text/plain")]).await;
+    let (status, body) = drive_get(
+        &fake,
+        &token,
+        &format!("files/{pdf}/export"),
+        &[("mimeType", "text/plain")],
+    )
+    .await;
     assert_eq!((status, reason(&body)), (403, "fileNotExportable"));
 }
 
 #[tokio::test]
 async fn exports_over_the_limit_are_refused_as_too_large() {
-    let fake = fake_with(FakeConfig { export_limit_bytes: 1000, ..FakeConfig::default() }).await;
+    let fake = fake_with(FakeConfig {
+        export_limit_bytes: 1000,
+        ..FakeConfig::default()
+    })
+    .await;
     let small = fake.add_file(NewFile::google_doc("Small", "x".repeat(999)));
     let big = fake.add_file(NewFile::google_doc("Big", "x".repeat(1001)));
     let token = fake.issue_access_token(SCOPE);
-    assert_eq!(drive_get(&fake, &token, &format!("files/{small}/export"), &[("mimeType", "text/plain")]).await.0, 200);
-    let (status, body) = drive_get(&fake, &token, &format!("files/{big}/export"), &[("mimeType", "text/plain")]).await;
+    assert_eq!(
+        drive_get(
+            &fake,
+            &token,
+            &format!("files/{small}/export"),
+            &[("mimeType", "text/plain")]
+        )
+        .await
+        .0,
+        200
+    );
+    let (status, body) = drive_get(
+        &fake,
+        &token,
+        &format!("files/{big}/export"),
+        &[("mimeType", "text/plain")],
+    )
+    .await;
     assert_eq!((status, reason(&body)), (403, "exportSizeLimitExceeded"));
-    assert_eq!(body["error"]["message"], "This file is too large to be exported.");
+    assert_eq!(
+        body["error"]["message"],
+        "This file is too large to be exported."
+    );
 }
 
 /// Follows the feed from `token` to its end, returning every change and the new start token.
-async fn drain_changes(fake: &fake_google::FakeGoogle, access: &str, token: &str, page_size: &str) -> (Vec<Value>, String, usize) {
+async fn drain_changes(
+    fake: &fake_google::FakeGoogle,
+    access: &str,
+    token: &str,
+    page_size: &str,
+) -> (Vec<Value>, String, usize) {
     let (mut all, mut token, mut pages) = (Vec::new(), token.to_string(), 0);
     loop {
-        let (status, body) = drive_get(fake, access, "changes", &[("pageToken", &token), ("pageSize", page_size), ("includeRemoved", "true")]).await;
+        let (status, body) = drive_get(
+            fake,
+            access,
+            "changes",
+            &[
+                ("pageToken", &token),
+                ("pageSize", page_size),
+                ("includeRemoved", "true"),
+            ],
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["kind"], "drive#changeList");
         pages += 1;
@@ -152,7 +282,14 @@ async fn drain_changes(fake: &fake_google::FakeGoogle, access: &str, token: &str
             assert!(body.get("newStartPageToken").is_none());
             token = next.to_string();
         } else {
-            return (all, body["newStartPageToken"].as_str().expect("the last page has newStartPageToken").to_string(), pages);
+            return (
+                all,
+                body["newStartPageToken"]
+                    .as_str()
+                    .expect("the last page has newStartPageToken")
+                    .to_string(),
+                pages,
+            );
         }
     }
 }
@@ -176,7 +313,14 @@ async fn the_change_feed_reports_each_mutation_in_order_with_drive_shapes() {
     let (changes, new_start, pages) = drain_changes(&fake, &access, &start, "4").await;
     assert_eq!((changes.len(), pages), (6, 2));
     for c in &changes {
-        assert_eq!((c["kind"].as_str(), c["changeType"].as_str(), c["fileId"].as_str()), (Some("drive#change"), Some("file"), Some(a.as_str())));
+        assert_eq!(
+            (
+                c["kind"].as_str(),
+                c["changeType"].as_str(),
+                c["fileId"].as_str()
+            ),
+            (Some("drive#change"), Some("file"), Some(a.as_str()))
+        );
         assert!(c["time"].as_str().unwrap().ends_with('Z'));
     }
     assert_eq!(changes[0]["file"]["name"], "a.txt");
@@ -185,7 +329,10 @@ async fn the_change_feed_reports_each_mutation_in_order_with_drive_shapes() {
     assert_eq!(changes[3]["file"]["trashed"], true);
     assert_eq!(changes[4]["file"]["trashed"], false);
     assert_eq!(changes[5]["removed"], true);
-    assert!(changes[5].get("file").is_none(), "a removed change has no file");
+    assert!(
+        changes[5].get("file").is_none(),
+        "a removed change has no file"
+    );
     assert!(changes[..5].iter().all(|c| c["removed"] == false));
 
     let (again, same_start, _) = drain_changes(&fake, &access, &new_start, "100").await;
@@ -196,7 +343,8 @@ async fn the_change_feed_reports_each_mutation_in_order_with_drive_shapes() {
     assert_eq!(later.len(), 1);
     assert_eq!(later[0]["fileId"], b.as_str());
 
-    let (status, body) = drive_get(&fake, &access, "changes", &[("pageToken", "not-a-token")]).await;
+    let (status, body) =
+        drive_get(&fake, &access, "changes", &[("pageToken", "not-a-token")]).await;
     assert_eq!((status, reason(&body)), (400, "invalid"));
 }
 
@@ -204,10 +352,23 @@ async fn the_change_feed_reports_each_mutation_in_order_with_drive_shapes() {
 async fn shared_drive_changes_appear_only_to_callers_that_include_all_drives() {
     let fake = fake().await;
     let access = fake.issue_access_token(SCOPE);
-    fake.add_file(NewFile { drive_id: Some("0ASharedDrive".into()), ..NewFile::new("team.txt", "text/plain", b"t".to_vec()) });
+    fake.add_file(NewFile {
+        drive_id: Some("0ASharedDrive".into()),
+        ..NewFile::new("team.txt", "text/plain", b"t".to_vec())
+    });
     let (_, body) = drive_get(&fake, &access, "changes", &[("pageToken", "1")]).await;
     assert!(body["changes"].as_array().unwrap().is_empty());
-    let (_, body) = drive_get(&fake, &access, "changes", &[("pageToken", "1"), ("includeItemsFromAllDrives", "true"), ("supportsAllDrives", "true")]).await;
+    let (_, body) = drive_get(
+        &fake,
+        &access,
+        "changes",
+        &[
+            ("pageToken", "1"),
+            ("includeItemsFromAllDrives", "true"),
+            ("supportsAllDrives", "true"),
+        ],
+    )
+    .await;
     assert_eq!(body["changes"][0]["driveId"], "0ASharedDrive");
 }
 
@@ -217,33 +378,63 @@ async fn injected_429s_and_503s_answer_the_next_calls_then_stop() {
     let access = fake.issue_access_token(SCOPE);
     fake.inject_429(2);
     fake.inject_5xx(1);
-    let response = client().get(fake.drive_url("files")).bearer_auth(&access).send().await.unwrap();
+    let response = client()
+        .get(fake.drive_url("files"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "1");
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body, json!({"error":{"code":429,"message":"Rate Limit Exceeded","errors":[{"domain":"usageLimits","reason":"rateLimitExceeded","message":"Rate Limit Exceeded"}]}}));
+    assert_eq!(
+        body,
+        json!({"error":{"code":429,"message":"Rate Limit Exceeded","errors":[{"domain":"usageLimits","reason":"rateLimitExceeded","message":"Rate Limit Exceeded"}]}})
+    );
     assert_eq!(drive_get(&fake, &access, "files", &[]).await.0, 429);
     let (status, body) = drive_get(&fake, &access, "files", &[]).await;
-    assert_eq!((status, reason(&body), body["error"]["message"].as_str()), (503, "backendError", Some("Backend Error")));
+    assert_eq!(
+        (status, reason(&body), body["error"]["message"].as_str()),
+        (503, "backendError", Some("Backend Error"))
+    );
     assert_eq!(drive_get(&fake, &access, "files", &[]).await.0, 200);
 
     let stats = fake.stats();
-    assert_eq!((stats.http_429_served, stats.http_5xx_served, stats.calls_to("drive.files.list")), (2, 1, 4));
+    assert_eq!(
+        (
+            stats.http_429_served,
+            stats.http_5xx_served,
+            stats.calls_to("drive.files.list")
+        ),
+        (2, 1, 4)
+    );
 }
 
 #[tokio::test]
 async fn a_rate_limit_of_n_per_second_refuses_calls_beyond_it() {
-    let fake = fake_with(FakeConfig { rate_limit_per_sec: Some(5), ..FakeConfig::default() }).await;
+    let fake = fake_with(FakeConfig {
+        rate_limit_per_sec: Some(5),
+        ..FakeConfig::default()
+    })
+    .await;
     let access = fake.issue_access_token(SCOPE);
     let mut statuses = Vec::new();
     for _ in 0..12 {
         statuses.push(drive_get(&fake, &access, "about", &[]).await.0);
     }
     let ok = statuses.iter().filter(|s| **s == 200).count();
-    assert!((5..=6).contains(&ok), "about 5 of 12 pass within a second: {statuses:?}");
+    assert!(
+        (5..=6).contains(&ok),
+        "about 5 of 12 pass within a second: {statuses:?}"
+    );
     assert!(statuses.iter().all(|s| *s == 200 || *s == 429));
     // Another token has its own bucket; after a second the first one has refilled.
-    assert_eq!(drive_get(&fake, &fake.issue_access_token(SCOPE), "about", &[]).await.0, 200);
+    assert_eq!(
+        drive_get(&fake, &fake.issue_access_token(SCOPE), "about", &[])
+            .await
+            .0,
+        200
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(drive_get(&fake, &access, "about", &[]).await.0, 200);
     // The OAuth endpoints are never rate limited.
@@ -297,39 +488,79 @@ async fn a_watch_channel_gets_a_sync_then_a_change_per_mutation_until_stopped() 
         .post(fake.drive_url("changes/watch"))
         .query(&[("pageToken", start)])
         .bearer_auth(&access)
-        .json(&json!({"id": "chan-1", "type": "web_hook", "address": address, "token": "our-secret"}))
+        .json(
+            &json!({"id": "chan-1", "type": "web_hook", "address": address, "token": "our-secret"}),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(watch.status(), 200);
     let channel: Value = watch.json().await.unwrap();
-    assert_eq!((channel["kind"].as_str(), channel["id"].as_str(), channel["token"].as_str()), (Some("api#channel"), Some("chan-1"), Some("our-secret")));
+    assert_eq!(
+        (
+            channel["kind"].as_str(),
+            channel["id"].as_str(),
+            channel["token"].as_str()
+        ),
+        (Some("api#channel"), Some("chan-1"), Some("our-secret"))
+    );
     let resource_id = channel["resourceId"].as_str().unwrap().to_string();
-    assert!(channel["expiration"].as_str().unwrap().parse::<i64>().is_ok());
+    assert!(
+        channel["expiration"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .is_ok()
+    );
 
     let id = fake.add_file(NewFile::new("a.txt", "text/plain", b"a".to_vec()));
     fake.rename(&id, "b.txt").unwrap();
     let got = wait_for(&received, 3).await;
     assert_eq!(got.len(), 3);
     let h = |i: usize, name: &str| got[i][name].to_str().unwrap().to_string();
-    assert_eq!((h(0, "x-goog-resource-state"), h(1, "x-goog-resource-state"), h(2, "x-goog-resource-state")), ("sync".into(), "change".into(), "change".into()));
-    assert_eq!((h(0, "x-goog-message-number"), h(1, "x-goog-message-number"), h(2, "x-goog-message-number")), ("1".into(), "2".into(), "3".into()));
+    assert_eq!(
+        (
+            h(0, "x-goog-resource-state"),
+            h(1, "x-goog-resource-state"),
+            h(2, "x-goog-resource-state")
+        ),
+        ("sync".into(), "change".into(), "change".into())
+    );
+    assert_eq!(
+        (
+            h(0, "x-goog-message-number"),
+            h(1, "x-goog-message-number"),
+            h(2, "x-goog-message-number")
+        ),
+        ("1".into(), "2".into(), "3".into())
+    );
     for i in 0..3 {
         assert_eq!(h(i, "x-goog-channel-id"), "chan-1");
         assert_eq!(h(i, "x-goog-channel-token"), "our-secret");
         assert_eq!(h(i, "x-goog-resource-id"), resource_id);
-        assert_eq!(h(i, "x-goog-resource-uri"), channel["resourceUri"].as_str().unwrap());
+        assert_eq!(
+            h(i, "x-goog-resource-uri"),
+            channel["resourceUri"].as_str().unwrap()
+        );
         assert!(h(i, "x-goog-channel-expiration").ends_with("GMT"));
     }
 
     let stop = |id: &str, resource: &str| {
-        client().post(fake.drive_url("channels/stop")).bearer_auth(&access).json(&json!({"id": id, "resourceId": resource})).send()
+        client()
+            .post(fake.drive_url("channels/stop"))
+            .bearer_auth(&access)
+            .json(&json!({"id": id, "resourceId": resource}))
+            .send()
     };
     assert_eq!(stop("chan-1", &resource_id).await.unwrap().status(), 204);
     assert_eq!(stop("chan-1", &resource_id).await.unwrap().status(), 404);
     fake.trash(&id).unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert_eq!(received.0.lock().unwrap().len(), 3, "a stopped channel is silent");
+    assert_eq!(
+        received.0.lock().unwrap().len(),
+        3,
+        "a stopped channel is silent"
+    );
     assert_eq!(fake.stats().notifications_sent, 3);
 }
 
@@ -353,22 +584,91 @@ async fn the_http_controls_change_the_drive_and_the_faults() {
     let fake = fake().await;
     let http = client();
     let url = |p: &str| format!("{}/_fake/{p}", fake.base_url);
-    let created: Value = http.post(url("files")).json(&json!({"name": "x.txt", "mimeType": "text/plain", "content_text": "hi"})).send().await.unwrap().json().await.unwrap();
+    let created: Value = http
+        .post(url("files"))
+        .json(&json!({"name": "x.txt", "mimeType": "text/plain", "content_text": "hi"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = created["id"].as_str().unwrap().to_string();
-    let patched: Value = http.patch(url(&format!("files/{id}"))).json(&json!({"name": "y.txt", "content_base64": "aGVsbG8="})).send().await.unwrap().json().await.unwrap();
-    assert_eq!((patched["name"].as_str(), patched["size"].as_str()), (Some("y.txt"), Some("5")));
-    assert_eq!(http.post(url(&format!("files/{id}/trash"))).send().await.unwrap().status(), 200);
-    assert_eq!(http.delete(url(&format!("files/{id}"))).send().await.unwrap().status(), 204);
-    assert_eq!(http.delete(url(&format!("files/{id}"))).send().await.unwrap().status(), 404);
-    let seeded: Value = http.post(url("seed")).json(&json!({"n": 20, "seed": 3})).send().await.unwrap().json().await.unwrap();
+    let patched: Value = http
+        .patch(url(&format!("files/{id}")))
+        .json(&json!({"name": "y.txt", "content_base64": "aGVsbG8="}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (patched["name"].as_str(), patched["size"].as_str()),
+        (Some("y.txt"), Some("5"))
+    );
+    assert_eq!(
+        http.post(url(&format!("files/{id}/trash")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        http.delete(url(&format!("files/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        http.delete(url(&format!("files/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let seeded: Value = http
+        .post(url("seed"))
+        .json(&json!({"n": 20, "seed": 3}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(seeded["ids"].as_array().unwrap().len(), 20);
     assert_eq!(fake.file_count(), 20);
 
-    let faults: Value = http.post(url("faults")).json(&json!({"http_429": 1, "rate_limit_per_sec": 50})).send().await.unwrap().json().await.unwrap();
-    assert_eq!((faults["http_429"].as_u64(), faults["rate_limit_per_sec"].as_u64()), (Some(1), Some(50)));
+    let faults: Value = http
+        .post(url("faults"))
+        .json(&json!({"http_429": 1, "rate_limit_per_sec": 50}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            faults["http_429"].as_u64(),
+            faults["rate_limit_per_sec"].as_u64()
+        ),
+        (Some(1), Some(50))
+    );
     let access = fake.issue_access_token(SCOPE);
     assert_eq!(drive_get(&fake, &access, "files", &[]).await.0, 429);
-    let stats: Value = http.get(url("stats")).send().await.unwrap().json().await.unwrap();
+    let stats: Value = http
+        .get(url("stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(stats["http_429_served"], 1);
     assert_eq!(stats["calls"]["drive.files.list"], 1);
 }
@@ -379,7 +679,15 @@ async fn seeding_is_repeatable_and_mixes_binary_and_native_files() {
     let (a, b) = (one.seed(60, 42), two.seed(60, 42));
     assert_eq!(a, b);
     let kinds: HashSet<String> = a.iter().map(|id| one.file(id).unwrap().mime_type).collect();
-    for kind in ["application/pdf", "text/plain", "text/csv", mime::DOCX, mime::GOOGLE_DOC, mime::GOOGLE_SHEET, mime::GOOGLE_SLIDES] {
+    for kind in [
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        mime::DOCX,
+        mime::GOOGLE_DOC,
+        mime::GOOGLE_SHEET,
+        mime::GOOGLE_SLIDES,
+    ] {
         assert!(kinds.contains(kind), "{kind} missing from {kinds:?}");
     }
 }

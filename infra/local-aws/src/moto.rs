@@ -1,8 +1,8 @@
 //! Starting and stopping a moto server (`moto[server]` from PyPI) on a free loopback port.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,9 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MotoError {
-    #[error("moto_server was not found (looked at $MOTO_SERVER, {venv} and $PATH); run ./infra/test.sh or ./infra/run-local.sh, which install it")]
+    #[error(
+        "moto_server was not found (looked at $MOTO_SERVER, {venv} and $PATH); run ./infra/test.sh or ./infra/run-local.sh, which install it"
+    )]
     NotInstalled { venv: String },
     #[error("could not start moto_server: {0}")]
     Spawn(#[source] std::io::Error),
@@ -32,13 +34,21 @@ fn find_binary() -> Result<PathBuf, MotoError> {
     if venv.exists() {
         return Ok(venv);
     }
-    let on_path = std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("moto_server")).find(|p| p.exists()));
-    on_path.ok_or(MotoError::NotInstalled { venv: venv.display().to_string() })
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("moto_server"))
+            .find(|p| p.exists())
+    });
+    on_path.ok_or(MotoError::NotInstalled {
+        venv: venv.display().to_string(),
+    })
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(5000)
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(5000)
 }
 
 impl Moto {
@@ -65,7 +75,10 @@ impl Moto {
             .spawn()
             .map_err(MotoError::Spawn)?;
         let endpoint = format!("http://127.0.0.1:{port}");
-        let moto = Moto { child: Some(child), endpoint };
+        let moto = Moto {
+            child: Some(child),
+            endpoint,
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
@@ -97,7 +110,9 @@ impl Drop for Moto {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
             // The whole group: the watchdog shell and moto itself.
-            let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", child.id())]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{}", child.id())])
+                .status();
             let _ = child.wait();
         }
     }

@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_yaml::Value;
 
-use crate::template::{scalar, Names, Template, TemplateError};
+use crate::template::{Names, Template, TemplateError, scalar};
 
 pub const ACCOUNT_ID: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
@@ -26,7 +26,10 @@ pub enum ProvisionError {
 }
 
 fn create_err(resource: &str, e: impl std::fmt::Debug) -> ProvisionError {
-    ProvisionError::Create { resource: resource.to_string(), message: format!("{e:?}") }
+    ProvisionError::Create {
+        resource: resource.to_string(),
+        message: format!("{e:?}"),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,14 +77,27 @@ fn key_schema(v: Option<&Value>) -> Vec<KeySchemaElement> {
         .iter()
         .filter_map(|k| {
             let name = k.get("AttributeName").and_then(scalar)?;
-            let ty = if k.get("KeyType").and_then(scalar).as_deref() == Some("RANGE") { KeyType::Range } else { KeyType::Hash };
-            KeySchemaElement::builder().attribute_name(name).key_type(ty).build().ok()
+            let ty = if k.get("KeyType").and_then(scalar).as_deref() == Some("RANGE") {
+                KeyType::Range
+            } else {
+                KeyType::Hash
+            };
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(ty)
+                .build()
+                .ok()
         })
         .collect()
 }
 
 /// Creates every resource and resolves every function. `params` override parameter defaults.
-pub async fn provision(sdk: &SdkConfig, template: &Template, stack_name: &str, params: &BTreeMap<String, String>) -> Result<Provisioned, ProvisionError> {
+pub async fn provision(
+    sdk: &SdkConfig,
+    template: &Template,
+    stack_name: &str,
+    params: &BTreeMap<String, String>,
+) -> Result<Provisioned, ProvisionError> {
     let mut names = Names::default();
     names.refs.extend(template.parameters(params));
     for (k, v) in [
@@ -109,7 +125,12 @@ pub async fn provision(sdk: &SdkConfig, template: &Template, stack_name: &str, p
     Ok(Provisioned { names, functions })
 }
 
-async fn create_tables(sdk: &SdkConfig, t: &Template, stack: &str, names: &mut Names) -> Result<(), ProvisionError> {
+async fn create_tables(
+    sdk: &SdkConfig,
+    t: &Template,
+    stack: &str,
+    names: &mut Names,
+) -> Result<(), ProvisionError> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
     for (id, r) in t.resources_of_type("AWS::DynamoDB::Table") {
         let name = match prop(r, "TableName") {
@@ -124,7 +145,11 @@ async fn create_tables(sdk: &SdkConfig, t: &Template, stack: &str, names: &mut N
                     Some("B") => ScalarAttributeType::B,
                     _ => ScalarAttributeType::S,
                 };
-                AttributeDefinition::builder().attribute_name(a.get("AttributeName").and_then(scalar)?).attribute_type(ty).build().ok()
+                AttributeDefinition::builder()
+                    .attribute_name(a.get("AttributeName").and_then(scalar)?)
+                    .attribute_type(ty)
+                    .build()
+                    .ok()
             })
             .collect::<Vec<_>>();
         let gsis = seq(prop(r, "GlobalSecondaryIndexes"))
@@ -133,7 +158,11 @@ async fn create_tables(sdk: &SdkConfig, t: &Template, stack: &str, names: &mut N
                 GlobalSecondaryIndex::builder()
                     .index_name(g.get("IndexName").and_then(scalar)?)
                     .set_key_schema(Some(key_schema(g.get("KeySchema"))))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
                     .build()
                     .ok()
             })
@@ -148,18 +177,39 @@ async fn create_tables(sdk: &SdkConfig, t: &Template, stack: &str, names: &mut N
             .send()
             .await
             .map_err(|e| create_err(&id, e))?;
-        if let Some(ttl) = prop(r, "TimeToLiveSpecification").and_then(|t| t.get("AttributeName")).and_then(scalar) {
-            let spec = TimeToLiveSpecification::builder().attribute_name(ttl).enabled(true).build().map_err(|e| create_err(&id, e))?;
-            client.update_time_to_live().table_name(&name).time_to_live_specification(spec).send().await.map_err(|e| create_err(&id, e))?;
+        if let Some(ttl) = prop(r, "TimeToLiveSpecification")
+            .and_then(|t| t.get("AttributeName"))
+            .and_then(scalar)
+        {
+            let spec = TimeToLiveSpecification::builder()
+                .attribute_name(ttl)
+                .enabled(true)
+                .build()
+                .map_err(|e| create_err(&id, e))?;
+            client
+                .update_time_to_live()
+                .table_name(&name)
+                .time_to_live_specification(spec)
+                .send()
+                .await
+                .map_err(|e| create_err(&id, e))?;
         }
-        let arn = out.table_description.and_then(|d| d.table_arn).unwrap_or_else(|| format!("arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"));
+        let arn = out
+            .table_description
+            .and_then(|d| d.table_arn)
+            .unwrap_or_else(|| format!("arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"));
         names.attrs.insert(format!("{id}.Arn"), arn);
         names.refs.insert(id, name);
     }
     Ok(())
 }
 
-async fn create_queues(sdk: &SdkConfig, t: &Template, stack: &str, names: &mut Names) -> Result<(), ProvisionError> {
+async fn create_queues(
+    sdk: &SdkConfig,
+    t: &Template,
+    stack: &str,
+    names: &mut Names,
+) -> Result<(), ProvisionError> {
     let client = aws_sdk_sqs::Client::new(sdk);
     let queues = t.resources_of_type("AWS::SQS::Queue");
     for (id, r) in &queues {
@@ -168,15 +218,26 @@ async fn create_queues(sdk: &SdkConfig, t: &Template, stack: &str, names: &mut N
         let mut req = client.create_queue().queue_name(&name);
         for (attr, key) in [
             (QueueAttributeName::FifoQueue, "FifoQueue"),
-            (QueueAttributeName::ContentBasedDeduplication, "ContentBasedDeduplication"),
+            (
+                QueueAttributeName::ContentBasedDeduplication,
+                "ContentBasedDeduplication",
+            ),
             (QueueAttributeName::VisibilityTimeout, "VisibilityTimeout"),
-            (QueueAttributeName::MessageRetentionPeriod, "MessageRetentionPeriod"),
+            (
+                QueueAttributeName::MessageRetentionPeriod,
+                "MessageRetentionPeriod",
+            ),
         ] {
             if let Some(v) = prop(r, key).and_then(scalar) {
                 req = req.attributes(attr, v);
             }
         }
-        let url = req.send().await.map_err(|e| create_err(id, e))?.queue_url.unwrap_or_default();
+        let url = req
+            .send()
+            .await
+            .map_err(|e| create_err(id, e))?
+            .queue_url
+            .unwrap_or_default();
         let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}");
         names.attrs.insert(format!("{id}.Arn"), arn);
         names.attrs.insert(format!("{id}.QueueName"), name);
@@ -185,10 +246,21 @@ async fn create_queues(sdk: &SdkConfig, t: &Template, stack: &str, names: &mut N
     }
     // Redrive second: dead-letter queues must exist first.
     for (id, r) in &queues {
-        let Some(policy) = prop(r, "RedrivePolicy") else { continue };
-        let target = policy.get("deadLetterTargetArn").map(|v| names.resolve(v)).transpose()?.unwrap_or_default();
-        let max: u32 = policy.get("maxReceiveCount").and_then(scalar).and_then(|m| m.parse().ok()).unwrap_or(5);
-        let json = serde_json::json!({"deadLetterTargetArn": target, "maxReceiveCount": max}).to_string();
+        let Some(policy) = prop(r, "RedrivePolicy") else {
+            continue;
+        };
+        let target = policy
+            .get("deadLetterTargetArn")
+            .map(|v| names.resolve(v))
+            .transpose()?
+            .unwrap_or_default();
+        let max: u32 = policy
+            .get("maxReceiveCount")
+            .and_then(scalar)
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(5);
+        let json =
+            serde_json::json!({"deadLetterTargetArn": target, "maxReceiveCount": max}).to_string();
         client
             .set_queue_attributes()
             .queue_url(&names.refs[id])
@@ -200,33 +272,77 @@ async fn create_queues(sdk: &SdkConfig, t: &Template, stack: &str, names: &mut N
     Ok(())
 }
 
-async fn create_secrets(sdk: &SdkConfig, t: &Template, names: &mut Names) -> Result<(), ProvisionError> {
+async fn create_secrets(
+    sdk: &SdkConfig,
+    t: &Template,
+    names: &mut Names,
+) -> Result<(), ProvisionError> {
     let client = aws_sdk_secretsmanager::Client::new(sdk);
     for (id, r) in t.resources_of_type("AWS::SecretsManager::Secret") {
-        let name = prop(r, "Name").map(|v| names.resolve(v)).transpose()?.unwrap_or_else(|| id.clone());
-        let value = prop(r, "SecretString").map(|v| names.resolve(v)).transpose()?.unwrap_or_else(|| "{}".into());
-        let out = client.create_secret().name(&name).secret_string(value).send().await.map_err(|e| create_err(&id, e))?;
+        let name = prop(r, "Name")
+            .map(|v| names.resolve(v))
+            .transpose()?
+            .unwrap_or_else(|| id.clone());
+        let value = prop(r, "SecretString")
+            .map(|v| names.resolve(v))
+            .transpose()?
+            .unwrap_or_else(|| "{}".into());
+        let out = client
+            .create_secret()
+            .name(&name)
+            .secret_string(value)
+            .send()
+            .await
+            .map_err(|e| create_err(&id, e))?;
         // Ref of a secret is its ARN; the SDK accepts it wherever a secret id goes.
         names.refs.insert(id, out.arn.unwrap_or(name));
     }
     Ok(())
 }
 
-async fn create_buckets(sdk: &SdkConfig, t: &Template, names: &mut Names) -> Result<(), ProvisionError> {
+async fn create_buckets(
+    sdk: &SdkConfig,
+    t: &Template,
+    names: &mut Names,
+) -> Result<(), ProvisionError> {
     let builder = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true);
     let client = aws_sdk_s3::Client::from_conf(builder.build());
     for (id, r) in t.resources_of_type("AWS::S3::Bucket") {
-        let name = prop(r, "BucketName").map(|v| names.resolve(v)).transpose()?.unwrap_or_else(|| id.to_lowercase());
-        client.create_bucket().bucket(&name).send().await.map_err(|e| create_err(&id, e))?;
-        let queue_configs = seq(prop(r, "NotificationConfiguration").and_then(|n| n.get("QueueConfigurations")));
+        let name = prop(r, "BucketName")
+            .map(|v| names.resolve(v))
+            .transpose()?
+            .unwrap_or_else(|| id.to_lowercase());
+        client
+            .create_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .map_err(|e| create_err(&id, e))?;
+        let queue_configs =
+            seq(prop(r, "NotificationConfiguration").and_then(|n| n.get("QueueConfigurations")));
         let mut configs = Vec::new();
         for q in &queue_configs {
-            let arn = q.get("Queue").map(|v| names.resolve(v)).transpose()?.unwrap_or_default();
-            let event = q.get("Event").and_then(scalar).unwrap_or_else(|| "s3:ObjectCreated:*".into());
-            configs.push(QueueConfiguration::builder().queue_arn(arn).events(Event::from(event.as_str())).build().map_err(|e| create_err(&id, e))?);
+            let arn = q
+                .get("Queue")
+                .map(|v| names.resolve(v))
+                .transpose()?
+                .unwrap_or_default();
+            let event = q
+                .get("Event")
+                .and_then(scalar)
+                .unwrap_or_else(|| "s3:ObjectCreated:*".into());
+            configs.push(
+                QueueConfiguration::builder()
+                    .queue_arn(arn)
+                    .events(Event::from(event.as_str()))
+                    .build()
+                    .map_err(|e| create_err(&id, e))?,
+            );
         }
         if !configs.is_empty() {
-            let conf = NotificationConfiguration::builder().set_queue_configurations(Some(configs)).build();
+            let conf = NotificationConfiguration::builder()
+                .set_queue_configurations(Some(configs))
+                .build();
             client
                 .put_bucket_notification_configuration()
                 .bucket(&name)
@@ -235,51 +351,89 @@ async fn create_buckets(sdk: &SdkConfig, t: &Template, names: &mut Names) -> Res
                 .await
                 .map_err(|e| create_err(&id, e))?;
         }
-        names.attrs.insert(format!("{id}.Arn"), format!("arn:aws:s3:::{name}"));
+        names
+            .attrs
+            .insert(format!("{id}.Arn"), format!("arn:aws:s3:::{name}"));
         names.refs.insert(id, name);
     }
     Ok(())
 }
 
-fn function_spec(t: &Template, names: &Names, id: String, f: &Value) -> Result<FunctionSpec, ProvisionError> {
+fn function_spec(
+    t: &Template,
+    names: &Names,
+    id: String,
+    f: &Value,
+) -> Result<FunctionSpec, ProvisionError> {
     let binary = f
         .get("Metadata")
         .and_then(|m| m.get("BuildProperties"))
         .and_then(|b| b.get("Binary"))
         .and_then(scalar)
-        .ok_or_else(|| TemplateError::Invalid(format!("{id} has no Metadata.BuildProperties.Binary")))?;
+        .ok_or_else(|| {
+            TemplateError::Invalid(format!("{id} has no Metadata.BuildProperties.Binary"))
+        })?;
     let mut env = BTreeMap::new();
     for (k, v) in t.function_environment(f) {
         env.insert(k, names.resolve(&v)?);
     }
-    let mut spec = FunctionSpec { logical_id: id.clone(), binary, env, routes: Vec::new(), queue: None, schedules: Vec::new() };
+    let mut spec = FunctionSpec {
+        logical_id: id.clone(),
+        binary,
+        env,
+        routes: Vec::new(),
+        queue: None,
+        schedules: Vec::new(),
+    };
     if let Some(events) = prop(f, "Events").and_then(Value::as_mapping) {
         for (_, e) in events {
             let props = e.get("Properties");
             let get = |k: &str| props.and_then(|p| p.get(k));
             match e.get("Type").and_then(scalar).as_deref() {
                 Some("HttpApi") => spec.routes.push(HttpRoute {
-                    method: get("Method").and_then(scalar).unwrap_or_default().to_uppercase(),
+                    method: get("Method")
+                        .and_then(scalar)
+                        .unwrap_or_default()
+                        .to_uppercase(),
                     path: get("Path").and_then(scalar).unwrap_or_default(),
-                    public: get("Auth").and_then(|a| a.get("Authorizer")).and_then(scalar).as_deref() == Some("NONE"),
+                    public: get("Auth")
+                        .and_then(|a| a.get("Authorizer"))
+                        .and_then(scalar)
+                        .as_deref()
+                        == Some("NONE"),
                 }),
                 Some("SQS") => {
-                    let arn = get("Queue").map(|v| names.resolve(v)).transpose()?.unwrap_or_default();
+                    let arn = get("Queue")
+                        .map(|v| names.resolve(v))
+                        .transpose()?
+                        .unwrap_or_default();
                     let queue_url = names
                         .attrs
                         .iter()
                         .find(|(k, v)| k.ends_with(".Arn") && **v == arn)
                         .and_then(|(k, _)| names.refs.get(k.trim_end_matches(".Arn")))
                         .cloned()
-                        .ok_or_else(|| TemplateError::Invalid(format!("{id}: SQS event on unknown queue {arn}")))?;
+                        .ok_or_else(|| {
+                            TemplateError::Invalid(format!(
+                                "{id}: SQS event on unknown queue {arn}"
+                            ))
+                        })?;
                     spec.queue = Some(QueueSource {
                         queue_url,
-                        batch_size: get("BatchSize").and_then(scalar).and_then(|b| b.parse().ok()).unwrap_or(10),
-                        report_batch_item_failures: seq(get("FunctionResponseTypes")).iter().any(|v| v.as_str() == Some("ReportBatchItemFailures")),
+                        batch_size: get("BatchSize")
+                            .and_then(scalar)
+                            .and_then(|b| b.parse().ok())
+                            .unwrap_or(10),
+                        report_batch_item_failures: seq(get("FunctionResponseTypes"))
+                            .iter()
+                            .any(|v| v.as_str() == Some("ReportBatchItemFailures")),
                     });
                 }
                 Some("Schedule") | Some("ScheduleV2") => {
-                    let expr = get("ScheduleExpression").or_else(|| get("Schedule")).and_then(scalar).unwrap_or_default();
+                    let expr = get("ScheduleExpression")
+                        .or_else(|| get("Schedule"))
+                        .and_then(scalar)
+                        .unwrap_or_default();
                     spec.schedules.push(expr);
                 }
                 _ => {}

@@ -7,7 +7,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use local_aws::FunctionSpec;
 use std::sync::Arc;
 
-use recorder_aws::{build_deps, Config};
+use recorder_aws::{Config, build_deps};
 use recorder_connectors::{ProviderSettings, Registry};
 use recorder_domain::Deps;
 
@@ -21,14 +21,26 @@ pub struct Function {
 impl Function {
     /// Reads the function's config from its template environment, as the Lambda reads its own.
     pub fn new(spec: &FunctionSpec, sdk: &SdkConfig) -> Result<Function, StackError> {
-        if !matches!(spec.binary.as_str(), "api" | "oauth" | "webhooks" | "scheduler" | "sync-worker" | "doc-processor") {
+        if !matches!(
+            spec.binary.as_str(),
+            "api" | "oauth" | "webhooks" | "scheduler" | "sync-worker" | "doc-processor"
+        ) {
             return Err(StackError::UnknownBinary(spec.binary.clone()));
         }
-        let config = Config::from_lookup(|k| spec.env.get(k).cloned())
-            .map_err(|source| StackError::Config { function: spec.logical_id.clone(), source })?;
+        let config = Config::from_lookup(|k| spec.env.get(k).cloned()).map_err(|source| {
+            StackError::Config {
+                function: spec.logical_id.clone(),
+                source,
+            }
+        })?;
         let settings = ProviderSettings::from_lookup(&|k| spec.env.get(k).cloned());
-        let deps = build_deps(&config, sdk, |secrets| Arc::new(Registry::new(settings, secrets)));
-        Ok(Function { spec: spec.clone(), deps })
+        let deps = build_deps(&config, sdk, |secrets| {
+            Arc::new(Registry::new(settings, secrets))
+        });
+        Ok(Function {
+            spec: spec.clone(),
+            deps,
+        })
     }
 
     pub async fn http(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
@@ -36,14 +48,19 @@ impl Function {
             "api" => recorder_http_api::handle_api(&self.deps, event).await,
             "oauth" => recorder_http_api::oauth::handle_oauth(&self.deps, event).await,
             "webhooks" => recorder_http_api::webhooks::handle_webhook(&self.deps, event).await,
-            other => recorder_http_api::ApiError::NotImplemented(format!("{other} has no HTTP handler")).into_response(),
+            other => {
+                recorder_http_api::ApiError::NotImplemented(format!("{other} has no HTTP handler"))
+                    .into_response()
+            }
         }
     }
 
     pub async fn sqs(&self, event: SqsEvent) -> SqsBatchResponse {
         match self.spec.binary.as_str() {
             // Locally there is no Lambda time limit: syncs run to the end.
-            "sync-worker" => recorder_jobs::sync_worker::handle_sync_jobs(&self.deps, event, None).await,
+            "sync-worker" => {
+                recorder_jobs::sync_worker::handle_sync_jobs(&self.deps, event, None).await
+            }
             "doc-processor" => recorder_jobs::doc_processor::handle_documents(event).await,
             other => {
                 tracing::error!(binary = other, "no SQS handler; every message fails");
@@ -59,10 +76,10 @@ impl Function {
     }
 
     pub async fn scheduled(&self, event: EventBridgeEvent) {
-        if self.spec.binary == "scheduler" {
-            if let Err(e) = recorder_jobs::scheduler::handle_tick(&self.deps, event).await {
-                tracing::error!(error = %e, "scheduler tick failed");
-            }
+        if self.spec.binary == "scheduler"
+            && let Err(e) = recorder_jobs::scheduler::handle_tick(&self.deps, event).await
+        {
+            tracing::error!(error = %e, "scheduler tick failed");
         }
     }
 }

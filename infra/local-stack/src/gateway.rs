@@ -4,18 +4,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use aws_lambda_events::encodings::Body as LambdaBody;
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
-use axum::Router;
-use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
-use aws_lambda_events::encodings::Body as LambdaBody;
 use base64::Engine;
 use local_aws::HttpRoute;
 use recorder_http_api::routes::{match_path, specificity};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::{token, Function};
+use crate::{Function, token};
 
 /// API Gateway's own payload limit.
 const MAX_PAYLOAD: usize = 10 * 1024 * 1024;
@@ -25,8 +25,14 @@ struct Gateway {
 }
 
 pub async fn serve(listener: tokio::net::TcpListener, functions: Vec<Arc<Function>>) {
-    let routes = functions.iter().flat_map(|f| f.spec.routes.iter().map(move |r| (r.clone(), f.clone()))).collect();
-    let app = Router::new().fallback(handle).layer(DefaultBodyLimit::max(MAX_PAYLOAD)).with_state(Arc::new(Gateway { routes }));
+    let routes = functions
+        .iter()
+        .flat_map(|f| f.spec.routes.iter().map(move |r| (r.clone(), f.clone())))
+        .collect();
+    let app = Router::new()
+        .fallback(handle)
+        .layer(DefaultBodyLimit::max(MAX_PAYLOAD))
+        .with_state(Arc::new(Gateway { routes }));
     if let Err(e) = axum::serve(listener, app).await {
         tracing::error!(error = %e, "gateway stopped");
     }
@@ -35,24 +41,34 @@ pub async fn serve(listener: tokio::net::TcpListener, functions: Vec<Arc<Functio
 fn respond(status: u16, body: Value) -> Response<Body> {
     let mut r = Response::new(Body::from(body.to_string()));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
     r
 }
 
 fn with_cors(mut r: Response<Body>) -> Response<Body> {
     let h = r.headers_mut();
     h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
-    h.insert("access-control-allow-headers", HeaderValue::from_static("authorization,content-type"));
-    h.insert("access-control-allow-methods", HeaderValue::from_static("GET,POST,PATCH,DELETE,OPTIONS"));
+    h.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_static("authorization,content-type"),
+    );
+    h.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static("GET,POST,PATCH,DELETE,OPTIONS"),
+    );
     r
 }
 
 fn query_map(q: &str) -> HashMap<String, String> {
     let mut out: HashMap<String, String> = HashMap::new();
     for (k, v) in url_pairs(q) {
-        out.entry(k).and_modify(|e| {
-            e.push(',');
-        }).or_default().push_str(&v);
+        out.entry(k)
+            .and_modify(|e| {
+                e.push(',');
+            })
+            .or_default()
+            .push_str(&v);
     }
     out
 }
@@ -62,13 +78,23 @@ fn url_pairs(q: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let dec = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let dec = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
             (dec(k), dec(v))
         })
         .collect()
 }
 
-async fn handle(State(gw): State<Arc<Gateway>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response<Body> {
+async fn handle(
+    State(gw): State<Arc<Gateway>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or_default().to_string();
     if method == Method::OPTIONS {
@@ -89,13 +115,18 @@ async fn handle(State(gw): State<Arc<Gateway>>, method: Method, uri: Uri, header
     let claims = if route.public {
         None
     } else {
-        let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let bearer = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
         match bearer.and_then(token::verify) {
             Some(c) => Some(c),
             None => return with_cors(respond(401, json!({"message": "Unauthorized"}))),
         }
     };
-    let event = build_event(&method, &path, &query, &headers, &body, route, params, claims);
+    let event = build_event(
+        &method, &path, &query, &headers, &body, route, params, claims,
+    );
     let response = match serde_json::from_value(event) {
         Ok(event) => function.http(event).await,
         Err(e) => {
@@ -120,17 +151,22 @@ fn build_event(
     let mut hdrs: HashMap<String, String> = HashMap::new();
     for (k, v) in headers {
         let v = v.to_str().unwrap_or_default();
-        hdrs.entry(k.as_str().to_string()).and_modify(|e| {
-            e.push(',');
-            e.push_str(v);
-        }).or_insert_with(|| v.to_string());
+        hdrs.entry(k.as_str().to_string())
+            .and_modify(|e| {
+                e.push(',');
+                e.push_str(v);
+            })
+            .or_insert_with(|| v.to_string());
     }
     let route_key = format!("{} {}", route.method, route.path);
     let now = chrono::Utc::now();
     let (body, b64) = match std::str::from_utf8(body) {
         _ if body.is_empty() => (Value::Null, false),
         Ok(text) => (json!(text), false),
-        Err(_) => (json!(base64::engine::general_purpose::STANDARD.encode(body)), true),
+        Err(_) => (
+            json!(base64::engine::general_purpose::STANDARD.encode(body)),
+            true,
+        ),
     };
     let mut context = json!({
         "accountId": local_aws::provision::ACCOUNT_ID, "apiId": "local", "domainName": "127.0.0.1", "domainPrefix": "local",
@@ -151,13 +187,18 @@ fn build_event(
 
 fn to_http(resp: ApiGatewayV2httpResponse) -> Response<Body> {
     let bytes = match resp.body {
-        Some(LambdaBody::Text(t)) if resp.is_base64_encoded => base64::engine::general_purpose::STANDARD.decode(t).unwrap_or_default(),
+        Some(LambdaBody::Text(t)) if resp.is_base64_encoded => {
+            base64::engine::general_purpose::STANDARD
+                .decode(t)
+                .unwrap_or_default()
+        }
         Some(LambdaBody::Text(t)) => t.into_bytes(),
         Some(LambdaBody::Binary(b)) => b,
         _ => Vec::new(),
     };
     let mut r = Response::new(Body::from(bytes));
-    *r.status_mut() = StatusCode::from_u16(resp.status_code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *r.status_mut() =
+        StatusCode::from_u16(resp.status_code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (k, v) in resp.headers.iter() {
         r.headers_mut().insert(k.clone(), v.clone());
     }
@@ -167,15 +208,28 @@ fn to_http(resp: ApiGatewayV2httpResponse) -> Response<Body> {
 fn local_token(query: &str) -> Response<Body> {
     let q = query_map(query);
     let get = |k: &str, default: &str| q.get(k).cloned().unwrap_or_else(|| default.to_string());
-    let (org_id, user_id, role) = (get("org_id", "org_demo"), get("user_id", "user_demo"), get("role", "admin"));
+    let (org_id, user_id, role) = (
+        get("org_id", "org_demo"),
+        get("user_id", "user_demo"),
+        get("role", "admin"),
+    );
     if !["owner", "admin", "member"].contains(&role.as_str()) {
-        return respond(400, json!({"error": {"code": "bad_request", "message": "role: must be owner, admin or member"}}));
+        return respond(
+            400,
+            json!({"error": {"code": "bad_request", "message": "role: must be owner, admin or member"}}),
+        );
     }
     for (field, v) in [("org_id", &org_id), ("user_id", &user_id)] {
         if !recorder_domain::ids::is_valid_id(v) {
-            return respond(400, json!({"error": {"code": "bad_request", "message": format!("{field}: letters, digits, '_', '-' and '.' only")}}));
+            return respond(
+                400,
+                json!({"error": {"code": "bad_request", "message": format!("{field}: letters, digits, '_', '-' and '.' only")}}),
+            );
         }
     }
     let token = token::issue(&org_id, &user_id, &role, chrono::Utc::now().timestamp());
-    respond(200, json!({"token": token, "token_type": "Bearer", "expires_in": 3600, "org_id": org_id, "user_id": user_id, "role": role}))
+    respond(
+        200,
+        json!({"token": token, "token_type": "Bearer", "expires_in": 3600, "org_id": org_id, "user_id": user_id, "role": role}),
+    )
 }

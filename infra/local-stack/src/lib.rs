@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use local_aws::{provision, Moto, Provisioned, Template};
+use local_aws::{Moto, Provisioned, Template, provision};
 use tokio::task::JoinHandle;
 
 pub use functions::Function;
@@ -75,7 +75,10 @@ pub enum StackError {
     #[error("function {0}: no local handler for this binary")]
     UnknownBinary(String),
     #[error("could not listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("could not start the fake Google: {0}")]
     FakeGoogle(std::io::Error),
     #[error("could not configure the app secret: {0}")]
@@ -105,15 +108,27 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
     let (moto, endpoint) = match &options.aws_endpoint {
         Some(e) => (None, e.clone()),
         None => {
-            let moto = if options.moto_port == 0 { Moto::start()? } else { Moto::start_on(options.moto_port)? };
+            let moto = if options.moto_port == 0 {
+                Moto::start()?
+            } else {
+                Moto::start_on(options.moto_port)?
+            };
             let endpoint = moto.endpoint.clone();
             (Some(moto), endpoint)
         }
     };
     let sdk = local_aws::moto::sdk_config_for(&endpoint).await;
     // Bind first: the public base URL (OAuth redirects, webhook addresses) needs the real port.
-    let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|source| StackError::Listen { addr: options.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StackError::Listen { addr: options.listen, source })?;
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|source| StackError::Listen {
+            addr: options.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StackError::Listen {
+        addr: options.listen,
+        source,
+    })?;
     let template = Template::load(&options.template)?;
     let mut params = BTreeMap::from([
         ("Stage".to_string(), options.stage.clone()),
@@ -125,7 +140,12 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
         None => None,
         Some(seed_files) => {
             let config = fake_google::FakeConfig::default();
-            let fake = fake_google::FakeGoogle::start_on(([127, 0, 0, 1], options.fake_google_port).into(), config).await.map_err(StackError::FakeGoogle)?;
+            let fake = fake_google::FakeGoogle::start_on(
+                ([127, 0, 0, 1], options.fake_google_port).into(),
+                config,
+            )
+            .await
+            .map_err(StackError::FakeGoogle)?;
             if seed_files > 0 {
                 fake.seed(seed_files, 42);
             }
@@ -135,7 +155,13 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
             Some(fake)
         }
     };
-    let provisioned = provision(&sdk, &template, &format!("recorder-connectors-{}", options.stage), &params).await?;
+    let provisioned = provision(
+        &sdk,
+        &template,
+        &format!("recorder-connectors-{}", options.stage),
+        &params,
+    )
+    .await?;
     if let Some(fake) = &fake {
         configure_app_secret(&sdk, &provisioned, fake).await?;
     }
@@ -149,23 +175,48 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
     let mut tasks = vec![tokio::spawn(gateway::serve(listener, functions.clone()))];
     for f in &functions {
         if let Some(source) = &f.spec.queue {
-            tasks.push(tokio::spawn(pollers::poll(f.clone(), source.clone(), sdk.clone(), options.retry_delay)));
+            tasks.push(tokio::spawn(pollers::poll(
+                f.clone(),
+                source.clone(),
+                sdk.clone(),
+                options.retry_delay,
+            )));
         }
         for expr in &f.spec.schedules {
-            let every = options.schedule_override.or_else(|| schedules::parse_rate(expr));
+            let every = options
+                .schedule_override
+                .or_else(|| schedules::parse_rate(expr));
             match every {
                 Some(every) => tasks.push(tokio::spawn(schedules::run(f.clone(), every))),
-                None => tracing::warn!(function = %f.spec.logical_id, %expr, "schedule not understood locally; not started"),
+                None => {
+                    tracing::warn!(function = %f.spec.logical_id, %expr, "schedule not understood locally; not started")
+                }
             }
         }
     }
-    Ok(Stack { addr, aws_endpoint: endpoint, provisioned, functions, fake_google: fake, tasks, _moto: moto })
+    Ok(Stack {
+        addr,
+        aws_endpoint: endpoint,
+        provisioned,
+        functions,
+        fake_google: fake,
+        tasks,
+        _moto: moto,
+    })
 }
 
 /// Fills the app secret with the fake Google's client credentials and a webhook key, as an
 /// operator would after a deploy.
-async fn configure_app_secret(sdk: &aws_config::SdkConfig, provisioned: &Provisioned, fake: &fake_google::FakeGoogle) -> Result<(), StackError> {
-    let secret_id = provisioned.names.refs.get("AppSecret").ok_or_else(|| StackError::AppSecret("template.yaml has no AppSecret".into()))?;
+async fn configure_app_secret(
+    sdk: &aws_config::SdkConfig,
+    provisioned: &Provisioned,
+    fake: &fake_google::FakeGoogle,
+) -> Result<(), StackError> {
+    let secret_id = provisioned
+        .names
+        .refs
+        .get("AppSecret")
+        .ok_or_else(|| StackError::AppSecret("template.yaml has no AppSecret".into()))?;
     let value = serde_json::json!({
         "google_client_id": fake.config().client_id,
         "google_client_secret": fake.config().client_secret,
@@ -177,6 +228,8 @@ async fn configure_app_secret(sdk: &aws_config::SdkConfig, provisioned: &Provisi
         .secret_string(value.to_string())
         .send()
         .await
-        .map_err(|e| StackError::AppSecret(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()))?;
+        .map_err(|e| {
+            StackError::AppSecret(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string())
+        })?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use local_stack::{start, Options};
+use local_stack::{Options, start};
 
 fn usage() -> ! {
     eprintln!(
@@ -23,13 +23,23 @@ async fn main() {
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match a.as_str() {
-            "--port" => options.listen.set_port(value().parse().unwrap_or_else(|_| usage())),
+            "--port" => options
+                .listen
+                .set_port(value().parse().unwrap_or_else(|_| usage())),
             "--moto-port" => options.moto_port = value().parse().unwrap_or_else(|_| usage()),
             "--aws-endpoint" => options.aws_endpoint = Some(value()),
-            "--schedule-every" => options.schedule_override = Some(Duration::from_secs(value().parse().unwrap_or_else(|_| usage()))),
+            "--schedule-every" => {
+                options.schedule_override = Some(Duration::from_secs(
+                    value().parse().unwrap_or_else(|_| usage()),
+                ))
+            }
             "--fake-google" => options.fake_google = Some(options.fake_google.unwrap_or(0)),
-            "--seed-files" => options.fake_google = Some(value().parse().unwrap_or_else(|_| usage())),
-            "--fake-google-port" => options.fake_google_port = value().parse().unwrap_or_else(|_| usage()),
+            "--seed-files" => {
+                options.fake_google = Some(value().parse().unwrap_or_else(|_| usage()))
+            }
+            "--fake-google-port" => {
+                options.fake_google_port = value().parse().unwrap_or_else(|_| usage())
+            }
             _ => usage(),
         }
     }
@@ -44,14 +54,28 @@ async fn main() {
     println!("recorder-connectors local stack is running\n");
     println!("  AWS (moto):   {}", stack.aws_endpoint);
     for (name, value) in &stack.provisioned.names.refs {
-        if ["Table", "FilesBucket", "SyncJobsQueue", "DocumentsQueue", "AppSecret"].contains(&name.as_str()) {
+        if [
+            "Table",
+            "FilesBucket",
+            "SyncJobsQueue",
+            "DocumentsQueue",
+            "AppSecret",
+        ]
+        .contains(&name.as_str())
+        {
             println!("  {name:<13} {value}");
         }
     }
     println!("\n  HTTP API:     {base}");
     for f in &stack.functions {
         for r in &f.spec.routes {
-            println!("    {:<6} {:<45} -> {}{}", r.method, r.path, f.spec.binary, if r.public { " (no token)" } else { "" });
+            println!(
+                "    {:<6} {:<45} -> {}{}",
+                r.method,
+                r.path,
+                f.spec.binary,
+                if r.public { " (no token)" } else { "" }
+            );
         }
         if let Some(q) = &f.spec.queue {
             println!("  poller: {} <- {}", f.spec.binary, q.queue_url);
@@ -61,9 +85,16 @@ async fn main() {
         }
     }
     if let Some(fake) = &stack.fake_google {
-        println!("\n  Fake Google:  {} ({} files in its Drive; controls under /_fake, e.g. GET {}/_fake/stats)", fake.base_url, fake.file_count(), fake.base_url);
+        println!(
+            "\n  Fake Google:  {} ({} files in its Drive; controls under /_fake, e.g. GET {}/_fake/stats)",
+            fake.base_url,
+            fake.file_count(),
+            fake.base_url
+        );
     }
-    println!("\n  Get a token:  curl -s '{base}/_local/token?org_id=org_demo&user_id=user_demo&role=admin'");
+    println!(
+        "\n  Get a token:  curl -s '{base}/_local/token?org_id=org_demo&user_id=user_demo&role=admin'"
+    );
     println!("  OpenAPI:      {base}/api/openapi.json");
     println!("\nPress Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;

@@ -8,19 +8,28 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
-use local_aws::provision::{ACCOUNT_ID, REGION};
 use local_aws::QueueSource;
+use local_aws::provision::{ACCOUNT_ID, REGION};
 use serde_json::json;
 
 use crate::Function;
 
 fn queue_arn(url: &str) -> String {
-    format!("arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{}", url.rsplit('/').next().unwrap_or_default())
+    format!(
+        "arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{}",
+        url.rsplit('/').next().unwrap_or_default()
+    )
 }
 
 fn record(m: &Message, arn: &str) -> serde_json::Value {
-    let attributes: HashMap<String, String> =
-        m.attributes().map(|a| a.iter().map(|(k, v)| (k.as_str().to_string(), v.clone())).collect()).unwrap_or_default();
+    let attributes: HashMap<String, String> = m
+        .attributes()
+        .map(|a| {
+            a.iter()
+                .map(|(k, v)| (k.as_str().to_string(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     json!({
         "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
         "attributes": attributes, "messageAttributes": {}, "md5OfBody": m.md5_of_body(),
@@ -28,7 +37,12 @@ fn record(m: &Message, arn: &str) -> serde_json::Value {
     })
 }
 
-pub async fn poll(function: Arc<Function>, source: QueueSource, sdk: SdkConfig, retry_delay: Duration) {
+pub async fn poll(
+    function: Arc<Function>,
+    source: QueueSource,
+    sdk: SdkConfig,
+    retry_delay: Duration,
+) {
     let client = aws_sdk_sqs::Client::new(&sdk);
     let arn = queue_arn(&source.queue_url);
     loop {
@@ -53,17 +67,30 @@ pub async fn poll(function: Arc<Function>, source: QueueSource, sdk: SdkConfig, 
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         }
-        let event = json!({"Records": messages.iter().map(|m| record(m, &arn)).collect::<Vec<_>>()});
+        let event =
+            json!({"Records": messages.iter().map(|m| record(m, &arn)).collect::<Vec<_>>()});
         let failed: HashSet<String> = match serde_json::from_value(event) {
-            Ok(event) => function.sqs(event).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect(),
+            Ok(event) => function
+                .sqs(event)
+                .await
+                .batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier)
+                .collect(),
             Err(e) => {
                 tracing::error!(error = %e, "could not build an SQS event");
-                messages.iter().filter_map(|m| m.message_id().map(str::to_string)).collect()
+                messages
+                    .iter()
+                    .filter_map(|m| m.message_id().map(str::to_string))
+                    .collect()
             }
         };
         for m in &messages {
-            let Some(handle) = m.receipt_handle() else { continue };
-            let is_failed = source.report_batch_item_failures && m.message_id().is_some_and(|id| failed.contains(id));
+            let Some(handle) = m.receipt_handle() else {
+                continue;
+            };
+            let is_failed = source.report_batch_item_failures
+                && m.message_id().is_some_and(|id| failed.contains(id));
             let result = if is_failed {
                 client
                     .change_message_visibility()

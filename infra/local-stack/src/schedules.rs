@@ -43,7 +43,10 @@ mod tests {
 
     #[test]
     fn rates_parse_and_crons_do_not() {
-        assert_eq!(parse_rate("rate(5 minutes)"), Some(Duration::from_secs(300)));
+        assert_eq!(
+            parse_rate("rate(5 minutes)"),
+            Some(Duration::from_secs(300))
+        );
         assert_eq!(parse_rate("rate(1 hour)"), Some(Duration::from_secs(3600)));
         assert_eq!(parse_rate("cron(0 * * * ? *)"), None);
     }

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde_json::{json, Value};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde_json::{Value, json};
 
 pub const ISSUER: &str = "http://127.0.0.1:3000/_local";
 pub const AUDIENCE: &str = "recorder-connectors";
@@ -13,7 +13,12 @@ const KEY: &[u8] = b"recorder-connectors-local-only-signing-key";
 
 pub fn issue(org_id: &str, user_id: &str, role: &str, now: i64) -> String {
     let claims = json!({"sub": user_id, "org_id": org_id, "role": role, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 3600});
-    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(KEY)).unwrap_or_default()
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(KEY),
+    )
+    .unwrap_or_default()
 }
 
 /// The claims of a valid token as strings (as API Gateway passes them), or None.
@@ -25,7 +30,15 @@ pub fn verify(bearer: &str) -> Option<HashMap<String, String>> {
     Some(
         data.claims
             .into_iter()
-            .map(|(k, v)| (k, match v { Value::String(s) => s, other => other.to_string() }))
+            .map(|(k, v)| {
+                (
+                    k,
+                    match v {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    },
+                )
+            })
             .collect(),
     )
 }
@@ -44,6 +57,9 @@ mod tests {
         let mut tampered = t.clone();
         tampered.pop();
         assert!(verify(&tampered).is_none());
-        assert!(verify(&issue("org_a", "u1", "admin", now - 7200)).is_none(), "expired");
+        assert!(
+            verify(&issue("org_a", "u1", "admin", now - 7200)).is_none(),
+            "expired"
+        );
     }
 }

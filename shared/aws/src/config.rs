@@ -33,10 +33,17 @@ impl Config {
 
     /// Reads from any key-value source (the local stack passes each function's template environment).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let req = |name: &'static str| get(name).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name));
+        let req = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
         let ttl = match get("SECRETS_CACHE_TTL_SECS") {
             None => 300,
-            Some(v) => v.parse::<u64>().map_err(|e| ConfigError::Invalid { name: "SECRETS_CACHE_TTL_SECS", reason: e.to_string() })?,
+            Some(v) => v.parse::<u64>().map_err(|e| ConfigError::Invalid {
+                name: "SECRETS_CACHE_TTL_SECS",
+                reason: e.to_string(),
+            })?,
         };
         Ok(Config {
             table_name: req("TABLE_NAME")?,

@@ -4,23 +4,23 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem};
-use aws_sdk_dynamodb::Client;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use recorder_domain::StoreError;
 use recorder_domain::activity::ActivityEvent;
-use recorder_domain::connector::{name_key, Connector, SyncProgress, WebhookState};
+use recorder_domain::connector::{Connector, SyncProgress, WebhookState, name_key};
 use recorder_domain::document::{ImportedDocument, ProcessingStatus};
 use recorder_domain::paging::{Page, PageRequest};
 use recorder_domain::ports::*;
 use recorder_domain::sync_log::SyncLog;
 use recorder_domain::upload::{BatchStatus, UploadBatch};
 use recorder_domain::webhook::WebhookEvent;
-use recorder_domain::StoreError;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -59,7 +59,14 @@ fn connector_key(org_id: &str, id: &str) -> (String, String) {
     (format!("ORG#{org_id}"), format!("CONNECTOR#{id}"))
 }
 fn connector_name_key(c: &Connector) -> (String, String) {
-    (format!("ORG#{}", c.org_id), format!("CONNNAME#{}#{}", c.connector_type.as_str(), name_key(&c.name)))
+    (
+        format!("ORG#{}", c.org_id),
+        format!(
+            "CONNNAME#{}#{}",
+            c.connector_type.as_str(),
+            name_key(&c.name)
+        ),
+    )
 }
 fn document_key(id: &str) -> (String, String) {
     (format!("DOC#{id}"), "DOC".into())
@@ -106,13 +113,25 @@ fn key_map((pk, sk): (String, String)) -> Item {
 /// Opaque cursor: the listing's last key, base64url JSON. It must belong to the partition being
 /// listed, so a cursor from another org's listing is refused rather than followed.
 fn encode_cursor(key: &Item) -> Option<String> {
-    let plain: HashMap<&str, &str> = key.iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k.as_str(), v.as_str()))).collect();
-    serde_json::to_vec(&plain).ok().map(|b| URL_SAFE_NO_PAD.encode(b))
+    let plain: HashMap<&str, &str> = key
+        .iter()
+        .filter_map(|(k, v)| v.as_s().ok().map(|v| (k.as_str(), v.as_str())))
+        .collect();
+    serde_json::to_vec(&plain)
+        .ok()
+        .map(|b| URL_SAFE_NO_PAD.encode(b))
 }
 
-fn decode_cursor(cursor: &str, partition_attr: &str, partition_value: &str) -> Result<Item, StoreError> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
-    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+fn decode_cursor(
+    cursor: &str,
+    partition_attr: &str,
+    partition_value: &str,
+) -> Result<Item, StoreError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| StoreError::InvalidCursor)?;
+    let plain: HashMap<String, String> =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
     if plain.get(partition_attr).map(String::as_str) != Some(partition_value) || plain.len() > 4 {
         return Err(StoreError::InvalidCursor);
     }
@@ -143,10 +162,16 @@ struct Listing<'a> {
 
 impl DynamoStore {
     pub fn new(client: Client, table: &str) -> Self {
-        DynamoStore { client, table: table.into() }
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
     }
 
-    async fn get_item<T: DeserializeOwned>(&self, key: (String, String)) -> Result<Option<T>, StoreError> {
+    async fn get_item<T: DeserializeOwned>(
+        &self,
+        key: (String, String),
+    ) -> Result<Option<T>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -160,7 +185,13 @@ impl DynamoStore {
     }
 
     async fn put_item(&self, item: Item) -> Result<(), StoreError> {
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend("could not write an item"))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(backend("could not write an item"))?;
         Ok(())
     }
 
@@ -192,21 +223,37 @@ impl DynamoStore {
     }
 
     async fn transact(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<(), StoreError> {
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
-            Err(e) if is_transaction_cancelled(&e) => Err(StoreError::ConditionFailed(what.to_string())),
+            Err(e) if is_transaction_cancelled(&e) => {
+                Err(StoreError::ConditionFailed(what.to_string()))
+            }
             Err(e) => Err(StoreError::backend(format!("could not write: {what}"), e)),
         }
     }
 
-    async fn query<T: DeserializeOwned>(&self, l: Listing<'_>, page: &PageRequest) -> Result<Page<T>, StoreError> {
+    async fn query<T: DeserializeOwned>(
+        &self,
+        l: Listing<'_>,
+        page: &PageRequest,
+    ) -> Result<Page<T>, StoreError> {
         let mut expr = format!("{} = :p", l.partition_attr);
         let mut values = HashMap::from([(":p".to_string(), s(l.partition.clone()))]);
         if let Some((attr, prefix)) = l.sort_prefix {
             expr.push_str(&format!(" AND begins_with({attr}, :sp)"));
             values.insert(":sp".into(), s(prefix));
         }
-        let start = page.cursor.as_deref().map(|c| decode_cursor(c, l.partition_attr, &l.partition)).transpose()?;
+        let start = page
+            .cursor
+            .as_deref()
+            .map(|c| decode_cursor(c, l.partition_attr, &l.partition))
+            .transpose()?;
         let out = self
             .client
             .query()
@@ -220,7 +267,12 @@ impl DynamoStore {
             .send()
             .await
             .map_err(backend("could not list items"))?;
-        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<T>, _>>()?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<T>, _>>()?;
         let next_cursor = out.last_evaluated_key.as_ref().and_then(encode_cursor);
         Ok(Page { items, next_cursor })
     }
@@ -236,9 +288,14 @@ impl DynamoStore {
 
     fn document_item(d: &ImportedDocument) -> Result<Item, StoreError> {
         let mut item = with_keys(to_item(d)?, "document", document_key(&d.id));
-        item.insert("gsi1pk".into(), s(format!("CONNDOCS#{}", documents_owner(d))));
+        item.insert(
+            "gsi1pk".into(),
+            s(format!("CONNDOCS#{}", documents_owner(d))),
+        );
         item.insert("gsi1sk".into(), s(d.id.clone()));
-        if let (ProcessingStatus::Completed, Some(hash), None) = (d.processing_status, &d.content_hash, &d.duplicate_of) {
+        if let (ProcessingStatus::Completed, Some(hash), None) =
+            (d.processing_status, &d.content_hash, &d.duplicate_of)
+        {
             item.insert("gsi2pk".into(), s(format!("HASH#{}#{hash}", d.org_id)));
             item.insert("gsi2sk".into(), s(d.id.clone()));
         }
@@ -248,7 +305,13 @@ impl DynamoStore {
 
 /// Attributes a connector replace must never overwrite: counters and live progress belong to
 /// workers that change them concurrently.
-const CONNECTOR_WORKER_FIELDS: [&str; 5] = ["documents_count", "sync_progress", "sync_cursor", "pending_webhook_sync", "webhook"];
+const CONNECTOR_WORKER_FIELDS: [&str; 5] = [
+    "documents_count",
+    "sync_progress",
+    "sync_cursor",
+    "pending_webhook_sync",
+    "webhook",
+];
 /// The partition of GSI2 listing active push channels by expiry (for renewal).
 const WEBHOOKS: &str = "WEBHOOKS";
 
@@ -256,9 +319,17 @@ const WEBHOOKS: &str = "WEBHOOKS";
 impl ConnectorStore for DynamoStore {
     async fn create(&self, c: &Connector) -> Result<(), StoreError> {
         let (pk, sk) = connector_name_key(c);
-        let guard = with_keys(HashMap::from([("connector_id".to_string(), s(c.id.clone()))]), "connector_name", (pk, sk));
-        let items = vec![self.put_if_absent(Self::connector_item(c)?), self.put_if_absent(guard)];
-        self.transact(items, &format!("connector name '{}' is taken", c.name)).await
+        let guard = with_keys(
+            HashMap::from([("connector_id".to_string(), s(c.id.clone()))]),
+            "connector_name",
+            (pk, sk),
+        );
+        let items = vec![
+            self.put_if_absent(Self::connector_item(c)?),
+            self.put_if_absent(guard),
+        ];
+        self.transact(items, &format!("connector name '{}' is taken", c.name))
+            .await
     }
 
     async fn get(&self, org_id: &str, id: &str) -> Result<Option<Connector>, StoreError> {
@@ -280,7 +351,8 @@ impl ConnectorStore for DynamoStore {
         // An update of every attribute but the worker-owned ones, guarded by the version read.
         let item = Self::connector_item(next)?;
         let mut names = HashMap::new();
-        let prev = serde_dynamo::to_attribute_value(previous.updated_at).map_err(|e| StoreError::backend("could not encode a version", e))?;
+        let prev = serde_dynamo::to_attribute_value(previous.updated_at)
+            .map_err(|e| StoreError::backend("could not encode a version", e))?;
         let mut values = HashMap::from([(":prev".to_string(), prev)]);
         let mut sets = Vec::new();
         for (i, (k, v)) in item.into_iter().enumerate() {
@@ -314,10 +386,15 @@ impl ConnectorStore for DynamoStore {
                 .build()
                 .map_err(|e| StoreError::backend("could not build a delete", e))?;
             items.push(TransactWriteItem::builder().delete(delete).build());
-            let guard = with_keys(HashMap::from([("connector_id".to_string(), s(next.id.clone()))]), "connector_name", new_guard);
+            let guard = with_keys(
+                HashMap::from([("connector_id".to_string(), s(next.id.clone()))]),
+                "connector_name",
+                new_guard,
+            );
             items.push(self.put_if_absent(guard));
         }
-        self.transact(items, "connector changed meanwhile or name taken").await
+        self.transact(items, "connector changed meanwhile or name taken")
+            .await
     }
 
     async fn release_name(&self, c: &Connector) -> Result<(), StoreError> {
@@ -338,7 +415,12 @@ impl ConnectorStore for DynamoStore {
         }
     }
 
-    async fn set_progress(&self, org_id: &str, id: &str, progress: Option<&SyncProgress>) -> Result<(), StoreError> {
+    async fn set_progress(
+        &self,
+        org_id: &str,
+        id: &str,
+        progress: Option<&SyncProgress>,
+    ) -> Result<(), StoreError> {
         let req = self
             .client
             .update_item()
@@ -347,14 +429,18 @@ impl ConnectorStore for DynamoStore {
             .condition_expression("attribute_exists(pk)");
         let req = match progress {
             Some(p) => {
-                let value = serde_dynamo::to_attribute_value(p).map_err(|e| StoreError::backend("could not encode progress", e))?;
-                req.update_expression("SET sync_progress = :p").expression_attribute_values(":p", value)
+                let value = serde_dynamo::to_attribute_value(p)
+                    .map_err(|e| StoreError::backend("could not encode progress", e))?;
+                req.update_expression("SET sync_progress = :p")
+                    .expression_attribute_values(":p", value)
             }
             None => req.update_expression("REMOVE sync_progress"),
         };
         match req.send().await {
             Ok(_) => Ok(()),
-            Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound(format!("connector {id}"))),
+            Err(e) if is_condition_failed(&e) => {
+                Err(StoreError::NotFound(format!("connector {id}")))
+            }
             Err(e) => Err(StoreError::backend("could not record sync progress", e)),
         }
     }
@@ -373,10 +459,19 @@ impl ConnectorStore for DynamoStore {
             .send()
             .await
             .map_err(backend("could not list due connectors"))?;
-        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
-    async fn add_documents_count(&self, org_id: &str, id: &str, delta: i64) -> Result<(), StoreError> {
+    async fn add_documents_count(
+        &self,
+        org_id: &str,
+        id: &str,
+        delta: i64,
+    ) -> Result<(), StoreError> {
         let out = self
             .client
             .update_item()
@@ -389,20 +484,36 @@ impl ConnectorStore for DynamoStore {
             .await;
         match out {
             Ok(_) => Ok(()),
-            Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound(format!("connector {id}"))),
+            Err(e) if is_condition_failed(&e) => {
+                Err(StoreError::NotFound(format!("connector {id}")))
+            }
             Err(e) => Err(StoreError::backend("could not count a document", e)),
         }
     }
 
-    async fn set_cursor(&self, org_id: &str, id: &str, cursor: Option<&str>) -> Result<(), StoreError> {
-        let req = self.client.update_item().table_name(&self.table).set_key(Some(key_map(connector_key(org_id, id)))).condition_expression("attribute_exists(pk)");
+    async fn set_cursor(
+        &self,
+        org_id: &str,
+        id: &str,
+        cursor: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(connector_key(org_id, id))))
+            .condition_expression("attribute_exists(pk)");
         let req = match cursor {
-            Some(c) => req.update_expression("SET sync_cursor = :c").expression_attribute_values(":c", s(c)),
+            Some(c) => req
+                .update_expression("SET sync_cursor = :c")
+                .expression_attribute_values(":c", s(c)),
             None => req.update_expression("REMOVE sync_cursor"),
         };
         match req.send().await {
             Ok(_) => Ok(()),
-            Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound(format!("connector {id}"))),
+            Err(e) if is_condition_failed(&e) => {
+                Err(StoreError::NotFound(format!("connector {id}")))
+            }
             Err(e) => Err(StoreError::backend("could not checkpoint a sync", e)),
         }
     }
@@ -440,8 +551,14 @@ impl ConnectorStore for DynamoStore {
         Ok(())
     }
 
-    async fn set_webhook(&self, c: &Connector, webhook: &WebhookState, previous: Option<&WebhookState>) -> Result<(), StoreError> {
-        let value = serde_dynamo::to_attribute_value(webhook).map_err(|e| StoreError::backend("could not encode a webhook", e))?;
+    async fn set_webhook(
+        &self,
+        c: &Connector,
+        webhook: &WebhookState,
+        previous: Option<&WebhookState>,
+    ) -> Result<(), StoreError> {
+        let value = serde_dynamo::to_attribute_value(webhook)
+            .map_err(|e| StoreError::backend("could not encode a webhook", e))?;
         let mut update = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.table)
             .set_key(Some(key_map(connector_key(&c.org_id, &c.id))))
@@ -455,22 +572,42 @@ impl ConnectorStore for DynamoStore {
                 .expression_attribute_values(":gs", s(format!("{}#{}", key_time(at), c.id))),
             _ => update.update_expression("SET #w = :w REMOVE gsi2pk, gsi2sk"),
         };
-        let mut items = vec![TransactWriteItem::builder().update(update.build().map_err(|e| StoreError::backend("could not build an update", e))?).build()];
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .update(
+                    update
+                        .build()
+                        .map_err(|e| StoreError::backend("could not build an update", e))?,
+                )
+                .build(),
+        ];
         let old = previous.and_then(|p| p.channel_id.clone());
         if let Some(old) = old.filter(|o| Some(o) != webhook.channel_id.as_ref()) {
-            let delete = Delete::builder().table_name(&self.table).set_key(Some(key_map(channel_key(&old)))).build().map_err(|e| StoreError::backend("could not build a delete", e))?;
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_map(channel_key(&old))))
+                .build()
+                .map_err(|e| StoreError::backend("could not build a delete", e))?;
             items.push(TransactWriteItem::builder().delete(delete).build());
         }
         if let Some(new) = &webhook.channel_id {
             let guard = with_keys(
-                HashMap::from([("org_id".to_string(), s(c.org_id.clone())), ("connector_id".to_string(), s(c.id.clone()))]),
+                HashMap::from([
+                    ("org_id".to_string(), s(c.org_id.clone())),
+                    ("connector_id".to_string(), s(c.id.clone())),
+                ]),
                 "channel",
                 channel_key(new),
             );
-            let put = Put::builder().table_name(&self.table).set_item(Some(guard)).build().map_err(|e| StoreError::backend("could not build a put", e))?;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(guard))
+                .build()
+                .map_err(|e| StoreError::backend("could not build a put", e))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
-        self.transact(items, "connector vanished while recording its webhook").await
+        self.transact(items, "connector vanished while recording its webhook")
+            .await
     }
 
     async fn find_by_channel(&self, channel_id: &str) -> Result<Option<Connector>, StoreError> {
@@ -485,7 +622,11 @@ impl ConnectorStore for DynamoStore {
         }
     }
 
-    async fn list_webhooks_expiring(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError> {
+    async fn list_webhooks_expiring(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Connector>, StoreError> {
         let out = self
             .client
             .query()
@@ -498,21 +639,36 @@ impl ConnectorStore for DynamoStore {
             .send()
             .await
             .map_err(backend("could not list expiring webhooks"))?;
-        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 }
 
 #[async_trait]
 impl LockStore for DynamoStore {
-    async fn try_lock(&self, name: &str, owner: &str, ttl: std::time::Duration) -> Result<bool, StoreError> {
+    async fn try_lock(
+        &self,
+        name: &str,
+        owner: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, StoreError> {
         let now = Utc::now();
         let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30));
         let item = with_keys(
             HashMap::from([
                 ("owner".to_string(), s(owner)),
-                ("lease_until_ms".to_string(), AttributeValue::N(until.timestamp_millis().to_string())),
+                (
+                    "lease_until_ms".to_string(),
+                    AttributeValue::N(until.timestamp_millis().to_string()),
+                ),
                 // TTL cleans up leases nobody released.
-                ("expires_at".to_string(), AttributeValue::N((until.timestamp() + 3600).to_string())),
+                (
+                    "expires_at".to_string(),
+                    AttributeValue::N((until.timestamp() + 3600).to_string()),
+                ),
             ]),
             "lock",
             lock_key(name),
@@ -524,7 +680,10 @@ impl LockStore for DynamoStore {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk) OR lease_until_ms < :now OR #o = :me")
             .expression_attribute_names("#o", "owner")
-            .expression_attribute_values(":now", AttributeValue::N(now.timestamp_millis().to_string()))
+            .expression_attribute_values(
+                ":now",
+                AttributeValue::N(now.timestamp_millis().to_string()),
+            )
             .expression_attribute_values(":me", s(owner))
             .send()
             .await;
@@ -562,8 +721,15 @@ impl DocumentStore for DynamoStore {
             "external_id",
             external_id_key(&documents_owner(doc), &doc.external_id),
         );
-        let items = vec![self.put_if_absent(Self::document_item(doc)?), self.put_if_absent(guard)];
-        self.transact(items, &format!("external id {} already imported", doc.external_id)).await
+        let items = vec![
+            self.put_if_absent(Self::document_item(doc)?),
+            self.put_if_absent(guard),
+        ];
+        self.transact(
+            items,
+            &format!("external id {} already imported", doc.external_id),
+        )
+        .await
     }
 
     async fn get(&self, id: &str) -> Result<Option<ImportedDocument>, StoreError> {
@@ -574,19 +740,29 @@ impl DocumentStore for DynamoStore {
         self.put_item(Self::document_item(doc)?).await
     }
 
-    async fn find_by_external_id(&self, connector_id: &str, external_id: &str) -> Result<Option<ImportedDocument>, StoreError> {
+    async fn find_by_external_id(
+        &self,
+        connector_id: &str,
+        external_id: &str,
+    ) -> Result<Option<ImportedDocument>, StoreError> {
         #[derive(serde::Deserialize)]
         struct Guard {
             document_id: String,
         }
-        let guard: Option<Guard> = self.get_item(external_id_key(connector_id, external_id)).await?;
+        let guard: Option<Guard> = self
+            .get_item(external_id_key(connector_id, external_id))
+            .await?;
         match guard {
             Some(g) => DocumentStore::get(self, &g.document_id).await,
             None => Ok(None),
         }
     }
 
-    async fn list_by_connector(&self, connector_id: &str, page: &PageRequest) -> Result<Page<ImportedDocument>, StoreError> {
+    async fn list_by_connector(
+        &self,
+        connector_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ImportedDocument>, StoreError> {
         let l = Listing {
             index: Some(GSI1),
             partition_attr: "gsi1pk",
@@ -597,7 +773,11 @@ impl DocumentStore for DynamoStore {
         self.query(l, page).await
     }
 
-    async fn find_completed_by_hash(&self, org_id: &str, hash: &str) -> Result<Option<ImportedDocument>, StoreError> {
+    async fn find_completed_by_hash(
+        &self,
+        org_id: &str,
+        hash: &str,
+    ) -> Result<Option<ImportedDocument>, StoreError> {
         let l = Listing {
             index: Some(GSI2),
             partition_attr: "gsi2pk",
@@ -605,7 +785,9 @@ impl DocumentStore for DynamoStore {
             sort_prefix: None,
             newest_first: false,
         };
-        let page = self.query::<ImportedDocument>(l, &PageRequest::new(Some(1), None)).await?;
+        let page = self
+            .query::<ImportedDocument>(l, &PageRequest::new(Some(1), None))
+            .await?;
         Ok(page.items.into_iter().next())
     }
 }
@@ -613,14 +795,23 @@ impl DocumentStore for DynamoStore {
 #[async_trait]
 impl SyncLogStore for DynamoStore {
     async fn put(&self, log: &SyncLog) -> Result<(), StoreError> {
-        self.put_item(with_keys(to_item(log)?, "sync_log", sync_log_key(&log.connector_id, &log.id))).await
+        self.put_item(with_keys(
+            to_item(log)?,
+            "sync_log",
+            sync_log_key(&log.connector_id, &log.id),
+        ))
+        .await
     }
 
     async fn get(&self, connector_id: &str, id: &str) -> Result<Option<SyncLog>, StoreError> {
         self.get_item(sync_log_key(connector_id, id)).await
     }
 
-    async fn list(&self, connector_id: &str, page: &PageRequest) -> Result<Page<SyncLog>, StoreError> {
+    async fn list(
+        &self,
+        connector_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<SyncLog>, StoreError> {
         let l = Listing {
             index: None,
             partition_attr: "pk",
@@ -636,10 +827,15 @@ impl SyncLogStore for DynamoStore {
 impl ActivityStore for DynamoStore {
     async fn append(&self, event: &ActivityEvent) -> Result<(), StoreError> {
         let key = (format!("ACTIVITY#{}", event.org_id), event.id.clone());
-        self.put_item(with_keys(to_item(event)?, "activity", key)).await
+        self.put_item(with_keys(to_item(event)?, "activity", key))
+            .await
     }
 
-    async fn list(&self, org_id: &str, page: &PageRequest) -> Result<Page<ActivityEvent>, StoreError> {
+    async fn list(
+        &self,
+        org_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ActivityEvent>, StoreError> {
         let l = Listing {
             index: None,
             partition_attr: "pk",
@@ -654,14 +850,25 @@ impl ActivityStore for DynamoStore {
 #[async_trait]
 impl WebhookEventStore for DynamoStore {
     async fn record(&self, event: &WebhookEvent) -> Result<bool, StoreError> {
-        self.put_new(with_keys(to_item(event)?, "webhook_event", webhook_key(&event.source, &event.event_id))).await
+        self.put_new(with_keys(
+            to_item(event)?,
+            "webhook_event",
+            webhook_key(&event.source, &event.event_id),
+        ))
+        .await
     }
 
     async fn get(&self, source: &str, event_id: &str) -> Result<Option<WebhookEvent>, StoreError> {
         self.get_item(webhook_key(source, event_id)).await
     }
 
-    async fn mark_processed(&self, source: &str, event_id: &str, at: DateTime<Utc>, error: Option<&str>) -> Result<(), StoreError> {
+    async fn mark_processed(
+        &self,
+        source: &str,
+        event_id: &str,
+        at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
         let mut req = self
             .client
             .update_item()
@@ -685,7 +892,9 @@ impl WebhookEventStore for DynamoStore {
             .expression_attribute_names("#pe", "processing_error");
         match req.send().await {
             Ok(_) => Ok(()),
-            Err(e) if is_condition_failed(&e) => Err(StoreError::NotFound(format!("webhook event {event_id}"))),
+            Err(e) if is_condition_failed(&e) => {
+                Err(StoreError::NotFound(format!("webhook event {event_id}")))
+            }
             Err(e) => Err(StoreError::backend("could not mark a webhook event", e)),
         }
     }
@@ -694,15 +903,33 @@ impl WebhookEventStore for DynamoStore {
 #[async_trait]
 impl UploadBatchStore for DynamoStore {
     async fn create(&self, batch: &UploadBatch) -> Result<(), StoreError> {
-        let created = self.put_new(with_keys(to_item(batch)?, "upload_batch", batch_key(&batch.id))).await?;
-        if created { Ok(()) } else { Err(StoreError::ConditionFailed(format!("batch {} exists", batch.id))) }
+        let created = self
+            .put_new(with_keys(
+                to_item(batch)?,
+                "upload_batch",
+                batch_key(&batch.id),
+            ))
+            .await?;
+        if created {
+            Ok(())
+        } else {
+            Err(StoreError::ConditionFailed(format!(
+                "batch {} exists",
+                batch.id
+            )))
+        }
     }
 
     async fn get(&self, id: &str) -> Result<Option<UploadBatch>, StoreError> {
         self.get_item(batch_key(id)).await
     }
 
-    async fn add_counts(&self, id: &str, processed: i64, failed: i64) -> Result<UploadBatch, StoreError> {
+    async fn add_counts(
+        &self,
+        id: &str,
+        processed: i64,
+        failed: i64,
+    ) -> Result<UploadBatch, StoreError> {
         let out = self
             .client
             .update_item()
@@ -722,8 +949,14 @@ impl UploadBatchStore for DynamoStore {
         }
     }
 
-    async fn set_status(&self, id: &str, status: BatchStatus, completed_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
-        let status = serde_dynamo::to_attribute_value(status).map_err(|e| StoreError::backend("could not encode a status", e))?;
+    async fn set_status(
+        &self,
+        id: &str,
+        status: BatchStatus,
+        completed_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let status = serde_dynamo::to_attribute_value(status)
+            .map_err(|e| StoreError::backend("could not encode a status", e))?;
         let completed = match completed_at {
             Some(t) => s(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
             None => AttributeValue::Null(true),
@@ -753,9 +986,16 @@ impl OAuthStateStore for DynamoStore {
     async fn put(&self, state: &OAuthState) -> Result<(), StoreError> {
         let mut item = with_keys(to_item(state)?, "oauth_state", oauth_key(&state.state));
         // DynamoDB TTL wants epoch seconds in a number attribute.
-        item.insert("expires_at".into(), AttributeValue::N(state.expires_at.timestamp().to_string()));
+        item.insert(
+            "expires_at".into(),
+            AttributeValue::N(state.expires_at.timestamp().to_string()),
+        );
         let created = self.put_new(item).await?;
-        if created { Ok(()) } else { Err(StoreError::ConditionFailed("oauth state exists".into())) }
+        if created {
+            Ok(())
+        } else {
+            Err(StoreError::ConditionFailed("oauth state exists".into()))
+        }
     }
 
     async fn take(&self, state: &str) -> Result<Option<OAuthState>, StoreError> {
@@ -768,12 +1008,16 @@ impl OAuthStateStore for DynamoStore {
             .send()
             .await
             .map_err(backend("could not take an oauth state"))?;
-        let Some(mut item) = out.attributes else { return Ok(None) };
+        let Some(mut item) = out.attributes else {
+            return Ok(None);
+        };
         let expires = item
             .remove("expires_at")
             .and_then(|v| v.as_n().ok().and_then(|n| n.parse::<i64>().ok()))
             .and_then(|secs| Utc.timestamp_opt(secs, 0).single())
-            .ok_or_else(|| StoreError::backend("oauth state without expiry", "missing expires_at"))?;
+            .ok_or_else(|| {
+                StoreError::backend("oauth state without expiry", "missing expires_at")
+            })?;
         item.insert("expires_at".into(), s(expires.to_rfc3339()));
         from_item(item).map(Some)
     }

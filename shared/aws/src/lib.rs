@@ -23,8 +23,15 @@ pub async fn load_sdk_config() -> SdkConfig {
 
 /// Builds every port's AWS adapter from one SDK config; `providers` makes the connectors this
 /// function can reach (they read client secrets from the app secret).
-pub fn build_deps(config: &Config, sdk: &SdkConfig, providers: impl FnOnce(Arc<dyn AppSecrets>) -> Arc<dyn Providers>) -> Deps {
-    let store = Arc::new(dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name));
+pub fn build_deps(
+    config: &Config,
+    sdk: &SdkConfig,
+    providers: impl FnOnce(Arc<dyn AppSecrets>) -> Arc<dyn Providers>,
+) -> Deps {
+    let store = Arc::new(dynamo::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        &config.table_name,
+    ));
     let secrets = secrets::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk), config);
     let app_secrets: Arc<dyn AppSecrets> = Arc::new(secrets.app_secrets());
     Deps {
@@ -51,7 +58,9 @@ pub fn build_deps(config: &Config, sdk: &SdkConfig, providers: impl FnOnce(Arc<d
 
 /// A function's cold start: tracing, typed config from the environment, one SDK config, the
 /// adapters. Every binary calls this once.
-pub async fn bootstrap(providers: impl FnOnce(Arc<dyn AppSecrets>) -> Arc<dyn Providers>) -> Result<Deps, ConfigError> {
+pub async fn bootstrap(
+    providers: impl FnOnce(Arc<dyn AppSecrets>) -> Arc<dyn Providers>,
+) -> Result<Deps, ConfigError> {
     telemetry::init();
     let config = Config::from_env()?;
     let sdk = load_sdk_config().await;

@@ -4,19 +4,20 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_config::SdkConfig;
+use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use futures::StreamExt;
+use recorder_domain::StoreError;
 use recorder_domain::ports::{BlobStore, PutStreamError, StoredBlob, StreamDigest};
 use recorder_domain::source::ByteStream as ContentStream;
-use recorder_domain::StoreError;
 
 /// An S3 client; path-style addressing when an endpoint override is set (local emulators serve
 /// buckets under the path, not as subdomains).
 pub fn client(sdk: &SdkConfig) -> Client {
-    let builder = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some());
+    let builder =
+        aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some());
     Client::from_conf(builder.build())
 }
 
@@ -30,12 +31,16 @@ pub struct S3Blobs {
 
 impl S3Blobs {
     pub fn new(client: Client, bucket: &str) -> Self {
-        S3Blobs { client, bucket: bucket.into() }
+        S3Blobs {
+            client,
+            bucket: bucket.into(),
+        }
     }
 }
 
 fn presigning(expires_in: Duration) -> Result<PresigningConfig, StoreError> {
-    PresigningConfig::expires_in(expires_in).map_err(|e| StoreError::backend("invalid presign expiry", e))
+    PresigningConfig::expires_in(expires_in)
+        .map_err(|e| StoreError::backend("invalid presign expiry", e))
 }
 
 #[async_trait]
@@ -49,25 +54,42 @@ impl BlobStore for S3Blobs {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(|e| StoreError::backend(format!("could not write s3://{}/{key}", self.bucket), e))?;
+            .map_err(|e| {
+                StoreError::backend(format!("could not write s3://{}/{key}", self.bucket), e)
+            })?;
         Ok(())
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(StoreError::backend(format!("could not read s3://{}/{key}", self.bucket), e)),
+            Err(e) => {
+                return Err(StoreError::backend(
+                    format!("could not read s3://{}/{key}", self.bucket),
+                    e,
+                ));
+            }
         };
-        let data = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| StoreError::backend(format!("could not read s3://{}/{key}", self.bucket), e))?;
+        let data = out.body.collect().await.map_err(|e| {
+            StoreError::backend(format!("could not read s3://{}/{key}", self.bucket), e)
+        })?;
         Ok(Some(data.into_bytes().to_vec()))
     }
 
-    async fn presign_put(&self, key: &str, content_type: &str, expires_in: Duration) -> Result<String, StoreError> {
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, StoreError> {
         let req = self
             .client
             .put_object()
@@ -92,7 +114,12 @@ impl BlobStore for S3Blobs {
         Ok(req.uri().to_string())
     }
 
-    async fn put_stream(&self, key: &str, content_type: &str, mut stream: ContentStream) -> Result<StoredBlob, PutStreamError> {
+    async fn put_stream(
+        &self,
+        key: &str,
+        content_type: &str,
+        mut stream: ContentStream,
+    ) -> Result<StoredBlob, PutStreamError> {
         let mut digest = StreamDigest::default();
         let mut buf: Vec<u8> = Vec::with_capacity(PART_SIZE);
         let mut upload: Option<(String, Vec<CompletedPart>)> = None;
@@ -103,16 +130,21 @@ impl BlobStore for S3Blobs {
                 buf.extend_from_slice(&chunk);
                 if buf.len() >= PART_SIZE {
                     let part = std::mem::replace(&mut buf, Vec::with_capacity(PART_SIZE));
-                    self.upload_part(key, content_type, &mut upload, part).await?;
+                    self.upload_part(key, content_type, &mut upload, part)
+                        .await?;
                 }
             }
             match &mut upload {
                 // Small enough for one request.
-                None => self.put(key, std::mem::take(&mut buf), content_type).await?,
+                None => {
+                    self.put(key, std::mem::take(&mut buf), content_type)
+                        .await?
+                }
                 Some(_) => {
                     if !buf.is_empty() {
                         let part = std::mem::take(&mut buf);
-                        self.upload_part(key, content_type, &mut upload, part).await?;
+                        self.upload_part(key, content_type, &mut upload, part)
+                            .await?;
                     }
                     let (id, parts) = upload.as_ref().expect("started above");
                     let completed = self
@@ -121,7 +153,11 @@ impl BlobStore for S3Blobs {
                         .bucket(&self.bucket)
                         .key(key)
                         .upload_id(id)
-                        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts.clone())).build())
+                        .multipart_upload(
+                            CompletedMultipartUpload::builder()
+                                .set_parts(Some(parts.clone()))
+                                .build(),
+                        )
                         .send()
                         .await;
                     if let Err(e) = completed {
@@ -129,7 +165,11 @@ impl BlobStore for S3Blobs {
                         // from S3) is checked, not assumed: the object must exist with every byte.
                         let http_ok = e.raw_response().is_some_and(|r| r.status().is_success());
                         if !(http_ok && self.size_of(key).await == Some(digest.size())) {
-                            return Err(StoreError::backend(format!("could not complete s3://{}/{key}", self.bucket), e).into());
+                            return Err(StoreError::backend(
+                                format!("could not complete s3://{}/{key}", self.bucket),
+                                e,
+                            )
+                            .into());
                         }
                     }
                 }
@@ -139,7 +179,14 @@ impl BlobStore for S3Blobs {
         .await;
         if let (Err(_), Some((id, _))) = (&result, &upload) {
             // Leave no half-written multipart upload behind.
-            let _ = self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(id).send().await;
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(id)
+                .send()
+                .await;
         }
         result.map(|()| digest.finish())
     }
@@ -147,11 +194,24 @@ impl BlobStore for S3Blobs {
 
 impl S3Blobs {
     async fn size_of(&self, key: &str) -> Option<u64> {
-        let head = self.client.head_object().bucket(&self.bucket).key(key).send().await.ok()?;
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .ok()?;
         head.content_length().map(|n| n as u64)
     }
 
-    async fn upload_part(&self, key: &str, content_type: &str, upload: &mut Option<(String, Vec<CompletedPart>)>, part: Vec<u8>) -> Result<(), StoreError> {
+    async fn upload_part(
+        &self,
+        key: &str,
+        content_type: &str,
+        upload: &mut Option<(String, Vec<CompletedPart>)>,
+        part: Vec<u8>,
+    ) -> Result<(), StoreError> {
         if upload.is_none() {
             let created = self
                 .client
@@ -161,7 +221,12 @@ impl S3Blobs {
                 .content_type(content_type)
                 .send()
                 .await
-                .map_err(|e| StoreError::backend(format!("could not start an upload to s3://{}/{key}", self.bucket), e))?;
+                .map_err(|e| {
+                    StoreError::backend(
+                        format!("could not start an upload to s3://{}/{key}", self.bucket),
+                        e,
+                    )
+                })?;
             *upload = Some((created.upload_id.unwrap_or_default(), Vec::new()));
         }
         let (id, parts) = upload.as_mut().expect("set above");
@@ -176,8 +241,21 @@ impl S3Blobs {
             .body(ByteStream::from(part))
             .send()
             .await
-            .map_err(|e| StoreError::backend(format!("could not upload part {number} of s3://{}/{key}", self.bucket), e))?;
-        parts.push(CompletedPart::builder().part_number(number).set_e_tag(out.e_tag).build());
+            .map_err(|e| {
+                StoreError::backend(
+                    format!(
+                        "could not upload part {number} of s3://{}/{key}",
+                        self.bucket
+                    ),
+                    e,
+                )
+            })?;
+        parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(out.e_tag)
+                .build(),
+        );
         Ok(())
     }
 }

@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
+use recorder_domain::StoreError;
 use recorder_domain::jobs::{DocumentJob, SyncJob};
 use recorder_domain::ports::JobQueue;
-use recorder_domain::StoreError;
 
 pub struct SqsQueue {
     client: Client,
@@ -14,12 +14,17 @@ pub struct SqsQueue {
 
 impl SqsQueue {
     pub fn new(client: Client, sync_jobs_url: &str, documents_url: &str) -> Self {
-        SqsQueue { client, sync_jobs_url: sync_jobs_url.into(), documents_url: documents_url.into() }
+        SqsQueue {
+            client,
+            sync_jobs_url: sync_jobs_url.into(),
+            documents_url: documents_url.into(),
+        }
     }
 }
 
 fn body<T: serde::Serialize>(job: &T) -> Result<String, StoreError> {
-    serde_json::to_string(job).map_err(|e| StoreError::backend("could not encode a queue message", e))
+    serde_json::to_string(job)
+        .map_err(|e| StoreError::backend("could not encode a queue message", e))
 }
 
 #[async_trait]

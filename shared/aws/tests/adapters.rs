@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use chrono::Utc;
-use recorder_aws::{build_deps, Config};
+use recorder_aws::{Config, build_deps};
+use recorder_domain::StoreError;
 use recorder_domain::connector::*;
 use recorder_domain::document::{ImportedDocument, ProcessingStatus};
 use recorder_domain::ids::new_id;
@@ -17,7 +18,6 @@ use recorder_domain::ports::*;
 use recorder_domain::sync_log::{SyncLog, SyncType};
 use recorder_domain::upload::{BatchStatus, UploadBatch};
 use recorder_domain::webhook::WebhookEvent;
-use recorder_domain::{StoreError};
 
 struct Stack {
     deps: Deps,
@@ -27,9 +27,16 @@ struct Stack {
 
 async fn stack() -> Stack {
     let (sdk, provisioned) = local_aws::testing::fresh_stack().await;
-    let api = provisioned.functions.iter().find(|f| f.binary == "api").expect("api function in template");
-    let config = Config::from_lookup(|k| api.env.get(k).cloned()).expect("template env makes a valid config");
-    let deps = build_deps(&config, &sdk, |_| Arc::new(recorder_domain::memory::StaticProviders::default()));
+    let api = provisioned
+        .functions
+        .iter()
+        .find(|f| f.binary == "api")
+        .expect("api function in template");
+    let config = Config::from_lookup(|k| api.env.get(k).cloned())
+        .expect("template env makes a valid config");
+    let deps = build_deps(&config, &sdk, |_| {
+        Arc::new(recorder_domain::memory::StaticProviders::default())
+    });
     Stack { deps, config, sdk }
 }
 
@@ -99,12 +106,35 @@ async fn a_connector_name_is_unique_per_org_and_type_by_a_conditional_write() {
     let s = stack().await;
     let a = connector("org_a", "Team files");
     s.deps.connectors.create(&a).await.unwrap();
-    let dup = s.deps.connectors.create(&connector("org_a", "team files")).await.unwrap_err();
+    let dup = s
+        .deps
+        .connectors
+        .create(&connector("org_a", "team files"))
+        .await
+        .unwrap_err();
     assert!(matches!(dup, StoreError::ConditionFailed(_)), "{dup:?}");
-    s.deps.connectors.create(&connector("org_b", "Team files")).await.unwrap();
-    let got = s.deps.connectors.get("org_a", &a.id).await.unwrap().unwrap();
+    s.deps
+        .connectors
+        .create(&connector("org_b", "Team files"))
+        .await
+        .unwrap();
+    let got = s
+        .deps
+        .connectors
+        .get("org_a", &a.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got, a);
-    assert!(s.deps.connectors.get("org_b", &a.id).await.unwrap().is_none(), "another org's id is not found");
+    assert!(
+        s.deps
+            .connectors
+            .get("org_b", &a.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "another org's id is not found"
+    );
 }
 
 #[tokio::test]
@@ -119,10 +149,23 @@ async fn a_replace_with_a_stale_version_fails_and_a_rename_moves_the_name() {
     // The same stale version again loses.
     let mut again = a.clone();
     again.description = Some("x".into());
-    assert!(matches!(s.deps.connectors.replace(&a, &again).await, Err(StoreError::ConditionFailed(_))));
+    assert!(matches!(
+        s.deps.connectors.replace(&a, &again).await,
+        Err(StoreError::ConditionFailed(_))
+    ));
     // "A" is free again, "B" is taken.
-    s.deps.connectors.create(&connector("o", "A")).await.unwrap();
-    assert!(s.deps.connectors.create(&connector("o", "b")).await.is_err());
+    s.deps
+        .connectors
+        .create(&connector("o", "A"))
+        .await
+        .unwrap();
+    assert!(
+        s.deps
+            .connectors
+            .create(&connector("o", "b"))
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -166,31 +209,75 @@ async fn due_connectors_come_from_the_schedule_index() {
     for c in [&due, &later, &paused] {
         s.deps.connectors.create(c).await.unwrap();
     }
-    let found: Vec<_> = s.deps.connectors.list_due(now, 10).await.unwrap().into_iter().map(|c| c.id).collect();
+    let found: Vec<_> = s
+        .deps
+        .connectors
+        .list_due(now, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     assert_eq!(found, vec![due.id.clone()]);
     // Disabling it (a replace) takes it out of the index.
     let mut off = due.clone();
     off.status = ConnectorStatus::Paused;
     off.updated_at = due.updated_at + chrono::Duration::seconds(1);
     s.deps.connectors.replace(&due, &off).await.unwrap();
-    assert!(s.deps.connectors.list_due(now, 10).await.unwrap().is_empty());
+    assert!(
+        s.deps
+            .connectors
+            .list_due(now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn listings_page_with_opaque_cursors_that_only_work_for_their_own_listing() {
     let s = stack().await;
     for i in 0..5 {
-        s.deps.connectors.create(&connector("org_a", &format!("c{i}"))).await.unwrap();
+        s.deps
+            .connectors
+            .create(&connector("org_a", &format!("c{i}")))
+            .await
+            .unwrap();
     }
-    let p1 = s.deps.connectors.list("org_a", &PageRequest::new(Some(2), None)).await.unwrap();
+    let p1 = s
+        .deps
+        .connectors
+        .list("org_a", &PageRequest::new(Some(2), None))
+        .await
+        .unwrap();
     assert_eq!(p1.items.len(), 2);
     let cursor = p1.next_cursor.clone().expect("more pages");
-    let p2 = s.deps.connectors.list("org_a", &PageRequest::new(Some(10), Some(cursor.clone()))).await.unwrap();
+    let p2 = s
+        .deps
+        .connectors
+        .list("org_a", &PageRequest::new(Some(10), Some(cursor.clone())))
+        .await
+        .unwrap();
     assert_eq!(p2.items.len(), 3);
-    assert!(p2.items.iter().all(|c| p1.items.iter().all(|d| d.id != c.id)));
-    let stolen = s.deps.connectors.list("org_b", &PageRequest::new(Some(2), Some(cursor))).await;
+    assert!(
+        p2.items
+            .iter()
+            .all(|c| p1.items.iter().all(|d| d.id != c.id))
+    );
+    let stolen = s
+        .deps
+        .connectors
+        .list("org_b", &PageRequest::new(Some(2), Some(cursor)))
+        .await;
     assert!(matches!(stolen, Err(StoreError::InvalidCursor)));
-    let garbage = s.deps.connectors.list("org_a", &PageRequest::new(Some(2), Some("not-a-cursor".into()))).await;
+    let garbage = s
+        .deps
+        .connectors
+        .list(
+            "org_a",
+            &PageRequest::new(Some(2), Some("not-a-cursor".into())),
+        )
+        .await;
     assert!(matches!(garbage, Err(StoreError::InvalidCursor)));
 }
 
@@ -200,18 +287,62 @@ async fn an_external_id_is_imported_once_per_connector_and_found_by_hash_when_co
     let d = document("o", "c1", "drive-file-1");
     s.deps.documents.create(&d).await.unwrap();
     let dup = document("o", "c1", "drive-file-1");
-    assert!(matches!(s.deps.documents.create(&dup).await, Err(StoreError::ConditionFailed(_))));
-    s.deps.documents.create(&document("o", "c2", "drive-file-1")).await.unwrap();
-    assert_eq!(s.deps.documents.find_by_external_id("c1", "drive-file-1").await.unwrap().unwrap().id, d.id);
+    assert!(matches!(
+        s.deps.documents.create(&dup).await,
+        Err(StoreError::ConditionFailed(_))
+    ));
+    s.deps
+        .documents
+        .create(&document("o", "c2", "drive-file-1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.deps
+            .documents
+            .find_by_external_id("c1", "drive-file-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        d.id
+    );
 
-    assert!(s.deps.documents.find_completed_by_hash("o", "abc").await.unwrap().is_none());
+    assert!(
+        s.deps
+            .documents
+            .find_completed_by_hash("o", "abc")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let mut done = d.clone();
     done.content_hash = Some("abc".into());
     done.processing_status = ProcessingStatus::Completed;
     s.deps.documents.put(&done).await.unwrap();
-    assert_eq!(s.deps.documents.find_completed_by_hash("o", "abc").await.unwrap().unwrap().id, d.id);
-    assert!(s.deps.documents.find_completed_by_hash("other_org", "abc").await.unwrap().is_none());
-    let listed = s.deps.documents.list_by_connector("c1", &PageRequest::new(None, None)).await.unwrap();
+    assert_eq!(
+        s.deps
+            .documents
+            .find_completed_by_hash("o", "abc")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        d.id
+    );
+    assert!(
+        s.deps
+            .documents
+            .find_completed_by_hash("other_org", "abc")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let listed = s
+        .deps
+        .documents
+        .list_by_connector("c1", &PageRequest::new(None, None))
+        .await
+        .unwrap();
     assert_eq!(listed.items.len(), 1);
 }
 
@@ -234,8 +365,18 @@ async fn a_replayed_webhook_event_is_stored_once() {
     };
     assert!(s.deps.webhook_events.record(&e).await.unwrap());
     assert!(!s.deps.webhook_events.record(&e).await.unwrap());
-    s.deps.webhook_events.mark_processed("zoom", "evt-1", Utc::now(), Some("boom")).await.unwrap();
-    let got = s.deps.webhook_events.get("zoom", "evt-1").await.unwrap().unwrap();
+    s.deps
+        .webhook_events
+        .mark_processed("zoom", "evt-1", Utc::now(), Some("boom"))
+        .await
+        .unwrap();
+    let got = s
+        .deps
+        .webhook_events
+        .get("zoom", "evt-1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.retry_count, 1);
     assert!(!got.processed);
 }
@@ -260,7 +401,13 @@ async fn concurrent_batch_counters_never_lose_an_increment() {
         .map(|i| {
             let store = s.deps.batches.clone();
             let id = b.id.clone();
-            tokio::spawn(async move { if i % 3 == 0 { store.add_counts(&id, 0, 1).await } else { store.add_counts(&id, 1, 0).await } })
+            tokio::spawn(async move {
+                if i % 3 == 0 {
+                    store.add_counts(&id, 0, 1).await
+                } else {
+                    store.add_counts(&id, 1, 0).await
+                }
+            })
         })
         .collect();
     for t in tasks {
@@ -268,10 +415,17 @@ async fn concurrent_batch_counters_never_lose_an_increment() {
     }
     let got = s.deps.batches.get(&b.id).await.unwrap().unwrap();
     assert_eq!((got.processed_files, got.failed_files), (40, 20));
-    s.deps.batches.set_status(&b.id, BatchStatus::Completed, Some(Utc::now())).await.unwrap();
+    s.deps
+        .batches
+        .set_status(&b.id, BatchStatus::Completed, Some(Utc::now()))
+        .await
+        .unwrap();
     let got = s.deps.batches.get(&b.id).await.unwrap().unwrap();
     assert_eq!(got.status, BatchStatus::Completed);
-    assert_eq!(got.processed_files, 40, "a status change keeps the counters");
+    assert_eq!(
+        got.processed_files, 40,
+        "a status change keeps the counters"
+    );
 }
 
 #[tokio::test]
@@ -290,19 +444,51 @@ async fn an_oauth_state_has_a_ttl_attribute_and_is_single_use() {
     let raw = aws_sdk_dynamodb::Client::new(&s.sdk)
         .get_item()
         .table_name(&s.config.table_name)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("OAUTH#{}", state.state)))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("OAUTH".into()))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("OAUTH#{}", state.state)),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("OAUTH".into()),
+        )
         .send()
         .await
         .unwrap();
     let ttl = raw.item.unwrap().get("expires_at").cloned().unwrap();
-    assert_eq!(ttl.as_n().unwrap(), &state.expires_at.timestamp().to_string(), "TTL is epoch seconds in a number");
-    let ttl_desc = aws_sdk_dynamodb::Client::new(&s.sdk).describe_time_to_live().table_name(&s.config.table_name).send().await.unwrap();
-    assert_eq!(ttl_desc.time_to_live_description.unwrap().attribute_name(), Some("expires_at"));
+    assert_eq!(
+        ttl.as_n().unwrap(),
+        &state.expires_at.timestamp().to_string(),
+        "TTL is epoch seconds in a number"
+    );
+    let ttl_desc = aws_sdk_dynamodb::Client::new(&s.sdk)
+        .describe_time_to_live()
+        .table_name(&s.config.table_name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl_desc.time_to_live_description.unwrap().attribute_name(),
+        Some("expires_at")
+    );
 
-    let taken = s.deps.oauth_states.take(&state.state).await.unwrap().unwrap();
+    let taken = s
+        .deps
+        .oauth_states
+        .take(&state.state)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(taken.expires_at.timestamp(), state.expires_at.timestamp());
-    assert!(s.deps.oauth_states.take(&state.state).await.unwrap().is_none(), "a state is used once");
+    assert!(
+        s.deps
+            .oauth_states
+            .take(&state.state)
+            .await
+            .unwrap()
+            .is_none(),
+        "a state is used once"
+    );
 }
 
 #[tokio::test]
@@ -310,9 +496,28 @@ async fn sync_logs_list_newest_first() {
     let s = stack().await;
     let ids: Vec<_> = (0..3).map(|_| new_id()).collect();
     for id in &ids {
-        s.deps.sync_logs.put(&SyncLog::queued(id.clone(), "c1".into(), "o".into(), SyncType::Manual, Utc::now())).await.unwrap();
+        s.deps
+            .sync_logs
+            .put(&SyncLog::queued(
+                id.clone(),
+                "c1".into(),
+                "o".into(),
+                SyncType::Manual,
+                Utc::now(),
+            ))
+            .await
+            .unwrap();
     }
-    let listed: Vec<_> = s.deps.sync_logs.list("c1", &PageRequest::new(None, None)).await.unwrap().items.into_iter().map(|l| l.id).collect();
+    let listed: Vec<_> = s
+        .deps
+        .sync_logs
+        .list("c1", &PageRequest::new(None, None))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
     let mut expected = ids.clone();
     expected.reverse();
     assert_eq!(listed, expected);
@@ -322,37 +527,86 @@ async fn sync_logs_list_newest_first() {
 async fn presigned_urls_upload_and_download_through_s3() {
     let s = stack().await;
     let key = "org_a/connectors/file_upload/c1/2026-11-24/original/d1-report.txt";
-    let put_url = s.deps.blobs.presign_put(key, "text/plain", Duration::from_secs(300)).await.unwrap();
+    let put_url = s
+        .deps
+        .blobs
+        .presign_put(key, "text/plain", Duration::from_secs(300))
+        .await
+        .unwrap();
     assert!(put_url.contains("X-Amz-Signature"), "{put_url}");
     let http = reqwest::Client::new();
-    let resp = http.put(&put_url).header("content-type", "text/plain").body("hello from a browser").send().await.unwrap();
+    let resp = http
+        .put(&put_url)
+        .header("content-type", "text/plain")
+        .body("hello from a browser")
+        .send()
+        .await
+        .unwrap();
     assert!(resp.status().is_success(), "{}", resp.status());
-    assert_eq!(s.deps.blobs.get(key).await.unwrap().unwrap(), b"hello from a browser");
-    let get_url = s.deps.blobs.presign_get(key, Duration::from_secs(60)).await.unwrap();
-    assert_eq!(http.get(&get_url).send().await.unwrap().text().await.unwrap(), "hello from a browser");
+    assert_eq!(
+        s.deps.blobs.get(key).await.unwrap().unwrap(),
+        b"hello from a browser"
+    );
+    let get_url = s
+        .deps
+        .blobs
+        .presign_get(key, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        http.get(&get_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "hello from a browser"
+    );
     assert!(s.deps.blobs.get("missing/key").await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn a_connectors_sync_jobs_are_delivered_one_at_a_time_and_deduplicated() {
     let s = stack().await;
-    let job = |c: &str, log: &str| SyncJob { org_id: "o".into(), connector_id: c.into(), sync_log_id: log.into(), sync_type: SyncType::Manual, segment: 0 };
+    let job = |c: &str, log: &str| SyncJob {
+        org_id: "o".into(),
+        connector_id: c.into(),
+        sync_log_id: log.into(),
+        sync_type: SyncType::Manual,
+        segment: 0,
+    };
     s.deps.queue.send_sync(&job("A", "a1")).await.unwrap();
     s.deps.queue.send_sync(&job("A", "a1")).await.unwrap(); // same dedup id: dropped
     s.deps.queue.send_sync(&job("A", "a2")).await.unwrap();
     s.deps.queue.send_sync(&job("B", "b1")).await.unwrap();
     let sqs = aws_sdk_sqs::Client::new(&s.sdk);
     let receive = || async {
-        let out = sqs.receive_message().queue_url(&s.config.sync_jobs_queue_url).max_number_of_messages(1).send().await.unwrap();
+        let out = sqs
+            .receive_message()
+            .queue_url(&s.config.sync_jobs_queue_url)
+            .max_number_of_messages(1)
+            .send()
+            .await
+            .unwrap();
         out.messages.unwrap_or_default().into_iter().next()
     };
     let first = receive().await.expect("a1");
     assert!(first.body().unwrap().contains("\"a1\""));
     // While a1 is in flight, A's next job waits; B's is delivered.
     let second = receive().await.expect("b1");
-    assert!(second.body().unwrap().contains("\"b1\""), "{:?}", second.body());
+    assert!(
+        second.body().unwrap().contains("\"b1\""),
+        "{:?}",
+        second.body()
+    );
     assert!(receive().await.is_none(), "a2 must wait for a1");
-    sqs.delete_message().queue_url(&s.config.sync_jobs_queue_url).receipt_handle(first.receipt_handle().unwrap()).send().await.unwrap();
+    sqs.delete_message()
+        .queue_url(&s.config.sync_jobs_queue_url)
+        .receipt_handle(first.receipt_handle().unwrap())
+        .send()
+        .await
+        .unwrap();
     let third = receive().await.expect("a2 after a1 is done");
     assert!(third.body().unwrap().contains("\"a2\""));
 }
@@ -360,48 +614,135 @@ async fn a_connectors_sync_jobs_are_delivered_one_at_a_time_and_deduplicated() {
 #[tokio::test]
 async fn a_document_job_received_too_often_is_redriven_to_the_dead_letter_queue() {
     let s = stack().await;
-    s.deps.queue.send_document(&DocumentJob { org_id: "o".into(), document_id: "d1".into() }).await.unwrap();
+    s.deps
+        .queue
+        .send_document(&DocumentJob {
+            org_id: "o".into(),
+            document_id: "d1".into(),
+        })
+        .await
+        .unwrap();
     let sqs = aws_sdk_sqs::Client::new(&s.sdk);
     let url = &s.config.documents_queue_url;
-    let attrs = sqs.get_queue_attributes().queue_url(url).attribute_names(QueueAttributeName::RedrivePolicy).send().await.unwrap();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::RedrivePolicy)
+        .send()
+        .await
+        .unwrap();
     let policy = attrs.attributes.unwrap()[&QueueAttributeName::RedrivePolicy].clone();
     assert!(policy.contains("DocumentsDeadLetterQueue"), "{policy}");
     // The queue also holds the s3:TestEvent that S3 sends when notifications are configured.
     let mut receives = 0;
     for _ in 0..20 {
-        let out = sqs.receive_message().queue_url(url).visibility_timeout(0).max_number_of_messages(10).send().await.unwrap();
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .visibility_timeout(0)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
         let msgs = out.messages.unwrap_or_default();
         if msgs.is_empty() {
             break;
         }
-        receives += msgs.iter().filter(|m| m.body().unwrap_or_default().contains("\"d1\"")).count();
+        receives += msgs
+            .iter()
+            .filter(|m| m.body().unwrap_or_default().contains("\"d1\""))
+            .count();
     }
     assert_eq!(receives, 5, "maxReceiveCount from template.yaml");
-    let dlq_url = sqs.get_queue_url().queue_name(url.rsplit('/').next().unwrap().replace("DocumentsQueue", "DocumentsDeadLetterQueue")).send().await.unwrap().queue_url.unwrap();
-    let dead = sqs.receive_message().queue_url(dlq_url).max_number_of_messages(10).send().await.unwrap().messages.unwrap_or_default();
-    assert_eq!(dead.iter().filter(|m| m.body().unwrap_or_default().contains("\"d1\"")).count(), 1);
+    let dlq_url = sqs
+        .get_queue_url()
+        .queue_name(
+            url.rsplit('/')
+                .next()
+                .unwrap()
+                .replace("DocumentsQueue", "DocumentsDeadLetterQueue"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let dead = sqs
+        .receive_message()
+        .queue_url(dlq_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(
+        dead.iter()
+            .filter(|m| m.body().unwrap_or_default().contains("\"d1\""))
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn tokens_live_in_one_secret_per_connector_and_app_secrets_are_cached() {
     let s = stack().await;
-    let tokens = OAuthTokens { access_token: Secret::new("at-1"), refresh_token: Some(Secret::new("rt-1")), expires_at: None, scope: None };
+    let tokens = OAuthTokens {
+        access_token: Secret::new("at-1"),
+        refresh_token: Some(Secret::new("rt-1")),
+        expires_at: None,
+        scope: None,
+    };
     s.deps.tokens.put_tokens("c1", &tokens).await.unwrap();
-    let rotated = OAuthTokens { access_token: Secret::new("at-2"), ..tokens.clone() };
+    let rotated = OAuthTokens {
+        access_token: Secret::new("at-2"),
+        ..tokens.clone()
+    };
     s.deps.tokens.put_tokens("c1", &rotated).await.unwrap();
-    assert_eq!(s.deps.tokens.get_tokens("c1").await.unwrap().unwrap(), rotated);
-    assert_eq!(format!("{rotated:?}").contains("at-2"), false, "tokens never print");
+    assert_eq!(
+        s.deps.tokens.get_tokens("c1").await.unwrap().unwrap(),
+        rotated
+    );
+    assert!(
+        !format!("{rotated:?}").contains("at-2"),
+        "tokens never print"
+    );
     s.deps.tokens.delete_tokens("c1").await.unwrap();
     assert!(s.deps.tokens.get_tokens("c1").await.unwrap().is_none());
     s.deps.tokens.delete_tokens("c1").await.unwrap();
 
     // App secrets: a value is read once and then served from the cache until the TTL passes.
     let sm = aws_sdk_secretsmanager::Client::new(&s.sdk);
-    sm.put_secret_value().secret_id(&s.config.app_secret_id).secret_string(r#"{"zoom_webhook_secret":"first"}"#).send().await.unwrap();
+    sm.put_secret_value()
+        .secret_id(&s.config.app_secret_id)
+        .secret_string(r#"{"zoom_webhook_secret":"first"}"#)
+        .send()
+        .await
+        .unwrap();
     let app = Arc::clone(&s.deps.app_secrets);
-    assert_eq!(app.get("zoom_webhook_secret").await.unwrap().unwrap().expose(), "first");
-    sm.put_secret_value().secret_id(&s.config.app_secret_id).secret_string(r#"{"zoom_webhook_secret":"second"}"#).send().await.unwrap();
-    assert_eq!(app.get("zoom_webhook_secret").await.unwrap().unwrap().expose(), "first", "cached within the TTL");
+    assert_eq!(
+        app.get("zoom_webhook_secret")
+            .await
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "first"
+    );
+    sm.put_secret_value()
+        .secret_id(&s.config.app_secret_id)
+        .secret_string(r#"{"zoom_webhook_secret":"second"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("zoom_webhook_secret")
+            .await
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "first",
+        "cached within the TTL"
+    );
     assert!(app.get("google_client_secret").await.unwrap().is_none());
 }
 
@@ -410,38 +751,109 @@ async fn a_large_stream_goes_to_s3_in_parts_with_its_hash() {
     let s = stack().await;
     // 20 MiB in 1 MiB chunks: three multipart parts of at most 8 MiB each.
     let chunk = bytes::Bytes::from(vec![7u8; 1024 * 1024]);
-    let chunks: Vec<Result<bytes::Bytes, recorder_domain::source::SourceError>> = (0..20).map(|_| Ok(chunk.clone())).collect();
-    let stored = s.deps.blobs.put_stream("o/big.bin", "application/octet-stream", Box::pin(futures::stream::iter(chunks))).await.unwrap();
+    let chunks: Vec<Result<bytes::Bytes, recorder_domain::source::SourceError>> =
+        (0..20).map(|_| Ok(chunk.clone())).collect();
+    let stored = s
+        .deps
+        .blobs
+        .put_stream(
+            "o/big.bin",
+            "application/octet-stream",
+            Box::pin(futures::stream::iter(chunks)),
+        )
+        .await
+        .unwrap();
     assert_eq!(stored.size, 20 * 1024 * 1024);
     let back = s.deps.blobs.get("o/big.bin").await.unwrap().unwrap();
     assert_eq!(back.len(), 20 * 1024 * 1024);
     use sha2::Digest;
     assert_eq!(stored.sha256, hex::encode(sha2::Sha256::digest(&back)));
 
-    let small: Vec<Result<bytes::Bytes, recorder_domain::source::SourceError>> = vec![Ok(bytes::Bytes::from_static(b"tiny"))];
-    let stored = s.deps.blobs.put_stream("o/small.txt", "text/plain", Box::pin(futures::stream::iter(small))).await.unwrap();
+    let small: Vec<Result<bytes::Bytes, recorder_domain::source::SourceError>> =
+        vec![Ok(bytes::Bytes::from_static(b"tiny"))];
+    let stored = s
+        .deps
+        .blobs
+        .put_stream(
+            "o/small.txt",
+            "text/plain",
+            Box::pin(futures::stream::iter(small)),
+        )
+        .await
+        .unwrap();
     assert_eq!(stored.size, 4);
 
     // A download that fails midway leaves nothing behind.
     let failing: Vec<Result<bytes::Bytes, recorder_domain::source::SourceError>> =
-        vec![Ok(chunk.clone()); 9].into_iter().chain([Err(recorder_domain::source::SourceError::Transient("reset".into()))]).collect();
-    assert!(s.deps.blobs.put_stream("o/broken.bin", "application/octet-stream", Box::pin(futures::stream::iter(failing))).await.is_err());
+        vec![Ok(chunk.clone()); 9]
+            .into_iter()
+            .chain([Err(recorder_domain::source::SourceError::Transient(
+                "reset".into(),
+            ))])
+            .collect();
+    assert!(
+        s.deps
+            .blobs
+            .put_stream(
+                "o/broken.bin",
+                "application/octet-stream",
+                Box::pin(futures::stream::iter(failing))
+            )
+            .await
+            .is_err()
+    );
     assert!(s.deps.blobs.get("o/broken.bin").await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn a_lease_has_one_holder_until_released() {
     let s = stack().await;
-    assert!(s.deps.locks.try_lock("refresh#c1", "w1", Duration::from_secs(30)).await.unwrap());
-    assert!(!s.deps.locks.try_lock("refresh#c1", "w2", Duration::from_secs(30)).await.unwrap());
+    assert!(
+        s.deps
+            .locks
+            .try_lock("refresh#c1", "w1", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.deps
+            .locks
+            .try_lock("refresh#c1", "w2", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
     s.deps.locks.unlock("refresh#c1", "w2").await.unwrap(); // not the holder: no effect
-    assert!(!s.deps.locks.try_lock("refresh#c1", "w2", Duration::from_secs(30)).await.unwrap());
+    assert!(
+        !s.deps
+            .locks
+            .try_lock("refresh#c1", "w2", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
     s.deps.locks.unlock("refresh#c1", "w1").await.unwrap();
-    assert!(s.deps.locks.try_lock("refresh#c1", "w2", Duration::from_secs(30)).await.unwrap());
+    assert!(
+        s.deps
+            .locks
+            .try_lock("refresh#c1", "w2", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
     // An expired lease can be taken over.
-    assert!(s.deps.locks.try_lock("short", "a", Duration::from_millis(1)).await.unwrap());
+    assert!(
+        s.deps
+            .locks
+            .try_lock("short", "a", Duration::from_millis(1))
+            .await
+            .unwrap()
+    );
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(s.deps.locks.try_lock("short", "b", Duration::from_secs(30)).await.unwrap());
+    assert!(
+        s.deps
+            .locks
+            .try_lock("short", "b", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]
@@ -449,12 +861,39 @@ async fn worker_state_survives_edits_and_webhook_channels_are_found_and_listed_b
     let s = stack().await;
     let c = connector("o", "Drive");
     s.deps.connectors.create(&c).await.unwrap();
-    s.deps.connectors.set_cursor("o", &c.id, Some("{\"cursor\":\"42\"}")).await.unwrap();
-    assert!(s.deps.connectors.mark_webhook_sync_pending("o", &c.id).await.unwrap());
-    assert!(!s.deps.connectors.mark_webhook_sync_pending("o", &c.id).await.unwrap(), "already pending");
+    s.deps
+        .connectors
+        .set_cursor("o", &c.id, Some("{\"cursor\":\"42\"}"))
+        .await
+        .unwrap();
+    assert!(
+        s.deps
+            .connectors
+            .mark_webhook_sync_pending("o", &c.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.deps
+            .connectors
+            .mark_webhook_sync_pending("o", &c.id)
+            .await
+            .unwrap(),
+        "already pending"
+    );
     let now = Utc::now();
-    let hook = WebhookState { url: Some("https://x/y".into()), active: true, channel_id: Some("ch-1".into()), resource_id: Some("r".into()), expires_at: Some(now + chrono::Duration::minutes(10)) };
-    s.deps.connectors.set_webhook(&c, &hook, None).await.unwrap();
+    let hook = WebhookState {
+        url: Some("https://x/y".into()),
+        active: true,
+        channel_id: Some("ch-1".into()),
+        resource_id: Some("r".into()),
+        expires_at: Some(now + chrono::Duration::minutes(10)),
+    };
+    s.deps
+        .connectors
+        .set_webhook(&c, &hook, None)
+        .await
+        .unwrap();
 
     let mut edited = c.clone();
     edited.name = "Drive (team)".into();
@@ -465,15 +904,71 @@ async fn worker_state_survives_edits_and_webhook_channels_are_found_and_listed_b
     assert!(got.pending_webhook_sync);
     assert_eq!(got.webhook, hook);
 
-    assert_eq!(s.deps.connectors.find_by_channel("ch-1").await.unwrap().unwrap().id, c.id);
-    let soon = s.deps.connectors.list_webhooks_expiring(now + chrono::Duration::minutes(15), 10).await.unwrap();
+    assert_eq!(
+        s.deps
+            .connectors
+            .find_by_channel("ch-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        c.id
+    );
+    let soon = s
+        .deps
+        .connectors
+        .list_webhooks_expiring(now + chrono::Duration::minutes(15), 10)
+        .await
+        .unwrap();
     assert_eq!(soon.len(), 1);
-    assert!(s.deps.connectors.list_webhooks_expiring(now + chrono::Duration::minutes(5), 10).await.unwrap().is_empty());
+    assert!(
+        s.deps
+            .connectors
+            .list_webhooks_expiring(now + chrono::Duration::minutes(5), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    let renewed = WebhookState { channel_id: Some("ch-2".into()), expires_at: Some(now + chrono::Duration::hours(2)), ..hook.clone() };
-    s.deps.connectors.set_webhook(&got, &renewed, Some(&hook)).await.unwrap();
-    assert!(s.deps.connectors.find_by_channel("ch-1").await.unwrap().is_none(), "the old channel is forgotten");
-    assert_eq!(s.deps.connectors.find_by_channel("ch-2").await.unwrap().unwrap().id, c.id);
-    s.deps.connectors.clear_webhook_sync_pending("o", &c.id).await.unwrap();
-    assert!(s.deps.connectors.mark_webhook_sync_pending("o", &c.id).await.unwrap());
+    let renewed = WebhookState {
+        channel_id: Some("ch-2".into()),
+        expires_at: Some(now + chrono::Duration::hours(2)),
+        ..hook.clone()
+    };
+    s.deps
+        .connectors
+        .set_webhook(&got, &renewed, Some(&hook))
+        .await
+        .unwrap();
+    assert!(
+        s.deps
+            .connectors
+            .find_by_channel("ch-1")
+            .await
+            .unwrap()
+            .is_none(),
+        "the old channel is forgotten"
+    );
+    assert_eq!(
+        s.deps
+            .connectors
+            .find_by_channel("ch-2")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        c.id
+    );
+    s.deps
+        .connectors
+        .clear_webhook_sync_pending("o", &c.id)
+        .await
+        .unwrap();
+    assert!(
+        s.deps
+            .connectors
+            .mark_webhook_sync_pending("o", &c.id)
+            .await
+            .unwrap()
+    );
 }

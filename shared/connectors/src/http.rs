@@ -23,7 +23,10 @@ pub struct Pacer {
 impl Pacer {
     pub fn new(rate_per_sec: f64) -> Self {
         let rate = rate_per_sec.max(0.1);
-        Pacer { rate, state: Mutex::new((rate, Instant::now())) }
+        Pacer {
+            rate,
+            state: Mutex::new((rate, Instant::now())),
+        }
     }
 
     /// Waits until a request may be sent.
@@ -57,17 +60,25 @@ pub enum Verdict {
 
 /// Retry-After as seconds or an HTTP date.
 pub fn retry_after(resp: &Response) -> Option<Duration> {
-    let v = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    let v = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
     if let Ok(secs) = v.trim().parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok()
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
 }
 
 /// Full jitter: a random wait up to the exponential ceiling for this attempt.
 pub fn backoff(attempt: u32) -> Duration {
-    let ceiling = BASE_BACKOFF.saturating_mul(2u32.saturating_pow(attempt)).min(MAX_BACKOFF);
+    let ceiling = BASE_BACKOFF
+        .saturating_mul(2u32.saturating_pow(attempt))
+        .min(MAX_BACKOFF);
     ceiling.mul_f64(rand::random::<f64>())
 }
 
@@ -84,7 +95,10 @@ impl PacedClient {
             .user_agent(concat!("recorder-connectors/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        PacedClient { http, pacer: Pacer::new(rate_per_sec) }
+        PacedClient {
+            http,
+            pacer: Pacer::new(rate_per_sec),
+        }
     }
 
     pub fn http(&self) -> &reqwest::Client {
@@ -115,10 +129,16 @@ impl PacedClient {
                     last = e.to_string();
                     tokio::time::sleep(backoff(attempt)).await;
                 }
-                Err(e) => return Err(SourceError::Transient(format!("provider request failed: {e}"))),
+                Err(e) => {
+                    return Err(SourceError::Transient(format!(
+                        "provider request failed: {e}"
+                    )));
+                }
             }
         }
-        Err(SourceError::Transient(format!("the provider kept failing after {MAX_ATTEMPTS} attempts ({last})")))
+        Err(SourceError::Transient(format!(
+            "the provider kept failing after {MAX_ATTEMPTS} attempts ({last})"
+        )))
     }
 }
 
@@ -129,7 +149,9 @@ mod tests {
     #[test]
     fn backoff_stays_under_its_exponential_ceiling() {
         for attempt in 0..12 {
-            let ceiling = BASE_BACKOFF.saturating_mul(2u32.saturating_pow(attempt)).min(MAX_BACKOFF);
+            let ceiling = BASE_BACKOFF
+                .saturating_mul(2u32.saturating_pow(attempt))
+                .min(MAX_BACKOFF);
             assert!(backoff(attempt) <= ceiling);
         }
     }
@@ -143,6 +165,9 @@ mod tests {
         }
         // 10 in the initial burst, then 20 more at 10/s.
         let elapsed = start.elapsed();
-        assert!(elapsed >= Duration::from_millis(1900) && elapsed <= Duration::from_millis(2100), "{elapsed:?}");
+        assert!(
+            elapsed >= Duration::from_millis(1900) && elapsed <= Duration::from_millis(2100),
+            "{elapsed:?}"
+        );
     }
 }

@@ -7,7 +7,7 @@ use recorder_domain::ports::AppSecrets;
 use recorder_domain::source::{OAuthClient, Providers, Source};
 
 use crate::google::drive::DriveSource;
-use crate::google::oauth::{GoogleOAuth, DRIVE_SCOPES};
+use crate::google::oauth::{DRIVE_SCOPES, GoogleOAuth};
 use crate::settings::ProviderSettings;
 
 pub struct Registry {
@@ -19,7 +19,10 @@ pub struct Registry {
 impl Registry {
     /// The registry of a Lambda: settings from the environment.
     pub fn from_env(secrets: Arc<dyn AppSecrets>) -> Arc<dyn Providers> {
-        Arc::new(Registry::new(ProviderSettings::from_lookup(&|k| std::env::var(k).ok()), secrets))
+        Arc::new(Registry::new(
+            ProviderSettings::from_lookup(&|k| std::env::var(k).ok()),
+            secrets,
+        ))
     }
 
     pub fn new(settings: ProviderSettings, secrets: Arc<dyn AppSecrets>) -> Self {

@@ -17,14 +17,29 @@ pub struct ProviderSettings {
 
 impl ProviderSettings {
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
-        let or = |k: &str, d: &str| get(k).filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
+        let or = |k: &str, d: &str| {
+            get(k)
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| d.to_string())
+        };
         ProviderSettings {
-            public_base_url: or("PUBLIC_BASE_URL", "http://127.0.0.1:3000").trim_end_matches('/').to_string(),
-            google_auth_url: or("GOOGLE_AUTH_URL", "https://accounts.google.com/o/oauth2/v2/auth"),
+            public_base_url: or("PUBLIC_BASE_URL", "http://127.0.0.1:3000")
+                .trim_end_matches('/')
+                .to_string(),
+            google_auth_url: or(
+                "GOOGLE_AUTH_URL",
+                "https://accounts.google.com/o/oauth2/v2/auth",
+            ),
             google_token_url: or("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token"),
-            google_api_base_url: or("GOOGLE_API_BASE_URL", "https://www.googleapis.com").trim_end_matches('/').to_string(),
-            google_rate_limit_per_sec: or("GOOGLE_RATE_LIMIT_PER_SEC", "50").parse().unwrap_or(50.0),
-            google_export_limit_bytes: or("GOOGLE_EXPORT_LIMIT_BYTES", "10485760").parse().unwrap_or(10 * 1024 * 1024),
+            google_api_base_url: or("GOOGLE_API_BASE_URL", "https://www.googleapis.com")
+                .trim_end_matches('/')
+                .to_string(),
+            google_rate_limit_per_sec: or("GOOGLE_RATE_LIMIT_PER_SEC", "50")
+                .parse()
+                .unwrap_or(50.0),
+            google_export_limit_bytes: or("GOOGLE_EXPORT_LIMIT_BYTES", "10485760")
+                .parse()
+                .unwrap_or(10 * 1024 * 1024),
         }
     }
 }

@@ -58,19 +58,51 @@ impl ConnectorType {
 
     pub fn info(self) -> ConnectorTypeInfo {
         let (name, description, requires_oauth, supports_webhooks) = match self {
-            ConnectorType::GoogleDrive => {
-                ("Google Drive", "Files, Docs, Sheets and Slides from My Drive and shared drives", true, true)
-            }
+            ConnectorType::GoogleDrive => (
+                "Google Drive",
+                "Files, Docs, Sheets and Slides from My Drive and shared drives",
+                true,
+                true,
+            ),
             ConnectorType::Gmail => ("Gmail", "Email messages and their attachments", true, true),
-            ConnectorType::Notion => ("Notion", "Pages and databases shared with the integration", true, true),
-            ConnectorType::Zoom => ("Zoom", "Cloud recordings, transcripts and meeting chat", true, true),
-            ConnectorType::MicrosoftTeams => {
-                ("Microsoft Teams", "Meeting transcripts and recordings", true, true)
-            }
-            ConnectorType::FileUpload => ("File upload", "Files uploaded directly, one at a time or in batches", false, false),
-            ConnectorType::UrlImport => ("URL import", "Web pages and files fetched from a URL", false, false),
+            ConnectorType::Notion => (
+                "Notion",
+                "Pages and databases shared with the integration",
+                true,
+                true,
+            ),
+            ConnectorType::Zoom => (
+                "Zoom",
+                "Cloud recordings, transcripts and meeting chat",
+                true,
+                true,
+            ),
+            ConnectorType::MicrosoftTeams => (
+                "Microsoft Teams",
+                "Meeting transcripts and recordings",
+                true,
+                true,
+            ),
+            ConnectorType::FileUpload => (
+                "File upload",
+                "Files uploaded directly, one at a time or in batches",
+                false,
+                false,
+            ),
+            ConnectorType::UrlImport => (
+                "URL import",
+                "Web pages and files fetched from a URL",
+                false,
+                false,
+            ),
         };
-        ConnectorTypeInfo { connector_type: self, name, description, requires_oauth, supports_webhooks }
+        ConnectorTypeInfo {
+            connector_type: self,
+            name,
+            description,
+            requires_oauth,
+            supports_webhooks,
+        }
     }
 
     pub fn requires_oauth(self) -> bool {
@@ -230,10 +262,16 @@ pub fn validate_name(name: &str) -> Result<String, DomainError> {
         return Err(DomainError::validation("name", "must not be empty"));
     }
     if name.chars().count() > MAX_NAME_LEN {
-        return Err(DomainError::validation("name", format!("must be at most {MAX_NAME_LEN} characters")));
+        return Err(DomainError::validation(
+            "name",
+            format!("must be at most {MAX_NAME_LEN} characters"),
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(DomainError::validation("name", "must not contain control characters"));
+        return Err(DomainError::validation(
+            "name",
+            "must not contain control characters",
+        ));
     }
     Ok(name.to_string())
 }
@@ -258,15 +296,25 @@ pub fn validate_settings(settings: &Value) -> Result<(), DomainError> {
     if !settings.is_object() && !settings.is_null() {
         return Err(DomainError::validation("settings", "must be a JSON object"));
     }
-    if serde_json::to_vec(settings).map(|v| v.len()).unwrap_or(usize::MAX) > MAX_SETTINGS_BYTES {
-        return Err(DomainError::validation("settings", format!("must be at most {MAX_SETTINGS_BYTES} bytes")));
+    if serde_json::to_vec(settings)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX)
+        > MAX_SETTINGS_BYTES
+    {
+        return Err(DomainError::validation(
+            "settings",
+            format!("must be at most {MAX_SETTINGS_BYTES} bytes"),
+        ));
     }
     Ok(())
 }
 
 pub fn validate_filters(filters: &Filters) -> Result<(), DomainError> {
     if filters.file_types.len() > MAX_FILTER_ENTRIES || filters.folders.len() > MAX_FILTER_ENTRIES {
-        return Err(DomainError::validation("filters", format!("at most {MAX_FILTER_ENTRIES} entries each")));
+        return Err(DomainError::validation(
+            "filters",
+            format!("at most {MAX_FILTER_ENTRIES} entries each"),
+        ));
     }
     for t in &filters.file_types {
         let ok = t.split_once('/').is_some_and(|(a, b)| {
@@ -298,8 +346,14 @@ mod tests {
 
     #[test]
     fn only_upload_and_url_import_need_no_oauth() {
-        let no_oauth: Vec<_> = ConnectorType::ALL.into_iter().filter(|t| !t.requires_oauth()).collect();
-        assert_eq!(no_oauth, vec![ConnectorType::FileUpload, ConnectorType::UrlImport]);
+        let no_oauth: Vec<_> = ConnectorType::ALL
+            .into_iter()
+            .filter(|t| !t.requires_oauth())
+            .collect();
+        assert_eq!(
+            no_oauth,
+            vec![ConnectorType::FileUpload, ConnectorType::UrlImport]
+        );
     }
 
     #[test]
@@ -313,10 +367,16 @@ mod tests {
 
     #[test]
     fn file_type_filters_accept_mime_types_and_wildcards_only() {
-        let ok = Filters { file_types: vec!["application/pdf".into(), "video/*".into()], folders: vec![] };
+        let ok = Filters {
+            file_types: vec!["application/pdf".into(), "video/*".into()],
+            folders: vec![],
+        };
         assert!(validate_filters(&ok).is_ok());
         for bad in ["pdf", "*/*", "video/*x", "/x"] {
-            let f = Filters { file_types: vec![bad.into()], folders: vec![] };
+            let f = Filters {
+                file_types: vec![bad.into()],
+                folders: vec![],
+            };
             assert!(validate_filters(&f).is_err(), "{bad} should be refused");
         }
     }
@@ -325,6 +385,9 @@ mod tests {
     fn manual_connectors_have_no_next_sync() {
         let now = Utc::now();
         assert_eq!(SyncFrequency::Manual.next_after(now), None);
-        assert_eq!(SyncFrequency::Hourly.next_after(now), Some(now + Duration::hours(1)));
+        assert_eq!(
+            SyncFrequency::Hourly.next_after(now),
+            Some(now + Duration::hours(1))
+        );
     }
 }

@@ -28,7 +28,10 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn backend(context: impl Into<String>, source: impl Into<Source>) -> Self {
-        StoreError::Backend { context: context.into(), source: source.into() }
+        StoreError::Backend {
+            context: context.into(),
+            source: source.into(),
+        }
     }
 }
 
@@ -55,6 +58,9 @@ pub enum DomainError {
 
 impl DomainError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        DomainError::Validation { field: field.into(), message: message.into() }
+        DomainError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }

@@ -25,9 +25,14 @@ impl ArtifactKind {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [ArtifactKind::Original, ArtifactKind::Extracted, ArtifactKind::Chunks, ArtifactKind::Transcript]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            ArtifactKind::Original,
+            ArtifactKind::Extracted,
+            ArtifactKind::Chunks,
+            ArtifactKind::Transcript,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -54,7 +59,11 @@ pub fn safe_name(name: &str) -> String {
         out.push(mapped);
     }
     let trimmed = out.trim_matches(|c| c == '.' || c == '_');
-    if trimmed.is_empty() { "file".to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        "file".to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// The parsed parts of one of our object keys.
@@ -90,7 +99,16 @@ pub fn object_key(
 /// Reads a key back (e.g. from an S3 notification); None for keys we did not write.
 pub fn parse_object_key(key: &str) -> Option<ObjectKey> {
     let parts: Vec<&str> = key.split('/').collect();
-    let [org_id, "connectors", connector_type, connector_id, date, kind, file] = parts.as_slice() else {
+    let [
+        org_id,
+        "connectors",
+        connector_type,
+        connector_id,
+        date,
+        kind,
+        file,
+    ] = parts.as_slice()
+    else {
         return None;
     };
     let (file_id, safe_name) = file.split_once('-')?;
@@ -113,8 +131,19 @@ mod tests {
     #[test]
     fn keys_follow_the_documented_layout() {
         let at = Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap();
-        let key = object_key("org_acme", ConnectorType::FileUpload, "c1", at, ArtifactKind::Original, "d1", "Q3 report.pdf");
-        assert_eq!(key, "org_acme/connectors/file_upload/c1/2026-11-24/original/d1-Q3_report.pdf");
+        let key = object_key(
+            "org_acme",
+            ConnectorType::FileUpload,
+            "c1",
+            at,
+            ArtifactKind::Original,
+            "d1",
+            "Q3 report.pdf",
+        );
+        assert_eq!(
+            key,
+            "org_acme/connectors/file_upload/c1/2026-11-24/original/d1-Q3_report.pdf"
+        );
         let parsed = parse_object_key(&key).unwrap();
         assert_eq!(parsed.file_id, "d1");
         assert_eq!(parsed.kind, ArtifactKind::Original);
@@ -132,13 +161,19 @@ mod tests {
         assert!(safe_name(&"x".repeat(1000)).len() <= 120);
         for hostile in ["%2e%2e%2fsecret", "a?b#c", "<script>.html"] {
             let s = safe_name(hostile);
-            assert!(!s.contains(['/', '\\', '?', '#', '%', '<', '>']), "{hostile} -> {s}");
+            assert!(
+                !s.contains(['/', '\\', '?', '#', '%', '<', '>']),
+                "{hostile} -> {s}"
+            );
         }
     }
 
     #[test]
     fn foreign_keys_are_not_parsed() {
         assert_eq!(parse_object_key("random/key.txt"), None);
-        assert_eq!(parse_object_key("o/connectors/dropbox/c/2026-01-01/original/d-x"), None);
+        assert_eq!(
+            parse_object_key("o/connectors/dropbox/c/2026-01-01/original/d-x"),
+            None
+        );
     }
 }

@@ -9,16 +9,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::activity::ActivityEvent;
-use crate::connector::{name_key, Connector, ConnectorType, SyncProgress, WebhookState};
-use crate::source::{ByteStream, OAuthClient, Providers, Source};
+use crate::connector::{Connector, ConnectorType, SyncProgress, WebhookState, name_key};
 use crate::document::{ImportedDocument, ProcessingStatus};
 use crate::error::StoreError;
 use crate::jobs::{DocumentJob, SyncJob};
 use crate::paging::{Page, PageRequest};
 use crate::ports::*;
+use crate::ports::{PutStreamError, StoredBlob, StreamDigest};
+use crate::source::{ByteStream, OAuthClient, Providers, Source};
 use crate::sync_log::SyncLog;
 use crate::upload::{BatchStatus, UploadBatch};
-use crate::ports::{PutStreamError, StoredBlob, StreamDigest};
 use crate::webhook::WebhookEvent;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -30,12 +30,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn page_of<T: Clone>(items: Vec<T>, page: &PageRequest) -> Result<Page<T>, StoreError> {
     let start = match &page.cursor {
         None => 0,
-        Some(c) => c.strip_prefix("mem:").and_then(|n| n.parse::<usize>().ok()).ok_or(StoreError::InvalidCursor)?,
+        Some(c) => c
+            .strip_prefix("mem:")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or(StoreError::InvalidCursor)?,
     };
     let end = (start + page.limit as usize).min(items.len());
     let slice = items.get(start..end).map(<[T]>::to_vec).unwrap_or_default();
     let next_cursor = (end < items.len()).then(|| format!("mem:{end}"));
-    Ok(Page { items: slice, next_cursor })
+    Ok(Page {
+        items: slice,
+        next_cursor,
+    })
 }
 
 #[derive(Default)]
@@ -78,7 +84,11 @@ impl LockStore for MemoryStore {
 
 impl MemoryStore {
     fn name_guard(c: &Connector) -> (String, String, String) {
-        (c.org_id.clone(), c.connector_type.as_str().to_string(), name_key(&c.name))
+        (
+            c.org_id.clone(),
+            c.connector_type.as_str().to_string(),
+            name_key(&c.name),
+        )
     }
 }
 
@@ -88,7 +98,10 @@ impl ConnectorStore for MemoryStore {
         let mut names = lock(&self.names);
         let guard = Self::name_guard(c);
         if names.contains_key(&guard) {
-            return Err(StoreError::ConditionFailed(format!("name '{}' is taken", c.name)));
+            return Err(StoreError::ConditionFailed(format!(
+                "name '{}' is taken",
+                c.name
+            )));
         }
         names.insert(guard, c.id.clone());
         lock(&self.connectors).insert((c.org_id.clone(), c.id.clone()), c.clone());
@@ -96,11 +109,17 @@ impl ConnectorStore for MemoryStore {
     }
 
     async fn get(&self, org_id: &str, id: &str) -> Result<Option<Connector>, StoreError> {
-        Ok(lock(&self.connectors).get(&(org_id.to_string(), id.to_string())).cloned())
+        Ok(lock(&self.connectors)
+            .get(&(org_id.to_string(), id.to_string()))
+            .cloned())
     }
 
     async fn list(&self, org_id: &str, page: &PageRequest) -> Result<Page<Connector>, StoreError> {
-        let items: Vec<_> = lock(&self.connectors).values().filter(|c| c.org_id == org_id).cloned().collect();
+        let items: Vec<_> = lock(&self.connectors)
+            .values()
+            .filter(|c| c.org_id == org_id)
+            .cloned()
+            .collect();
         page_of(items, page)
     }
 
@@ -110,12 +129,19 @@ impl ConnectorStore for MemoryStore {
         let key = (previous.org_id.clone(), previous.id.clone());
         match connectors.get(&key) {
             Some(cur) if cur.updated_at == previous.updated_at => {}
-            _ => return Err(StoreError::ConditionFailed("connector changed meanwhile".into())),
+            _ => {
+                return Err(StoreError::ConditionFailed(
+                    "connector changed meanwhile".into(),
+                ));
+            }
         }
         let (old, new) = (Self::name_guard(previous), Self::name_guard(next));
         if old != new {
             if names.contains_key(&new) {
-                return Err(StoreError::ConditionFailed(format!("name '{}' is taken", next.name)));
+                return Err(StoreError::ConditionFailed(format!(
+                    "name '{}' is taken",
+                    next.name
+                )));
             }
             names.remove(&old);
             names.insert(new, next.id.clone());
@@ -142,7 +168,12 @@ impl ConnectorStore for MemoryStore {
         Ok(())
     }
 
-    async fn set_progress(&self, org_id: &str, id: &str, progress: Option<&SyncProgress>) -> Result<(), StoreError> {
+    async fn set_progress(
+        &self,
+        org_id: &str,
+        id: &str,
+        progress: Option<&SyncProgress>,
+    ) -> Result<(), StoreError> {
         self.with_connector(org_id, id, |c| c.sync_progress = progress.cloned())
     }
 
@@ -157,32 +188,56 @@ impl ConnectorStore for MemoryStore {
         Ok(due)
     }
 
-    async fn add_documents_count(&self, org_id: &str, id: &str, delta: i64) -> Result<(), StoreError> {
-        self.with_connector(org_id, id, |c| c.documents_count = c.documents_count.saturating_add_signed(delta))
+    async fn add_documents_count(
+        &self,
+        org_id: &str,
+        id: &str,
+        delta: i64,
+    ) -> Result<(), StoreError> {
+        self.with_connector(org_id, id, |c| {
+            c.documents_count = c.documents_count.saturating_add_signed(delta)
+        })
     }
 
-    async fn set_cursor(&self, org_id: &str, id: &str, cursor: Option<&str>) -> Result<(), StoreError> {
+    async fn set_cursor(
+        &self,
+        org_id: &str,
+        id: &str,
+        cursor: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.with_connector(org_id, id, |c| c.sync_cursor = cursor.map(str::to_string))
     }
 
     async fn mark_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<bool, StoreError> {
-        self.with_connector(org_id, id, |c| !std::mem::replace(&mut c.pending_webhook_sync, true))
+        self.with_connector(org_id, id, |c| {
+            !std::mem::replace(&mut c.pending_webhook_sync, true)
+        })
     }
 
     async fn clear_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<(), StoreError> {
         self.with_connector(org_id, id, |c| c.pending_webhook_sync = false)
     }
 
-    async fn set_webhook(&self, connector: &Connector, webhook: &WebhookState, previous: Option<&WebhookState>) -> Result<(), StoreError> {
+    async fn set_webhook(
+        &self,
+        connector: &Connector,
+        webhook: &WebhookState,
+        previous: Option<&WebhookState>,
+    ) -> Result<(), StoreError> {
         let mut channels = lock(&self.channels);
         if let Some(old) = previous.and_then(|p| p.channel_id.as_ref()) {
             channels.remove(old);
         }
         if let Some(new) = &webhook.channel_id {
-            channels.insert(new.clone(), (connector.org_id.clone(), connector.id.clone()));
+            channels.insert(
+                new.clone(),
+                (connector.org_id.clone(), connector.id.clone()),
+            );
         }
         drop(channels);
-        self.with_connector(&connector.org_id, &connector.id, |c| c.webhook = webhook.clone())
+        self.with_connector(&connector.org_id, &connector.id, |c| {
+            c.webhook = webhook.clone()
+        })
     }
 
     async fn find_by_channel(&self, channel_id: &str) -> Result<Option<Connector>, StoreError> {
@@ -190,7 +245,11 @@ impl ConnectorStore for MemoryStore {
         Ok(key.and_then(|k| lock(&self.connectors).get(&k).cloned()))
     }
 
-    async fn list_webhooks_expiring(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError> {
+    async fn list_webhooks_expiring(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Connector>, StoreError> {
         let mut out: Vec<_> = lock(&self.connectors)
             .values()
             .filter(|c| c.webhook.active && c.webhook.expires_at.is_some_and(|t| t < before))
@@ -202,7 +261,12 @@ impl ConnectorStore for MemoryStore {
 }
 
 impl MemoryStore {
-    fn with_connector<R>(&self, org_id: &str, id: &str, f: impl FnOnce(&mut Connector) -> R) -> Result<R, StoreError> {
+    fn with_connector<R>(
+        &self,
+        org_id: &str,
+        id: &str,
+        f: impl FnOnce(&mut Connector) -> R,
+    ) -> Result<R, StoreError> {
         let mut connectors = lock(&self.connectors);
         let c = connectors
             .get_mut(&(org_id.to_string(), id.to_string()))
@@ -215,9 +279,15 @@ impl MemoryStore {
 impl DocumentStore for MemoryStore {
     async fn create(&self, doc: &ImportedDocument) -> Result<(), StoreError> {
         let mut ext = lock(&self.external_ids);
-        let key = (doc.connector_id.clone().unwrap_or_default(), doc.external_id.clone());
+        let key = (
+            doc.connector_id.clone().unwrap_or_default(),
+            doc.external_id.clone(),
+        );
         if ext.contains_key(&key) {
-            return Err(StoreError::ConditionFailed(format!("external id {} exists", doc.external_id)));
+            return Err(StoreError::ConditionFailed(format!(
+                "external id {} exists",
+                doc.external_id
+            )));
         }
         ext.insert(key, doc.id.clone());
         lock(&self.documents).insert(doc.id.clone(), doc.clone());
@@ -233,12 +303,22 @@ impl DocumentStore for MemoryStore {
         Ok(())
     }
 
-    async fn find_by_external_id(&self, connector_id: &str, external_id: &str) -> Result<Option<ImportedDocument>, StoreError> {
-        let id = lock(&self.external_ids).get(&(connector_id.to_string(), external_id.to_string())).cloned();
+    async fn find_by_external_id(
+        &self,
+        connector_id: &str,
+        external_id: &str,
+    ) -> Result<Option<ImportedDocument>, StoreError> {
+        let id = lock(&self.external_ids)
+            .get(&(connector_id.to_string(), external_id.to_string()))
+            .cloned();
         Ok(id.and_then(|id| lock(&self.documents).get(&id).cloned()))
     }
 
-    async fn list_by_connector(&self, connector_id: &str, page: &PageRequest) -> Result<Page<ImportedDocument>, StoreError> {
+    async fn list_by_connector(
+        &self,
+        connector_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ImportedDocument>, StoreError> {
         let items: Vec<_> = lock(&self.documents)
             .values()
             .filter(|d| d.connector_id.as_deref() == Some(connector_id))
@@ -247,7 +327,11 @@ impl DocumentStore for MemoryStore {
         page_of(items, page)
     }
 
-    async fn find_completed_by_hash(&self, org_id: &str, hash: &str) -> Result<Option<ImportedDocument>, StoreError> {
+    async fn find_completed_by_hash(
+        &self,
+        org_id: &str,
+        hash: &str,
+    ) -> Result<Option<ImportedDocument>, StoreError> {
         Ok(lock(&self.documents)
             .values()
             .find(|d| {
@@ -268,12 +352,22 @@ impl SyncLogStore for MemoryStore {
     }
 
     async fn get(&self, connector_id: &str, id: &str) -> Result<Option<SyncLog>, StoreError> {
-        Ok(lock(&self.sync_logs).get(&(connector_id.to_string(), id.to_string())).cloned())
+        Ok(lock(&self.sync_logs)
+            .get(&(connector_id.to_string(), id.to_string()))
+            .cloned())
     }
 
-    async fn list(&self, connector_id: &str, page: &PageRequest) -> Result<Page<SyncLog>, StoreError> {
-        let items: Vec<_> =
-            lock(&self.sync_logs).values().rev().filter(|l| l.connector_id == connector_id).cloned().collect();
+    async fn list(
+        &self,
+        connector_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<SyncLog>, StoreError> {
+        let items: Vec<_> = lock(&self.sync_logs)
+            .values()
+            .rev()
+            .filter(|l| l.connector_id == connector_id)
+            .cloned()
+            .collect();
         page_of(items, page)
     }
 }
@@ -285,8 +379,16 @@ impl ActivityStore for MemoryStore {
         Ok(())
     }
 
-    async fn list(&self, org_id: &str, page: &PageRequest) -> Result<Page<ActivityEvent>, StoreError> {
-        let mut items: Vec<_> = lock(&self.activity).iter().filter(|e| e.org_id == org_id).cloned().collect();
+    async fn list(
+        &self,
+        org_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ActivityEvent>, StoreError> {
+        let mut items: Vec<_> = lock(&self.activity)
+            .iter()
+            .filter(|e| e.org_id == org_id)
+            .cloned()
+            .collect();
         items.sort_by(|a, b| b.id.cmp(&a.id));
         page_of(items, page)
     }
@@ -305,10 +407,18 @@ impl WebhookEventStore for MemoryStore {
     }
 
     async fn get(&self, source: &str, event_id: &str) -> Result<Option<WebhookEvent>, StoreError> {
-        Ok(lock(&self.webhooks).get(&(source.to_string(), event_id.to_string())).cloned())
+        Ok(lock(&self.webhooks)
+            .get(&(source.to_string(), event_id.to_string()))
+            .cloned())
     }
 
-    async fn mark_processed(&self, source: &str, event_id: &str, at: DateTime<Utc>, error: Option<&str>) -> Result<(), StoreError> {
+    async fn mark_processed(
+        &self,
+        source: &str,
+        event_id: &str,
+        at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
         let mut map = lock(&self.webhooks);
         let e = map
             .get_mut(&(source.to_string(), event_id.to_string()))
@@ -334,17 +444,31 @@ impl UploadBatchStore for MemoryStore {
         Ok(lock(&self.batches).get(id).cloned())
     }
 
-    async fn add_counts(&self, id: &str, processed: i64, failed: i64) -> Result<UploadBatch, StoreError> {
+    async fn add_counts(
+        &self,
+        id: &str,
+        processed: i64,
+        failed: i64,
+    ) -> Result<UploadBatch, StoreError> {
         let mut map = lock(&self.batches);
-        let b = map.get_mut(id).ok_or_else(|| StoreError::NotFound(format!("batch {id}")))?;
+        let b = map
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(format!("batch {id}")))?;
         b.processed_files = b.processed_files.saturating_add_signed(processed);
         b.failed_files = b.failed_files.saturating_add_signed(failed);
         Ok(b.clone())
     }
 
-    async fn set_status(&self, id: &str, status: BatchStatus, completed_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+    async fn set_status(
+        &self,
+        id: &str,
+        status: BatchStatus,
+        completed_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
         let mut map = lock(&self.batches);
-        let b = map.get_mut(id).ok_or_else(|| StoreError::NotFound(format!("batch {id}")))?;
+        let b = map
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(format!("batch {id}")))?;
         b.status = status;
         b.completed_at = completed_at;
         Ok(())
@@ -379,15 +503,31 @@ impl BlobStore for MemoryBlobs {
         Ok(lock(&self.objects).get(key).map(|(b, _)| b.clone()))
     }
 
-    async fn presign_put(&self, key: &str, _ct: &str, expires_in: Duration) -> Result<String, StoreError> {
-        Ok(format!("memory://put/{key}?expires={}", expires_in.as_secs()))
+    async fn presign_put(
+        &self,
+        key: &str,
+        _ct: &str,
+        expires_in: Duration,
+    ) -> Result<String, StoreError> {
+        Ok(format!(
+            "memory://put/{key}?expires={}",
+            expires_in.as_secs()
+        ))
     }
 
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError> {
-        Ok(format!("memory://get/{key}?expires={}", expires_in.as_secs()))
+        Ok(format!(
+            "memory://get/{key}?expires={}",
+            expires_in.as_secs()
+        ))
     }
 
-    async fn put_stream(&self, key: &str, content_type: &str, mut stream: ByteStream) -> Result<StoredBlob, PutStreamError> {
+    async fn put_stream(
+        &self,
+        key: &str,
+        content_type: &str,
+        mut stream: ByteStream,
+    ) -> Result<StoredBlob, PutStreamError> {
         use futures::StreamExt;
         let mut digest = StreamDigest::default();
         let mut buf = Vec::new();
@@ -532,7 +672,10 @@ impl MemoryDeps {
         let queue = Arc::new(MemoryQueue::default());
         let secrets = Arc::new(MemorySecrets::default());
         let clock = Arc::new(FixedClock::new(Utc::now()));
-        let providers = Arc::new(StaticProviders { base_url: "https://api.example.test".into(), ..Default::default() });
+        let providers = Arc::new(StaticProviders {
+            base_url: "https://api.example.test".into(),
+            ..Default::default()
+        });
         let deps = Deps {
             connectors: store.clone(),
             documents: store.clone(),
@@ -549,7 +692,15 @@ impl MemoryDeps {
             providers: providers.clone(),
             clock: clock.clone(),
         };
-        MemoryDeps { deps, store, blobs, queue, secrets, clock, providers }
+        MemoryDeps {
+            deps,
+            store,
+            blobs,
+            queue,
+            secrets,
+            clock,
+            providers,
+        }
     }
 }
 

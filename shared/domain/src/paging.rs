@@ -15,7 +15,10 @@ pub struct PageRequest {
 impl PageRequest {
     pub fn new(limit: Option<u32>, cursor: Option<String>) -> Self {
         let limit = limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-        PageRequest { limit, cursor: cursor.filter(|c| !c.is_empty()) }
+        PageRequest {
+            limit,
+            cursor: cursor.filter(|c| !c.is_empty()),
+        }
     }
 }
 
@@ -27,6 +30,9 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
     }
 }

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::activity::ActivityEvent;
 use crate::connector::{Connector, SyncProgress, WebhookState};
-use crate::source::{ByteStream, Providers};
 use crate::document::ImportedDocument;
 use crate::error::StoreError;
 use crate::jobs::{DocumentJob, SyncJob};
 use crate::paging::{Page, PageRequest};
+use crate::source::{ByteStream, Providers};
 use crate::sync_log::SyncLog;
 use crate::upload::{BatchStatus, UploadBatch};
 use crate::webhook::WebhookEvent;
@@ -32,22 +32,46 @@ pub trait ConnectorStore: Send + Sync {
     /// Frees the connector's name (after a disconnect) so it can be used again.
     async fn release_name(&self, connector: &Connector) -> Result<(), StoreError>;
     /// Sets or clears only the live progress (workers write it often; it must not race edits).
-    async fn set_progress(&self, org_id: &str, id: &str, progress: Option<&SyncProgress>) -> Result<(), StoreError>;
+    async fn set_progress(
+        &self,
+        org_id: &str,
+        id: &str,
+        progress: Option<&SyncProgress>,
+    ) -> Result<(), StoreError>;
     /// Active, scheduled connectors whose next sync is due at `now`, oldest due first.
     async fn list_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError>;
     /// Atomically adds to the imported-documents counter.
-    async fn add_documents_count(&self, org_id: &str, id: &str, delta: i64) -> Result<(), StoreError>;
+    async fn add_documents_count(
+        &self,
+        org_id: &str,
+        id: &str,
+        delta: i64,
+    ) -> Result<(), StoreError>;
     /// Checkpoints the sync state (engine-owned; edits never overwrite it).
-    async fn set_cursor(&self, org_id: &str, id: &str, cursor: Option<&str>) -> Result<(), StoreError>;
+    async fn set_cursor(
+        &self,
+        org_id: &str,
+        id: &str,
+        cursor: Option<&str>,
+    ) -> Result<(), StoreError>;
     /// Sets the webhook-sync-pending flag; false when it was already set (a sync is already queued).
     async fn mark_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<bool, StoreError>;
     async fn clear_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<(), StoreError>;
     /// Records an opened push channel (and its id → connector lookup), replacing `previous`.
-    async fn set_webhook(&self, connector: &Connector, webhook: &WebhookState, previous: Option<&WebhookState>) -> Result<(), StoreError>;
+    async fn set_webhook(
+        &self,
+        connector: &Connector,
+        webhook: &WebhookState,
+        previous: Option<&WebhookState>,
+    ) -> Result<(), StoreError>;
     /// The connector a push channel belongs to.
     async fn find_by_channel(&self, channel_id: &str) -> Result<Option<Connector>, StoreError>;
     /// Connectors whose active push channel expires before `before`.
-    async fn list_webhooks_expiring(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError>;
+    async fn list_webhooks_expiring(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Connector>, StoreError>;
 }
 
 #[async_trait]
@@ -56,11 +80,23 @@ pub trait DocumentStore: Send + Sync {
     async fn create(&self, doc: &ImportedDocument) -> Result<(), StoreError>;
     async fn get(&self, id: &str) -> Result<Option<ImportedDocument>, StoreError>;
     async fn put(&self, doc: &ImportedDocument) -> Result<(), StoreError>;
-    async fn find_by_external_id(&self, connector_id: &str, external_id: &str) -> Result<Option<ImportedDocument>, StoreError>;
+    async fn find_by_external_id(
+        &self,
+        connector_id: &str,
+        external_id: &str,
+    ) -> Result<Option<ImportedDocument>, StoreError>;
     /// Documents of a connector, oldest first.
-    async fn list_by_connector(&self, connector_id: &str, page: &PageRequest) -> Result<Page<ImportedDocument>, StoreError>;
+    async fn list_by_connector(
+        &self,
+        connector_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ImportedDocument>, StoreError>;
     /// A completed document of the org with these bytes, if any (for dedup).
-    async fn find_completed_by_hash(&self, org_id: &str, content_hash: &str) -> Result<Option<ImportedDocument>, StoreError>;
+    async fn find_completed_by_hash(
+        &self,
+        org_id: &str,
+        content_hash: &str,
+    ) -> Result<Option<ImportedDocument>, StoreError>;
 }
 
 #[async_trait]
@@ -68,14 +104,22 @@ pub trait SyncLogStore: Send + Sync {
     async fn put(&self, log: &SyncLog) -> Result<(), StoreError>;
     async fn get(&self, connector_id: &str, id: &str) -> Result<Option<SyncLog>, StoreError>;
     /// Newest first.
-    async fn list(&self, connector_id: &str, page: &PageRequest) -> Result<Page<SyncLog>, StoreError>;
+    async fn list(
+        &self,
+        connector_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<SyncLog>, StoreError>;
 }
 
 #[async_trait]
 pub trait ActivityStore: Send + Sync {
     async fn append(&self, event: &ActivityEvent) -> Result<(), StoreError>;
     /// Newest first.
-    async fn list(&self, org_id: &str, page: &PageRequest) -> Result<Page<ActivityEvent>, StoreError>;
+    async fn list(
+        &self,
+        org_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ActivityEvent>, StoreError>;
 }
 
 #[async_trait]
@@ -83,7 +127,13 @@ pub trait WebhookEventStore: Send + Sync {
     /// Stores the event once; false when this (source, event id) was already stored (a replay).
     async fn record(&self, event: &WebhookEvent) -> Result<bool, StoreError>;
     async fn get(&self, source: &str, event_id: &str) -> Result<Option<WebhookEvent>, StoreError>;
-    async fn mark_processed(&self, source: &str, event_id: &str, at: DateTime<Utc>, error: Option<&str>) -> Result<(), StoreError>;
+    async fn mark_processed(
+        &self,
+        source: &str,
+        event_id: &str,
+        at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -91,9 +141,19 @@ pub trait UploadBatchStore: Send + Sync {
     async fn create(&self, batch: &UploadBatch) -> Result<(), StoreError>;
     async fn get(&self, id: &str) -> Result<Option<UploadBatch>, StoreError>;
     /// Atomically adds to the counters and returns the batch as it is after the change.
-    async fn add_counts(&self, id: &str, processed: i64, failed: i64) -> Result<UploadBatch, StoreError>;
+    async fn add_counts(
+        &self,
+        id: &str,
+        processed: i64,
+        failed: i64,
+    ) -> Result<UploadBatch, StoreError>;
     /// Sets the status only, so it never overwrites counters moved by other workers.
-    async fn set_status(&self, id: &str, status: BatchStatus, completed_at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    async fn set_status(
+        &self,
+        id: &str,
+        status: BatchStatus,
+        completed_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
 }
 
 /// The short-lived record of an OAuth round trip.
@@ -120,10 +180,20 @@ pub trait OAuthStateStore: Send + Sync {
 pub trait BlobStore: Send + Sync {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
-    async fn presign_put(&self, key: &str, content_type: &str, expires_in: Duration) -> Result<String, StoreError>;
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, StoreError>;
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError>;
     /// Streams content to `key` in bounded memory (multipart above one part), hashing as it goes.
-    async fn put_stream(&self, key: &str, content_type: &str, stream: ByteStream) -> Result<StoredBlob, PutStreamError>;
+    async fn put_stream(
+        &self,
+        key: &str,
+        content_type: &str,
+        stream: ByteStream,
+    ) -> Result<StoredBlob, PutStreamError>;
 }
 
 /// What a streamed put stored.
@@ -160,7 +230,10 @@ impl StreamDigest {
     }
     pub fn finish(self) -> StoredBlob {
         use sha2::Digest;
-        StoredBlob { size: self.size, sha256: hex::encode(self.hasher.finalize()) }
+        StoredBlob {
+            size: self.size,
+            sha256: hex::encode(self.hasher.finalize()),
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 //! engine does not change.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -38,7 +38,9 @@ pub struct SourceItem {
 pub enum Change {
     Upsert(SourceItem),
     /// Deleted at the source, trashed, or access lost.
-    Removed { external_id: String },
+    Removed {
+        external_id: String,
+    },
 }
 
 /// One page of changes and the cursor to resume after it.
@@ -118,17 +120,39 @@ pub trait Source: Send + Sync {
     /// The account the credentials belong to (the connection test).
     async fn account(&self, cx: &SourceContext) -> Result<Account, SourceError>;
     /// One page of changes after `cursor`; None starts from the beginning (a full listing).
-    async fn list_changes(&self, cx: &SourceContext, cursor: Option<&str>) -> Result<ChangePage, SourceError>;
+    async fn list_changes(
+        &self,
+        cx: &SourceContext,
+        cursor: Option<&str>,
+    ) -> Result<ChangePage, SourceError>;
     /// The item as it is now; None when it is gone.
-    async fn get_item(&self, cx: &SourceContext, external_id: &str) -> Result<Option<SourceItem>, SourceError>;
+    async fn get_item(
+        &self,
+        cx: &SourceContext,
+        external_id: &str,
+    ) -> Result<Option<SourceItem>, SourceError>;
     /// The item's content as a stream (never held whole in memory).
-    async fn fetch(&self, cx: &SourceContext, item: &SourceItem) -> Result<FetchedContent, SourceError>;
+    async fn fetch(
+        &self,
+        cx: &SourceContext,
+        item: &SourceItem,
+    ) -> Result<FetchedContent, SourceError>;
     /// Opens (or replaces) a push channel delivering change hints to `address`. None when the
     /// source has no push.
-    async fn open_webhook(&self, _cx: &SourceContext, _address: &str, _token: &str, _cursor: Option<&str>) -> Result<Option<OpenedWebhook>, SourceError> {
+    async fn open_webhook(
+        &self,
+        _cx: &SourceContext,
+        _address: &str,
+        _token: &str,
+        _cursor: Option<&str>,
+    ) -> Result<Option<OpenedWebhook>, SourceError> {
         Ok(None)
     }
-    async fn close_webhook(&self, _cx: &SourceContext, _state: &WebhookState) -> Result<(), SourceError> {
+    async fn close_webhook(
+        &self,
+        _cx: &SourceContext,
+        _state: &WebhookState,
+    ) -> Result<(), SourceError> {
         Ok(())
     }
 }
@@ -138,8 +162,18 @@ pub trait Source: Send + Sync {
 pub trait OAuthClient: Send + Sync {
     /// Where to send the browser. The URL carries the S256 challenge of `code_verifier` (PKCE);
     /// the verifier itself stays on the server.
-    async fn authorize_url(&self, state: &str, code_verifier: &str, redirect_uri: &str) -> Result<String, SourceError>;
-    async fn exchange_code(&self, code: &str, code_verifier: &str, redirect_uri: &str) -> Result<OAuthTokens, SourceError>;
+    async fn authorize_url(
+        &self,
+        state: &str,
+        code_verifier: &str,
+        redirect_uri: &str,
+    ) -> Result<String, SourceError>;
+    async fn exchange_code(
+        &self,
+        code: &str,
+        code_verifier: &str,
+        redirect_uri: &str,
+    ) -> Result<OAuthTokens, SourceError>;
     /// A fresh access token; the returned tokens keep the old refresh token when the provider
     /// does not rotate it.
     async fn refresh(&self, tokens: &OAuthTokens) -> Result<OAuthTokens, SourceError>;
@@ -167,7 +201,9 @@ pub fn mime_allowed(filters: &[String], mime: Option<&str>) -> bool {
 
 /// Seconds-precision expiry check with a safety margin.
 pub fn expires_soon(tokens: &OAuthTokens, now: DateTime<Utc>) -> bool {
-    tokens.expires_at.is_some_and(|t| t - chrono::Duration::minutes(5) <= now)
+    tokens
+        .expires_at
+        .is_some_and(|t| t - chrono::Duration::minutes(5) <= now)
 }
 
 #[cfg(test)]

@@ -24,7 +24,10 @@ pub enum SyncStatus {
 
 impl SyncStatus {
     pub fn is_finished(self) -> bool {
-        matches!(self, SyncStatus::Success | SyncStatus::Partial | SyncStatus::Failed)
+        matches!(
+            self,
+            SyncStatus::Success | SyncStatus::Partial | SyncStatus::Failed
+        )
     }
 }
 
@@ -79,7 +82,13 @@ pub struct SyncLog {
 }
 
 impl SyncLog {
-    pub fn queued(id: String, connector_id: String, org_id: String, sync_type: SyncType, now: DateTime<Utc>) -> Self {
+    pub fn queued(
+        id: String,
+        connector_id: String,
+        org_id: String,
+        sync_type: SyncType,
+        now: DateTime<Utc>,
+    ) -> Self {
         SyncLog {
             id,
             connector_id,

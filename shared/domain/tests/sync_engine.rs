@@ -15,7 +15,7 @@ use recorder_domain::memory::MemoryDeps;
 use recorder_domain::paging::PageRequest;
 use recorder_domain::ports::{OAuthTokens, Secret, TokenStore};
 use recorder_domain::service::connectors::queue_sync;
-use recorder_domain::service::sync::{run_sync_job, JobOutcome};
+use recorder_domain::service::sync::{JobOutcome, run_sync_job};
 use recorder_domain::source::*;
 use recorder_domain::sync_log::{SyncStatus, SyncType};
 
@@ -43,22 +43,35 @@ impl FakeSource {
             fingerprint: format!("v{version}"),
             metadata: serde_json::json!({"author": "dana"}),
         };
-        self.files.lock().unwrap().insert(id.into(), (item.clone(), content.as_bytes().to_vec()));
+        self.files
+            .lock()
+            .unwrap()
+            .insert(id.into(), (item.clone(), content.as_bytes().to_vec()));
         self.log.lock().unwrap().push(Change::Upsert(item));
     }
     fn remove(&self, id: &str) {
         self.files.lock().unwrap().remove(id);
-        self.log.lock().unwrap().push(Change::Removed { external_id: id.into() });
+        self.log.lock().unwrap().push(Change::Removed {
+            external_id: id.into(),
+        });
     }
 }
 
 #[async_trait]
 impl Source for FakeSource {
     async fn account(&self, _: &SourceContext) -> Result<Account, SourceError> {
-        Ok(Account { id: Some("acct".into()), display_name: Some("Dana".into()), email: None })
+        Ok(Account {
+            id: Some("acct".into()),
+            display_name: Some("Dana".into()),
+            email: None,
+        })
     }
 
-    async fn list_changes(&self, cx: &SourceContext, cursor: Option<&str>) -> Result<ChangePage, SourceError> {
+    async fn list_changes(
+        &self,
+        cx: &SourceContext,
+        cursor: Option<&str>,
+    ) -> Result<ChangePage, SourceError> {
         cx.meter.call();
         self.lists.fetch_add(1, Ordering::SeqCst);
         if *self.revoked.lock().unwrap() {
@@ -73,21 +86,44 @@ impl Source for FakeSource {
         drop(fail);
         let log = self.log.lock().unwrap();
         let end = (at + PAGE).min(log.len());
-        Ok(ChangePage { changes: log[at..end].to_vec(), cursor: end.to_string(), has_more: end < log.len() })
+        Ok(ChangePage {
+            changes: log[at..end].to_vec(),
+            cursor: end.to_string(),
+            has_more: end < log.len(),
+        })
     }
 
-    async fn get_item(&self, _: &SourceContext, id: &str) -> Result<Option<SourceItem>, SourceError> {
+    async fn get_item(
+        &self,
+        _: &SourceContext,
+        id: &str,
+    ) -> Result<Option<SourceItem>, SourceError> {
         Ok(self.files.lock().unwrap().get(id).map(|(i, _)| i.clone()))
     }
 
-    async fn fetch(&self, cx: &SourceContext, item: &SourceItem) -> Result<FetchedContent, SourceError> {
+    async fn fetch(
+        &self,
+        cx: &SourceContext,
+        item: &SourceItem,
+    ) -> Result<FetchedContent, SourceError> {
         cx.meter.call();
         if self.fail_fetch.lock().unwrap().contains(&item.external_id) {
-            return Err(SourceError::Item("This file is too large to be exported.".into()));
+            return Err(SourceError::Item(
+                "This file is too large to be exported.".into(),
+            ));
         }
-        let bytes = self.files.lock().unwrap().get(&item.external_id).map(|(_, b)| b.clone()).ok_or(SourceError::Item("gone".into()))?;
+        let bytes = self
+            .files
+            .lock()
+            .unwrap()
+            .get(&item.external_id)
+            .map(|(_, b)| b.clone())
+            .ok_or(SourceError::Item("gone".into()))?;
         let stream = futures::stream::iter(vec![Ok(Bytes::from(bytes))]);
-        Ok(FetchedContent { content_type: "text/plain".into(), stream: Box::pin(stream) })
+        Ok(FetchedContent {
+            content_type: "text/plain".into(),
+            stream: Box::pin(stream),
+        })
     }
 }
 
@@ -102,7 +138,9 @@ impl OAuthClient for RevokingOAuth {
         Err(SourceError::Config("unused".into()))
     }
     async fn refresh(&self, _: &OAuthTokens) -> Result<OAuthTokens, SourceError> {
-        Err(SourceError::AuthRevoked("Token has been expired or revoked.".into()))
+        Err(SourceError::AuthRevoked(
+            "Token has been expired or revoked.".into(),
+        ))
     }
 }
 
@@ -115,7 +153,8 @@ struct World {
 async fn world() -> World {
     let m = MemoryDeps::new();
     let source = Arc::new(FakeSource::default());
-    m.providers.register(ConnectorType::GoogleDrive, source.clone());
+    m.providers
+        .register(ConnectorType::GoogleDrive, source.clone());
     let now = m.deps.clock.now();
     let connector: Connector = serde_json::from_value(serde_json::json!({
         "id": "c1", "org_id": "org", "connector_type": "google_drive", "name": "Drive", "description": null,
@@ -125,23 +164,55 @@ async fn world() -> World {
     }))
     .unwrap();
     m.deps.connectors.create(&connector).await.unwrap();
-    let tokens = OAuthTokens { access_token: Secret::new("at"), refresh_token: Some(Secret::new("rt")), expires_at: Some(now + Duration::hours(1)), scope: None };
+    let tokens = OAuthTokens {
+        access_token: Secret::new("at"),
+        refresh_token: Some(Secret::new("rt")),
+        expires_at: Some(now + Duration::hours(1)),
+        scope: None,
+    };
     m.secrets.put_tokens("c1", &tokens).await.unwrap();
-    World { m, source, connector }
+    World {
+        m,
+        source,
+        connector,
+    }
 }
 
 impl World {
     async fn sync(&self) -> (JobOutcome, recorder_domain::sync_log::SyncLog) {
-        let log = queue_sync(&self.m.deps, &self.connector, SyncType::Manual, None).await.unwrap();
+        let log = queue_sync(&self.m.deps, &self.connector, SyncType::Manual, None)
+            .await
+            .unwrap();
         let job = self.m.queue.sent_sync_jobs().last().cloned().unwrap();
         let outcome = run_sync_job(&self.m.deps, &job, None).await.unwrap();
-        (outcome, self.m.deps.sync_logs.get("c1", &log.id).await.unwrap().unwrap())
+        (
+            outcome,
+            self.m
+                .deps
+                .sync_logs
+                .get("c1", &log.id)
+                .await
+                .unwrap()
+                .unwrap(),
+        )
     }
     async fn docs(&self) -> Vec<recorder_domain::document::ImportedDocument> {
-        self.m.deps.documents.list_by_connector("c1", &PageRequest::new(Some(200), None)).await.unwrap().items
+        self.m
+            .deps
+            .documents
+            .list_by_connector("c1", &PageRequest::new(Some(200), None))
+            .await
+            .unwrap()
+            .items
     }
     async fn connector(&self) -> Connector {
-        self.m.deps.connectors.get("org", "c1").await.unwrap().unwrap()
+        self.m
+            .deps
+            .connectors
+            .get("org", "c1")
+            .await
+            .unwrap()
+            .unwrap()
     }
 }
 
@@ -155,11 +226,23 @@ async fn an_initial_sync_imports_every_file_once_and_queues_it_for_processing() 
     assert_eq!(outcome, JobOutcome::Finished(SyncStatus::Success));
     assert_eq!(log.counts.synced, 10);
     assert_eq!(log.progress.current, 10);
-    assert!(log.api_calls_made >= 14, "4 list pages + 10 downloads, got {}", log.api_calls_made);
-    assert_eq!(log.bytes_transferred, (0..10).map(|i| format!("content {i}").len() as u64).sum::<u64>());
+    assert!(
+        log.api_calls_made >= 14,
+        "4 list pages + 10 downloads, got {}",
+        log.api_calls_made
+    );
+    assert_eq!(
+        log.bytes_transferred,
+        (0..10)
+            .map(|i| format!("content {i}").len() as u64)
+            .sum::<u64>()
+    );
     let docs = w.docs().await;
     assert_eq!(docs.len(), 10);
-    assert!(docs.iter().all(|d| d.processing_status == ProcessingStatus::Pending && d.original_key.is_some()));
+    assert!(
+        docs.iter()
+            .all(|d| d.processing_status == ProcessingStatus::Pending && d.original_key.is_some())
+    );
     assert_eq!(w.m.queue.document_jobs.lock().unwrap().len(), 10);
     assert_eq!(w.connector().await.documents_count, 10);
     let key = docs[0].original_key.clone().unwrap();
@@ -179,11 +262,20 @@ async fn an_incremental_sync_touches_exactly_the_changed_files() {
     w.source.remove("f3");
     w.source.put("f9", "new", 1);
     let (_, log) = w.sync().await;
-    assert_eq!((log.counts.updated, log.counts.deleted, log.counts.synced), (2, 1, 1), "{:?}", log.counts);
+    assert_eq!(
+        (log.counts.updated, log.counts.deleted, log.counts.synced),
+        (2, 1, 1),
+        "{:?}",
+        log.counts
+    );
     let docs = w.docs().await;
     let by_ext = |e: &str| docs.iter().find(|d| d.external_id == e).unwrap().clone();
     assert_eq!(by_ext("f1").sync_count, 2);
-    assert_eq!(by_ext("f4").sync_count, 1, "untouched files are not re-imported");
+    assert_eq!(
+        by_ext("f4").sync_count,
+        1,
+        "untouched files are not re-imported"
+    );
     assert!(by_ext("f3").is_deleted);
     assert_eq!(w.connector().await.documents_count, 8);
 
@@ -191,7 +283,14 @@ async fn an_incremental_sync_touches_exactly_the_changed_files() {
     w.source.put("f3", "back", 3);
     let (_, log) = w.sync().await;
     assert_eq!(log.counts.updated, 1);
-    assert!(!w.docs().await.iter().find(|d| d.external_id == "f3").unwrap().is_deleted);
+    assert!(
+        !w.docs()
+            .await
+            .iter()
+            .find(|d| d.external_id == "f3")
+            .unwrap()
+            .is_deleted
+    );
     assert_eq!(w.docs().await.len(), 9);
 }
 
@@ -213,7 +312,10 @@ async fn a_failing_item_makes_the_sync_partial_and_is_retried_next_time() {
     w.source.fail_fetch.lock().unwrap().clear();
     let (outcome, log) = w.sync().await;
     assert_eq!(outcome, JobOutcome::Finished(SyncStatus::Success));
-    assert_eq!(log.counts.synced, 1, "only the failed item is fetched again");
+    assert_eq!(
+        log.counts.synced, 1,
+        "only the failed item is fetched again"
+    );
     assert_eq!(w.docs().await.len(), 5);
 }
 
@@ -223,18 +325,35 @@ async fn a_sync_cut_off_by_the_time_limit_continues_from_its_checkpoint() {
     for i in 0..9 {
         w.source.put(&format!("f{i}"), &format!("c{i}"), 1);
     }
-    let log = queue_sync(&w.m.deps, &w.connector, SyncType::Manual, None).await.unwrap();
+    let log = queue_sync(&w.m.deps, &w.connector, SyncType::Manual, None)
+        .await
+        .unwrap();
     let job = w.m.queue.sent_sync_jobs().last().cloned().unwrap();
     // A deadline already within the margin: the engine stops before its first page.
     let deadline = w.m.deps.clock.now() + Duration::seconds(30);
-    assert_eq!(run_sync_job(&w.m.deps, &job, Some(deadline)).await.unwrap(), JobOutcome::Continued { segment: 1 });
+    assert_eq!(
+        run_sync_job(&w.m.deps, &job, Some(deadline)).await.unwrap(),
+        JobOutcome::Continued { segment: 1 }
+    );
     let follow_up = w.m.queue.sent_sync_jobs().last().cloned().unwrap();
     assert_eq!(follow_up.segment, 1);
     assert_ne!(follow_up.dedup_id(), job.dedup_id());
     // The original message delivered again is stale now.
-    assert_eq!(run_sync_job(&w.m.deps, &job, None).await.unwrap(), JobOutcome::AlreadyHandled);
-    assert_eq!(run_sync_job(&w.m.deps, &follow_up, None).await.unwrap(), JobOutcome::Finished(SyncStatus::Success));
-    let done = w.m.deps.sync_logs.get("c1", &log.id).await.unwrap().unwrap();
+    assert_eq!(
+        run_sync_job(&w.m.deps, &job, None).await.unwrap(),
+        JobOutcome::AlreadyHandled
+    );
+    assert_eq!(
+        run_sync_job(&w.m.deps, &follow_up, None).await.unwrap(),
+        JobOutcome::Finished(SyncStatus::Success)
+    );
+    let done =
+        w.m.deps
+            .sync_logs
+            .get("c1", &log.id)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(done.counts.synced, 9);
     assert_eq!(w.docs().await.len(), 9);
 }
@@ -246,15 +365,33 @@ async fn a_sync_that_crashes_midway_resumes_without_losing_or_duplicating_items(
         w.source.put(&format!("f{i}"), &format!("c{i}"), 1);
     }
     *w.source.fail_list_at_cursor.lock().unwrap() = Some("6".into());
-    let log = queue_sync(&w.m.deps, &w.connector, SyncType::Manual, None).await.unwrap();
+    let log = queue_sync(&w.m.deps, &w.connector, SyncType::Manual, None)
+        .await
+        .unwrap();
     let job = w.m.queue.sent_sync_jobs().last().cloned().unwrap();
-    assert!(run_sync_job(&w.m.deps, &job, None).await.is_err(), "the third page fails: SQS will redeliver");
+    assert!(
+        run_sync_job(&w.m.deps, &job, None).await.is_err(),
+        "the third page fails: SQS will redeliver"
+    );
     assert_eq!(w.docs().await.len(), 6);
     let lists_before = w.source.lists.load(Ordering::SeqCst);
     // Redelivery of the same message.
-    assert_eq!(run_sync_job(&w.m.deps, &job, None).await.unwrap(), JobOutcome::Finished(SyncStatus::Success));
-    assert_eq!(w.source.lists.load(Ordering::SeqCst) - lists_before, 1, "resumes at the third page, not from the start");
-    let done = w.m.deps.sync_logs.get("c1", &log.id).await.unwrap().unwrap();
+    assert_eq!(
+        run_sync_job(&w.m.deps, &job, None).await.unwrap(),
+        JobOutcome::Finished(SyncStatus::Success)
+    );
+    assert_eq!(
+        w.source.lists.load(Ordering::SeqCst) - lists_before,
+        1,
+        "resumes at the third page, not from the start"
+    );
+    let done =
+        w.m.deps
+            .sync_logs
+            .get("c1", &log.id)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(done.counts.synced, 9);
     assert_eq!(w.docs().await.len(), 9);
     assert_eq!(w.m.queue.document_jobs.lock().unwrap().len(), 9);
@@ -266,16 +403,25 @@ async fn a_finished_sync_delivered_again_does_nothing() {
     w.source.put("f0", "x", 1);
     w.sync().await;
     let job = w.m.queue.sent_sync_jobs().last().cloned().unwrap();
-    assert_eq!(run_sync_job(&w.m.deps, &job, None).await.unwrap(), JobOutcome::AlreadyHandled);
+    assert_eq!(
+        run_sync_job(&w.m.deps, &job, None).await.unwrap(),
+        JobOutcome::AlreadyHandled
+    );
     assert_eq!(w.docs().await[0].sync_count, 1);
 }
 
 #[tokio::test]
 async fn a_revoked_grant_puts_the_connector_in_error_and_stops_its_syncs() {
     let w = world().await;
-    w.m.providers.register_oauth(ConnectorType::GoogleDrive, Arc::new(RevokingOAuth));
+    w.m.providers
+        .register_oauth(ConnectorType::GoogleDrive, Arc::new(RevokingOAuth));
     // The stored token has expired, so the engine must refresh first.
-    let expired = OAuthTokens { access_token: Secret::new("old"), refresh_token: Some(Secret::new("rt")), expires_at: Some(w.m.deps.clock.now()), scope: None };
+    let expired = OAuthTokens {
+        access_token: Secret::new("old"),
+        refresh_token: Some(Secret::new("rt")),
+        expires_at: Some(w.m.deps.clock.now()),
+        scope: None,
+    };
     w.m.secrets.put_tokens("c1", &expired).await.unwrap();
     w.source.put("f0", "x", 1);
     let (outcome, log) = w.sync().await;
@@ -298,9 +444,18 @@ async fn the_same_bytes_already_processed_in_the_org_are_a_skipped_duplicate() {
     w.source.put("b", "same bytes", 1);
     let (_, log) = w.sync().await;
     assert_eq!(log.counts.skipped_duplicates, 1);
-    let b = w.docs().await.into_iter().find(|d| d.external_id == "b").unwrap();
+    let b = w
+        .docs()
+        .await
+        .into_iter()
+        .find(|d| d.external_id == "b")
+        .unwrap();
     assert_eq!(b.duplicate_of.as_deref(), Some(first.id.as_str()));
-    assert_eq!(w.m.queue.document_jobs.lock().unwrap().len(), 1, "the duplicate is not processed again");
+    assert_eq!(
+        w.m.queue.document_jobs.lock().unwrap().len(),
+        1,
+        "the duplicate is not processed again"
+    );
 }
 
 #[tokio::test]

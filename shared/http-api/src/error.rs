@@ -24,7 +24,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError::BadRequest { code: "bad_request", message: message.into() }
+        ApiError::BadRequest {
+            code: "bad_request",
+            message: message.into(),
+        }
     }
 
     fn parts(&self) -> (u16, &'static str, String) {
@@ -35,14 +38,24 @@ impl ApiError {
             ApiError::RouteNotFound { .. } => (404, "not_found", self.to_string()),
             ApiError::NotImplemented(m) => (501, "not_implemented", m.clone()),
             ApiError::Domain(d) => match d {
-                DomainError::Validation { field, message } => (422, "validation_failed", format!("{field}: {message}")),
+                DomainError::Validation { field, message } => {
+                    (422, "validation_failed", format!("{field}: {message}"))
+                }
                 DomainError::NotFound(_) => (404, "not_found", d.to_string()),
                 DomainError::Conflict(_) => (409, "conflict", d.to_string()),
                 DomainError::Forbidden(_) => (403, "forbidden", d.to_string()),
                 DomainError::InvalidState(_) => (409, "invalid_state", d.to_string()),
                 DomainError::Unsupported(_) => (422, "unsupported", d.to_string()),
-                DomainError::Store(StoreError::InvalidCursor) => (400, "invalid_cursor", "the cursor is not valid for this listing".into()),
-                DomainError::Store(_) => (503, "unavailable", "a storage service is unavailable; try again shortly".into()),
+                DomainError::Store(StoreError::InvalidCursor) => (
+                    400,
+                    "invalid_cursor",
+                    "the cursor is not valid for this listing".into(),
+                ),
+                DomainError::Store(_) => (
+                    503,
+                    "unavailable",
+                    "a storage service is unavailable; try again shortly".into(),
+                ),
             },
         }
     }
@@ -58,7 +71,10 @@ impl ApiError {
             let chain = error_chain(&self);
             tracing::error!(status, code, error = %chain, "request failed");
         }
-        crate::json_response(status, &json!({"error": {"code": code, "message": message}}))
+        crate::json_response(
+            status,
+            &json!({"error": {"code": code, "message": message}}),
+        )
     }
 }
 

@@ -14,13 +14,14 @@ pub use routes::handle_api;
 
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_lambda_events::encodings::Body;
-use aws_lambda_events::http::header::{HeaderValue, CONTENT_TYPE};
+use aws_lambda_events::http::header::{CONTENT_TYPE, HeaderValue};
 
 /// A JSON response with the given status.
 pub fn json_response(status: u16, body: &serde_json::Value) -> ApiGatewayV2httpResponse {
     let mut resp = ApiGatewayV2httpResponse::default();
     resp.status_code = i64::from(status);
-    resp.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp.body = Some(Body::Text(body.to_string()));
     resp
 }

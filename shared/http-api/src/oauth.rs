@@ -4,8 +4,8 @@
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::http::header::{HeaderValue, LOCATION};
-use recorder_domain::service::oauth::{self, CallbackParams};
 use recorder_domain::Deps;
+use recorder_domain::service::oauth::{self, CallbackParams};
 use serde_json::json;
 
 use crate::error::ApiError;
@@ -14,8 +14,18 @@ use crate::request::{self, query};
 use crate::routes::{connector_view, match_path};
 
 pub const ROUTES: &[ExtraRoute] = &[
-    ExtraRoute { method: "GET", path: "/api/connectors/auth/{provider}", summary: "Start connecting a provider account (302 to the provider's consent page)", public: false },
-    ExtraRoute { method: "GET", path: "/api/connectors/auth/{provider}/callback", summary: "The provider's redirect back after consent: creates or re-activates the connector", public: true },
+    ExtraRoute {
+        method: "GET",
+        path: "/api/connectors/auth/{provider}",
+        summary: "Start connecting a provider account (302 to the provider's consent page)",
+        public: false,
+    },
+    ExtraRoute {
+        method: "GET",
+        path: "/api/connectors/auth/{provider}/callback",
+        summary: "The provider's redirect back after consent: creates or re-activates the connector",
+        public: true,
+    },
 ];
 
 pub async fn handle_oauth(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
@@ -25,13 +35,19 @@ pub async fn handle_oauth(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGat
     }
 }
 
-async fn dispatch(deps: &Deps, event: &ApiGatewayV2httpRequest) -> Result<ApiGatewayV2httpResponse, ApiError> {
+async fn dispatch(
+    deps: &Deps,
+    event: &ApiGatewayV2httpRequest,
+) -> Result<ApiGatewayV2httpResponse, ApiError> {
     let (method, path) = (request::method(event), request::path(event));
     let (route, params) = ROUTES
         .iter()
         .filter(|r| r.method == method)
         .find_map(|r| match_path(r.path, &path).map(|p| (r, p)))
-        .ok_or_else(|| ApiError::RouteNotFound { method: method.clone(), path: path.clone() })?;
+        .ok_or_else(|| ApiError::RouteNotFound {
+            method: method.clone(),
+            path: path.clone(),
+        })?;
     let provider = params.get("provider").cloned().unwrap_or_default();
     if !route.public {
         let caller = request::caller(event)?;
@@ -49,12 +65,19 @@ async fn dispatch(deps: &Deps, event: &ApiGatewayV2httpRequest) -> Result<ApiGat
         error: query(event, "error"),
         error_description: query(event, "error_description"),
     };
-    let connector = oauth::callback(deps, &provider, params).await.map_err(|e| match e {
-        // Every refusal of a callback is the caller's request being unusable: 400, never 5xx.
-        recorder_domain::DomainError::InvalidState(m) | recorder_domain::DomainError::Validation { message: m, .. } => {
-            ApiError::BadRequest { code: "oauth_failed", message: m }
-        }
-        other => ApiError::Domain(other),
-    })?;
-    Ok(crate::json_response(200, &json!({"status": "connected", "connector": connector_view(&connector)})))
+    let connector = oauth::callback(deps, &provider, params)
+        .await
+        .map_err(|e| match e {
+            // Every refusal of a callback is the caller's request being unusable: 400, never 5xx.
+            recorder_domain::DomainError::InvalidState(m)
+            | recorder_domain::DomainError::Validation { message: m, .. } => ApiError::BadRequest {
+                code: "oauth_failed",
+                message: m,
+            },
+            other => ApiError::Domain(other),
+        })?;
+    Ok(crate::json_response(
+        200,
+        &json!({"status": "connected", "connector": connector_view(&connector)}),
+    ))
 }

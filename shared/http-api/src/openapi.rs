@@ -1,8 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the route tables so it cannot drift from the code.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
-use crate::routes::{Access, Route, API_ROUTES};
+use crate::routes::{API_ROUTES, Access, Route};
 
 fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
@@ -34,16 +34,28 @@ fn operation(r: &Route) -> Value {
     let mut responses = Map::new();
     responses.insert(r.success.to_string(), json!({"description": "Success", "content": {"application/json": {"schema": {"type": "object"}}}}));
     if r.access != Access::Public {
-        responses.insert("401".into(), error_response("Missing or invalid token claims"));
-        responses.insert("404".into(), error_response("Not found (also for another org's ids)"));
+        responses.insert(
+            "401".into(),
+            error_response("Missing or invalid token claims"),
+        );
+        responses.insert(
+            "404".into(),
+            error_response("Not found (also for another org's ids)"),
+        );
     }
     if r.access == Access::Admin {
-        responses.insert("403".into(), error_response("Only owners and admins may do this"));
+        responses.insert(
+            "403".into(),
+            error_response("Only owners and admins may do this"),
+        );
     }
     if r.body.is_some() {
         responses.insert("400".into(), error_response("Malformed JSON"));
         responses.insert("413".into(), error_response("Body too large"));
-        responses.insert("422".into(), error_response("A field is invalid; the message names it"));
+        responses.insert(
+            "422".into(),
+            error_response("A field is invalid; the message names it"),
+        );
     }
     op.insert("responses".into(), Value::Object(responses));
     if r.access == Access::Public {
@@ -68,7 +80,8 @@ pub fn document() -> Value {
     }
     for r in crate::oauth::ROUTES.iter().chain(crate::webhooks::ROUTES) {
         let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
-        let mut op = json!({"summary": r.summary, "responses": {"default": {"description": "See summary"}}});
+        let mut op =
+            json!({"summary": r.summary, "responses": {"default": {"description": "See summary"}}});
         if r.public {
             op["security"] = json!([]);
         }

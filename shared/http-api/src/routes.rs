@@ -7,7 +7,7 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use recorder_domain::connector::Connector;
 use recorder_domain::service::{activity, connectors};
 use recorder_domain::{Caller, Deps};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::json_response;
@@ -57,35 +57,161 @@ pub struct Route {
     pub success: u16,
 }
 
-const fn route(method: &'static str, path: &'static str, op: Op, summary: &'static str, access: Access) -> Route {
-    Route { method, path, op, summary, access, body: None, paged: false, success: 200 }
+const fn route(
+    method: &'static str,
+    path: &'static str,
+    op: Op,
+    summary: &'static str,
+    access: Access,
+) -> Route {
+    Route {
+        method,
+        path,
+        op,
+        summary,
+        access,
+        body: None,
+        paged: false,
+        success: 200,
+    }
 }
 
 pub const API_ROUTES: &[Route] = &[
-    route("GET", "/api/connectors/types", Op::ListTypes, "List connector types and what each can do", Access::Member),
-    Route { paged: true, ..route("GET", "/api/connectors", Op::ListConnectors, "List the org's connectors with their sync state", Access::Member) },
+    route(
+        "GET",
+        "/api/connectors/types",
+        Op::ListTypes,
+        "List connector types and what each can do",
+        Access::Member,
+    ),
+    Route {
+        paged: true,
+        ..route(
+            "GET",
+            "/api/connectors",
+            Op::ListConnectors,
+            "List the org's connectors with their sync state",
+            Access::Member,
+        )
+    },
     Route {
         body: Some("NewConnector"),
         success: 201,
-        ..route("POST", "/api/connectors", Op::CreateConnector, "Create a connector of a type that needs no OAuth", Access::Admin)
+        ..route(
+            "POST",
+            "/api/connectors",
+            Op::CreateConnector,
+            "Create a connector of a type that needs no OAuth",
+            Access::Admin,
+        )
     },
-    route("GET", "/api/connectors/{id}", Op::GetConnector, "Get one connector", Access::Member),
-    Route { body: Some("ConnectorPatch"), ..route("PATCH", "/api/connectors/{id}", Op::UpdateConnector, "Change name, description, settings, filters or frequency", Access::Admin) },
-    route("DELETE", "/api/connectors/{id}", Op::DeleteConnector, "Disconnect: stop syncs, delete credentials, keep documents", Access::Admin),
-    route("POST", "/api/connectors/{id}/disable", Op::DisableConnector, "Pause scheduled and webhook syncs", Access::Admin),
-    route("POST", "/api/connectors/{id}/enable", Op::EnableConnector, "Resume a paused connector", Access::Admin),
-    Route { success: 202, ..route("POST", "/api/connectors/{id}/sync", Op::SyncConnector, "Queue a manual sync; answers the sync log id", Access::Admin) },
-    route("POST", "/api/connectors/{id}/test", Op::TestConnector, "Check the connector's state and credentials", Access::Admin),
-    Route { paged: true, ..route("GET", "/api/connectors/{id}/documents", Op::ListDocuments, "List the connector's imported documents", Access::Member) },
-    Route { paged: true, ..route("GET", "/api/connectors/{id}/sync-logs", Op::ListSyncLogs, "List the connector's syncs, newest first", Access::Member) },
-    route("GET", "/api/documents/{id}", Op::GetDocument, "Get one imported document", Access::Member),
-    Route { paged: true, ..route("GET", "/api/activity", Op::ListActivity, "List the org's connector activity, newest first", Access::Member) },
-    route("GET", "/api/openapi.json", Op::OpenApi, "This API's OpenAPI document", Access::Public),
+    route(
+        "GET",
+        "/api/connectors/{id}",
+        Op::GetConnector,
+        "Get one connector",
+        Access::Member,
+    ),
+    Route {
+        body: Some("ConnectorPatch"),
+        ..route(
+            "PATCH",
+            "/api/connectors/{id}",
+            Op::UpdateConnector,
+            "Change name, description, settings, filters or frequency",
+            Access::Admin,
+        )
+    },
+    route(
+        "DELETE",
+        "/api/connectors/{id}",
+        Op::DeleteConnector,
+        "Disconnect: stop syncs, delete credentials, keep documents",
+        Access::Admin,
+    ),
+    route(
+        "POST",
+        "/api/connectors/{id}/disable",
+        Op::DisableConnector,
+        "Pause scheduled and webhook syncs",
+        Access::Admin,
+    ),
+    route(
+        "POST",
+        "/api/connectors/{id}/enable",
+        Op::EnableConnector,
+        "Resume a paused connector",
+        Access::Admin,
+    ),
+    Route {
+        success: 202,
+        ..route(
+            "POST",
+            "/api/connectors/{id}/sync",
+            Op::SyncConnector,
+            "Queue a manual sync; answers the sync log id",
+            Access::Admin,
+        )
+    },
+    route(
+        "POST",
+        "/api/connectors/{id}/test",
+        Op::TestConnector,
+        "Check the connector's state and credentials",
+        Access::Admin,
+    ),
+    Route {
+        paged: true,
+        ..route(
+            "GET",
+            "/api/connectors/{id}/documents",
+            Op::ListDocuments,
+            "List the connector's imported documents",
+            Access::Member,
+        )
+    },
+    Route {
+        paged: true,
+        ..route(
+            "GET",
+            "/api/connectors/{id}/sync-logs",
+            Op::ListSyncLogs,
+            "List the connector's syncs, newest first",
+            Access::Member,
+        )
+    },
+    route(
+        "GET",
+        "/api/documents/{id}",
+        Op::GetDocument,
+        "Get one imported document",
+        Access::Member,
+    ),
+    Route {
+        paged: true,
+        ..route(
+            "GET",
+            "/api/activity",
+            Op::ListActivity,
+            "List the org's connector activity, newest first",
+            Access::Member,
+        )
+    },
+    route(
+        "GET",
+        "/api/openapi.json",
+        Op::OpenApi,
+        "This API's OpenAPI document",
+        Access::Public,
+    ),
 ];
 
 /// Path parameters when `path` fits the route template `pattern` (`/a/{id}/b`).
 pub fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
-    let (p, a): (Vec<_>, Vec<_>) = (pattern.trim_end_matches('/').split('/').collect(), path.trim_end_matches('/').split('/').collect());
+    let (p, a): (Vec<_>, Vec<_>) = (
+        pattern.trim_end_matches('/').split('/').collect(),
+        path.trim_end_matches('/').split('/').collect(),
+    );
     if p.len() != a.len() {
         return None;
     }
@@ -110,7 +236,11 @@ pub fn specificity(pattern: &str) -> usize {
 }
 
 /// The best route for a request, with its path parameters.
-pub fn find_route<'a>(routes: &'a [Route], method: &str, path: &str) -> Option<(&'a Route, HashMap<String, String>)> {
+pub fn find_route<'a>(
+    routes: &'a [Route],
+    method: &str,
+    path: &str,
+) -> Option<(&'a Route, HashMap<String, String>)> {
     routes
         .iter()
         .filter(|r| r.method == method)
@@ -129,7 +259,10 @@ pub fn connector_view(c: &Connector) -> Value {
     v
 }
 
-fn page_view<T: serde::Serialize>(p: recorder_domain::paging::Page<T>, f: impl Fn(&T) -> Value) -> Value {
+fn page_view<T: serde::Serialize>(
+    p: recorder_domain::paging::Page<T>,
+    f: impl Fn(&T) -> Value,
+) -> Value {
     json!({"items": p.items.iter().map(f).collect::<Vec<_>>(), "next_cursor": p.next_cursor})
 }
 
@@ -141,15 +274,26 @@ fn to_json<T: serde::Serialize>(t: &T) -> Value {
 #[tracing::instrument(skip_all, fields(method, path))]
 pub async fn handle_api(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
     let (method, path) = (request::method(&event), request::path(&event));
-    tracing::Span::current().record("method", method.as_str()).record("path", path.as_str());
+    tracing::Span::current()
+        .record("method", method.as_str())
+        .record("path", path.as_str());
     match dispatch(deps, &event, &method, &path).await {
         Ok((status, body)) => json_response(status, &body),
         Err(e) => e.into_response(),
     }
 }
 
-async fn dispatch(deps: &Deps, event: &ApiGatewayV2httpRequest, method: &str, path: &str) -> Result<(u16, Value), ApiError> {
-    let (route, params) = find_route(API_ROUTES, method, path).ok_or_else(|| ApiError::RouteNotFound { method: method.into(), path: path.into() })?;
+async fn dispatch(
+    deps: &Deps,
+    event: &ApiGatewayV2httpRequest,
+    method: &str,
+    path: &str,
+) -> Result<(u16, Value), ApiError> {
+    let (route, params) =
+        find_route(API_ROUTES, method, path).ok_or_else(|| ApiError::RouteNotFound {
+            method: method.into(),
+            path: path.into(),
+        })?;
     if route.op == Op::OpenApi {
         return Ok((200, crate::openapi::document()));
     }
@@ -157,10 +301,17 @@ async fn dispatch(deps: &Deps, event: &ApiGatewayV2httpRequest, method: &str, pa
     let id = params.get("id").map(String::as_str).unwrap_or_default();
     let body = match route.op {
         Op::ListTypes => json!({"types": connectors::list_types()}),
-        Op::ListConnectors => page_view(connectors::list(deps, &who, &page(event)?).await?, connector_view),
-        Op::CreateConnector => connector_view(&connectors::create(deps, &who, json_body(event)?).await?),
+        Op::ListConnectors => page_view(
+            connectors::list(deps, &who, &page(event)?).await?,
+            connector_view,
+        ),
+        Op::CreateConnector => {
+            connector_view(&connectors::create(deps, &who, json_body(event)?).await?)
+        }
         Op::GetConnector => connector_view(&connectors::get(deps, &who, id).await?),
-        Op::UpdateConnector => connector_view(&connectors::update(deps, &who, id, json_body(event)?).await?),
+        Op::UpdateConnector => {
+            connector_view(&connectors::update(deps, &who, id, json_body(event)?).await?)
+        }
         Op::DeleteConnector => connector_view(&connectors::disconnect(deps, &who, id).await?),
         Op::DisableConnector => connector_view(&connectors::disable(deps, &who, id).await?),
         Op::EnableConnector => connector_view(&connectors::enable(deps, &who, id).await?),
@@ -169,8 +320,14 @@ async fn dispatch(deps: &Deps, event: &ApiGatewayV2httpRequest, method: &str, pa
             json!({"sync_log_id": log.id, "status": log.status, "sync_log": log})
         }
         Op::TestConnector => to_json(&connectors::test_connection(deps, &who, id).await?),
-        Op::ListDocuments => page_view(connectors::list_documents(deps, &who, id, &page(event)?).await?, to_json),
-        Op::ListSyncLogs => page_view(connectors::list_sync_logs(deps, &who, id, &page(event)?).await?, to_json),
+        Op::ListDocuments => page_view(
+            connectors::list_documents(deps, &who, id, &page(event)?).await?,
+            to_json,
+        ),
+        Op::ListSyncLogs => page_view(
+            connectors::list_sync_logs(deps, &who, id, &page(event)?).await?,
+            to_json,
+        ),
         Op::GetDocument => to_json(&connectors::get_document(deps, &who, id).await?),
         Op::ListActivity => page_view(activity::list(deps, &who, &page(event)?).await?, to_json),
         Op::OpenApi => unreachable!("answered above"),
@@ -184,7 +341,13 @@ mod tests {
 
     #[test]
     fn literal_segments_win_over_variables() {
-        let extra = [route("GET", "/api/connectors/{id}/{rest}", Op::GetConnector, "", Access::Member)];
+        let extra = [route(
+            "GET",
+            "/api/connectors/{id}/{rest}",
+            Op::GetConnector,
+            "",
+            Access::Member,
+        )];
         let (r, _) = find_route(API_ROUTES, "GET", "/api/connectors/types").unwrap();
         assert_eq!(r.op, Op::ListTypes);
         let (r, p) = find_route(API_ROUTES, "GET", "/api/connectors/abc/documents").unwrap();

@@ -2,7 +2,9 @@
 //! anything is stored (Drive: the channel token). Answers at once; the sync runs from the queue.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use recorder_domain::service::webhooks::{drive_notification, DriveNotification, NotificationOutcome};
+use recorder_domain::service::webhooks::{
+    DriveNotification, NotificationOutcome, drive_notification,
+};
 use recorder_domain::{Deps, DomainError};
 use serde_json::json;
 
@@ -19,17 +21,32 @@ pub const ROUTES: &[ExtraRoute] = &[ExtraRoute {
 }];
 
 fn header(event: &ApiGatewayV2httpRequest, name: &str) -> String {
-    event.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    event
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
-pub async fn handle_webhook(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+pub async fn handle_webhook(
+    deps: &Deps,
+    event: ApiGatewayV2httpRequest,
+) -> ApiGatewayV2httpResponse {
     let (method, path) = (request::method(&event), request::path(&event));
-    let Some(params) = ROUTES.iter().filter(|r| r.method == method).find_map(|r| match_path(r.path, &path)) else {
+    let Some(params) = ROUTES
+        .iter()
+        .filter(|r| r.method == method)
+        .find_map(|r| match_path(r.path, &path))
+    else {
         return ApiError::RouteNotFound { method, path }.into_response();
     };
     let provider = params.get("provider").cloned().unwrap_or_default();
     if provider != "drive" {
-        return ApiError::NotImplemented(format!("webhooks from '{provider}' are not accepted by this version")).into_response();
+        return ApiError::NotImplemented(format!(
+            "webhooks from '{provider}' are not accepted by this version"
+        ))
+        .into_response();
     }
     let n = DriveNotification {
         channel_id: header(&event, "x-goog-channel-id"),
@@ -50,7 +67,10 @@ pub async fn handle_webhook(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiG
         // Never say which part of a forged delivery was wrong.
         Err(DomainError::Forbidden(why)) => {
             tracing::warn!(channel_id = %n.channel_id, %why, "refused a Drive notification");
-            crate::json_response(403, &json!({"error": {"code": "forbidden", "message": "delivery not verified"}}))
+            crate::json_response(
+                403,
+                &json!({"error": {"code": "forbidden", "message": "delivery not verified"}}),
+            )
         }
         Err(e) => ApiError::Domain(e).into_response(),
     }

@@ -6,7 +6,7 @@ use aws_lambda_events::encodings::Body;
 use recorder_domain::memory::MemoryDeps;
 use recorder_http_api::routes::API_ROUTES;
 use recorder_http_api::{handle_api, oauth, webhooks};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn event(json_text: &str) -> ApiGatewayV2httpRequest {
     serde_json::from_str(json_text).expect("sample event parses as an API Gateway v2 request")
@@ -19,7 +19,12 @@ fn body(resp: &ApiGatewayV2httpResponse) -> Value {
     }
 }
 
-fn with(mut e: ApiGatewayV2httpRequest, method: &str, path: &str, body: Option<Value>) -> ApiGatewayV2httpRequest {
+fn with(
+    mut e: ApiGatewayV2httpRequest,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> ApiGatewayV2httpRequest {
     e.request_context.http.method = method.parse().unwrap();
     e.raw_path = Some(path.into());
     e.body = body.map(|b| b.to_string());
@@ -55,7 +60,10 @@ async fn another_orgs_id_answers_404_and_missing_claims_answer_401() {
     let m = MemoryDeps::new();
     let created = body(&handle_api(&m.deps, event(CREATE)).await);
     let mut e = event(OTHER_ORG);
-    e.raw_path = Some(format!("/api/connectors/{}", created["id"].as_str().unwrap()));
+    e.raw_path = Some(format!(
+        "/api/connectors/{}",
+        created["id"].as_str().unwrap()
+    ));
     let resp = handle_api(&m.deps, e).await;
     assert_eq!(resp.status_code, 404);
     assert_eq!(body(&resp)["error"]["code"], "not_found");
@@ -71,17 +79,42 @@ async fn a_duplicate_name_answers_409_and_a_bad_field_422_naming_it() {
     assert_eq!(handle_api(&m.deps, event(CREATE)).await.status_code, 201);
     let resp = handle_api(&m.deps, event(CREATE)).await;
     assert_eq!(resp.status_code, 409);
-    assert!(body(&resp)["error"]["message"].as_str().unwrap().contains("already exists"));
+    assert!(
+        body(&resp)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
 
-    let bad = with(event(CREATE), "POST", "/api/connectors", Some(json!({"connector_type": "file_upload", "name": "  "})));
+    let bad = with(
+        event(CREATE),
+        "POST",
+        "/api/connectors",
+        Some(json!({"connector_type": "file_upload", "name": "  "})),
+    );
     let resp = handle_api(&m.deps, bad).await;
     assert_eq!(resp.status_code, 422);
-    assert!(body(&resp)["error"]["message"].as_str().unwrap().starts_with("name:"));
+    assert!(
+        body(&resp)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("name:")
+    );
 
-    let unknown = with(event(CREATE), "POST", "/api/connectors", Some(json!({"connector_type": "file_upload", "name": "x", "colour": "red"})));
+    let unknown = with(
+        event(CREATE),
+        "POST",
+        "/api/connectors",
+        Some(json!({"connector_type": "file_upload", "name": "x", "colour": "red"})),
+    );
     let resp = handle_api(&m.deps, unknown).await;
     assert_eq!(resp.status_code, 400);
-    assert!(body(&resp)["error"]["message"].as_str().unwrap().contains("colour"));
+    assert!(
+        body(&resp)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("colour")
+    );
 
     let broken = with(event(CREATE), "POST", "/api/connectors", None);
     let mut broken = broken;
@@ -105,8 +138,22 @@ async fn a_member_can_read_but_not_sync() {
     let created = body(&handle_api(&m.deps, event(CREATE)).await);
     let id = created["id"].as_str().unwrap();
     let mut member = event(LIST);
-    member.request_context.authorizer.as_mut().unwrap().jwt.as_mut().unwrap().claims.insert("role".into(), "member".into());
-    let read = with(member.clone(), "GET", &format!("/api/connectors/{id}"), None);
+    member
+        .request_context
+        .authorizer
+        .as_mut()
+        .unwrap()
+        .jwt
+        .as_mut()
+        .unwrap()
+        .claims
+        .insert("role".into(), "member".into());
+    let read = with(
+        member.clone(),
+        "GET",
+        &format!("/api/connectors/{id}"),
+        None,
+    );
     assert_eq!(handle_api(&m.deps, read).await.status_code, 200);
     let sync = with(member, "POST", &format!("/api/connectors/{id}/sync"), None);
     assert_eq!(handle_api(&m.deps, sync).await.status_code, 403);
@@ -117,12 +164,35 @@ async fn a_manual_sync_answers_202_with_the_sync_log_id() {
     let m = MemoryDeps::new();
     let created = body(&handle_api(&m.deps, event(CREATE)).await);
     let id = created["id"].as_str().unwrap();
-    let resp = handle_api(&m.deps, with(event(CREATE), "POST", &format!("/api/connectors/{id}/sync"), None)).await;
+    let resp = handle_api(
+        &m.deps,
+        with(
+            event(CREATE),
+            "POST",
+            &format!("/api/connectors/{id}/sync"),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(resp.status_code, 202);
     let b = body(&resp);
     assert_eq!(b["status"], "queued");
-    assert_eq!(m.queue.sent_sync_jobs()[0].sync_log_id, b["sync_log_id"].as_str().unwrap());
-    let logs = body(&handle_api(&m.deps, with(event(LIST), "GET", &format!("/api/connectors/{id}/sync-logs"), None)).await);
+    assert_eq!(
+        m.queue.sent_sync_jobs()[0].sync_log_id,
+        b["sync_log_id"].as_str().unwrap()
+    );
+    let logs = body(
+        &handle_api(
+            &m.deps,
+            with(
+                event(LIST),
+                "GET",
+                &format!("/api/connectors/{id}/sync-logs"),
+                None,
+            ),
+        )
+        .await,
+    );
     assert_eq!(logs["items"][0]["id"], b["sync_log_id"]);
 }
 
@@ -130,10 +200,16 @@ async fn a_manual_sync_answers_202_with_the_sync_log_id() {
 async fn an_invalid_limit_or_cursor_answers_400() {
     let m = MemoryDeps::new();
     let mut e = event(LIST);
-    e.query_string_parameters = [("limit".to_string(), "many".to_string())].into_iter().collect::<std::collections::HashMap<_, _>>().into();
+    e.query_string_parameters = [("limit".to_string(), "many".to_string())]
+        .into_iter()
+        .collect::<std::collections::HashMap<_, _>>()
+        .into();
     assert_eq!(handle_api(&m.deps, e).await.status_code, 400);
     let mut e = event(LIST);
-    e.query_string_parameters = [("cursor".to_string(), "forged".to_string())].into_iter().collect::<std::collections::HashMap<_, _>>().into();
+    e.query_string_parameters = [("cursor".to_string(), "forged".to_string())]
+        .into_iter()
+        .collect::<std::collections::HashMap<_, _>>()
+        .into();
     let resp = handle_api(&m.deps, e).await;
     assert_eq!(resp.status_code, 400);
     assert_eq!(body(&resp)["error"]["code"], "invalid_cursor");
@@ -150,12 +226,24 @@ async fn unknown_routes_answer_404_in_json() {
 #[tokio::test]
 async fn oauth_without_a_configured_provider_answers_422_and_anonymous_starts_401() {
     let m = MemoryDeps::new();
-    let resp = oauth::handle_oauth(&m.deps, event(include_str!("../../../events/oauth-start.json"))).await;
+    let resp = oauth::handle_oauth(
+        &m.deps,
+        event(include_str!("../../../events/oauth-start.json")),
+    )
+    .await;
     assert_eq!(resp.status_code, 422);
-    assert!(body(&resp)["error"]["message"].as_str().unwrap().contains("Google Drive"));
+    assert!(
+        body(&resp)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Google Drive")
+    );
     let mut anonymous = event(include_str!("../../../events/oauth-start.json"));
     anonymous.request_context.authorizer = None;
-    assert_eq!(oauth::handle_oauth(&m.deps, anonymous).await.status_code, 401);
+    assert_eq!(
+        oauth::handle_oauth(&m.deps, anonymous).await.status_code,
+        401
+    );
 }
 
 #[tokio::test]
@@ -164,34 +252,62 @@ async fn a_callback_with_an_unknown_state_answers_400_and_creates_nothing() {
     let mut e = event(include_str!("../../../events/oauth-start.json"));
     e.raw_path = Some("/api/connectors/auth/google_drive/callback".into());
     e.request_context.authorizer = None;
-    e.query_string_parameters = [("code".to_string(), "c".to_string()), ("state".to_string(), "forged".to_string())]
-        .into_iter()
-        .collect::<std::collections::HashMap<_, _>>()
-        .into();
+    e.query_string_parameters = [
+        ("code".to_string(), "c".to_string()),
+        ("state".to_string(), "forged".to_string()),
+    ]
+    .into_iter()
+    .collect::<std::collections::HashMap<_, _>>()
+    .into();
     let resp = oauth::handle_oauth(&m.deps, e).await;
     assert_eq!(resp.status_code, 400);
-    assert!(body(&resp)["error"]["message"].as_str().unwrap().contains("unknown or was already used"));
-    let caller = recorder_domain::Caller { org_id: "org_acme".into(), user_id: "u".into(), role: recorder_domain::Role::Admin };
-    let listed = recorder_domain::service::connectors::list(&m.deps, &caller, &recorder_domain::paging::PageRequest::new(None, None)).await.unwrap();
+    assert!(
+        body(&resp)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown or was already used")
+    );
+    let caller = recorder_domain::Caller {
+        org_id: "org_acme".into(),
+        user_id: "u".into(),
+        role: recorder_domain::Role::Admin,
+    };
+    let listed = recorder_domain::service::connectors::list(
+        &m.deps,
+        &caller,
+        &recorder_domain::paging::PageRequest::new(None, None),
+    )
+    .await
+    .unwrap();
     assert!(listed.items.is_empty());
 }
 
 #[tokio::test]
 async fn a_drive_notification_for_an_unknown_channel_answers_404_and_other_providers_501() {
     let m = MemoryDeps::new();
-    let resp = webhooks::handle_webhook(&m.deps, event(include_str!("../../../events/webhooks-drive.json"))).await;
+    let resp = webhooks::handle_webhook(
+        &m.deps,
+        event(include_str!("../../../events/webhooks-drive.json")),
+    )
+    .await;
     assert_eq!(resp.status_code, 404);
     let mut zoom = event(include_str!("../../../events/webhooks-drive.json"));
     zoom.raw_path = Some("/api/connectors/webhooks/zoom".into());
-    assert_eq!(webhooks::handle_webhook(&m.deps, zoom).await.status_code, 501);
+    assert_eq!(
+        webhooks::handle_webhook(&m.deps, zoom).await.status_code,
+        501
+    );
 }
 
 /// Every route in the code is declared in template.yaml for its function, and nothing else is.
 #[test]
 fn template_routes_match_the_route_tables() {
-    let template: serde_yaml::Value = serde_yaml::from_str(include_str!("../../../template.yaml")).unwrap();
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(include_str!("../../../template.yaml")).unwrap();
     let routes_of = |function: &str| -> Vec<(String, String, bool)> {
-        let events = template["Resources"][function]["Properties"]["Events"].as_mapping().unwrap();
+        let events = template["Resources"][function]["Properties"]["Events"]
+            .as_mapping()
+            .unwrap();
         let mut v: Vec<_> = events
             .values()
             .filter(|e| e["Type"].as_str() == Some("HttpApi"))
@@ -207,13 +323,28 @@ fn template_routes_match_the_route_tables() {
         v.sort();
         v
     };
-    let mut api: Vec<_> = API_ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.access == recorder_http_api::routes::Access::Public)).collect();
+    let mut api: Vec<_> = API_ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.path.to_string(),
+                r.access == recorder_http_api::routes::Access::Public,
+            )
+        })
+        .collect();
     api.sort();
     assert_eq!(routes_of("ApiFunction"), api);
-    let mut o: Vec<_> = oauth::ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.public)).collect();
+    let mut o: Vec<_> = oauth::ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string(), r.public))
+        .collect();
     o.sort();
     assert_eq!(routes_of("OAuthFunction"), o);
-    let w: Vec<_> = webhooks::ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.public)).collect();
+    let w: Vec<_> = webhooks::ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string(), r.public))
+        .collect();
     assert_eq!(routes_of("WebhooksFunction"), w);
 }
 
@@ -221,7 +352,12 @@ fn template_routes_match_the_route_tables() {
 fn the_openapi_document_lists_every_route() {
     let doc = recorder_http_api::openapi::document();
     for r in API_ROUTES {
-        assert!(doc["paths"][r.path][r.method.to_lowercase()].is_object(), "{} {}", r.method, r.path);
+        assert!(
+            doc["paths"][r.path][r.method.to_lowercase()].is_object(),
+            "{} {}",
+            r.method,
+            r.path
+        );
     }
     assert!(doc["paths"]["/api/connectors/auth/{provider}/callback"]["get"].is_object());
 }

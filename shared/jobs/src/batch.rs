@@ -20,7 +20,10 @@ where
     let mut fifo_blocked = false;
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
-        let fifo = record.event_source_arn.as_deref().is_some_and(|a| a.ends_with(".fifo"));
+        let fifo = record
+            .event_source_arn
+            .as_deref()
+            .is_some_and(|a| a.ends_with(".fifo"));
         if fifo_blocked {
             tracing::warn!(message_id = %id, "not run: an earlier message of this FIFO batch failed");
             response.batch_item_failures.push(failure(id));
@@ -46,7 +49,10 @@ fn failure(id: String) -> BatchItemFailure {
 }
 
 fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown panic".into())
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -61,8 +67,12 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Parses a record's JSON body.
-pub fn parse_body<T: serde::de::DeserializeOwned>(record: &SqsMessage, expected: &'static str) -> Result<T, JobError> {
-    serde_json::from_str(record.body.as_deref().unwrap_or_default()).map_err(|source| JobError::BadMessage { expected, source })
+pub fn parse_body<T: serde::de::DeserializeOwned>(
+    record: &SqsMessage,
+    expected: &'static str,
+) -> Result<T, JobError> {
+    serde_json::from_str(record.body.as_deref().unwrap_or_default())
+        .map_err(|source| JobError::BadMessage { expected, source })
 }
 
 #[cfg(test)]
@@ -79,12 +89,18 @@ mod tests {
     }
 
     fn ids(r: &SqsBatchResponse) -> Vec<String> {
-        r.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect()
+        r.batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect()
     }
 
     #[tokio::test]
     async fn a_bad_message_fails_alone_on_a_standard_queue_and_panics_count_as_failures() {
-        let ev = event(&["ok", "bad", "ok", "panic"], "arn:aws:sqs:us-east-1:1:docs");
+        let ev = event(
+            &["ok", "bad", "ok", "panic"],
+            "arn:aws:sqs:us-east-1:1:docs",
+        );
         let mut seen = Vec::new();
         let resp = process_sqs_batch(ev, |m| {
             let body = m.body.clone().unwrap_or_default();
@@ -107,7 +123,13 @@ mod tests {
         let ev = event(&["ok", "bad", "ok"], "arn:aws:sqs:us-east-1:1:sync.fifo");
         let resp = process_sqs_batch(ev, |m| {
             let bad = m.body.as_deref() == Some("bad");
-            async move { if bad { Err(JobError::Unsupported("bad".into())) } else { Ok(()) } }
+            async move {
+                if bad {
+                    Err(JobError::Unsupported("bad".into()))
+                } else {
+                    Ok(())
+                }
+            }
         })
         .await;
         assert_eq!(ids(&resp), vec!["m1", "m2"]);

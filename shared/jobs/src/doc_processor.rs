@@ -5,8 +5,8 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde_json::Value;
 
-use crate::batch::{parse_body, process_sqs_batch};
 use crate::JobError;
+use crate::batch::{parse_body, process_sqs_batch};
 
 pub async fn handle_documents(event: SqsEvent) -> SqsBatchResponse {
     process_sqs_batch(event, |record| async move {
@@ -15,8 +15,14 @@ pub async fn handle_documents(event: SqsEvent) -> SqsBatchResponse {
             // S3 sends this once when notifications are configured: nothing to process.
             return Ok(());
         }
-        let what = if body.get("Records").is_some() { "an S3 upload notification" } else { "a process_document job" };
-        Err(JobError::Unsupported(format!("document processing is not available in this version; {what} was left for retry")))
+        let what = if body.get("Records").is_some() {
+            "an S3 upload notification"
+        } else {
+            "a process_document job"
+        };
+        Err(JobError::Unsupported(format!(
+            "document processing is not available in this version; {what} was left for retry"
+        )))
     })
     .await
 }

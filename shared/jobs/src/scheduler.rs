@@ -1,8 +1,8 @@
 //! The `scheduler` function: an EventBridge tick queues a sync for each due connector.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use recorder_domain::service::scheduler::{tick, TickReport};
 use recorder_domain::Deps;
+use recorder_domain::service::scheduler::{TickReport, tick};
 
 use crate::JobError;
 

@@ -15,7 +15,11 @@ fn sqs(json_text: &str) -> SqsEvent {
 }
 
 fn admin() -> Caller {
-    Caller { org_id: "org_acme".into(), user_id: "user_01".into(), role: Role::Admin }
+    Caller {
+        org_id: "org_acme".into(),
+        user_id: "user_01".into(),
+        role: Role::Admin,
+    }
 }
 
 async fn upload_connector(m: &MemoryDeps, freq: SyncFrequency) -> String {
@@ -27,14 +31,19 @@ async fn upload_connector(m: &MemoryDeps, freq: SyncFrequency) -> String {
         filters: None,
         sync_frequency: Some(freq),
     };
-    connectors::create(&m.deps, &admin(), input).await.unwrap().id
+    connectors::create(&m.deps, &admin(), input)
+        .await
+        .unwrap()
+        .id
 }
 
 #[tokio::test]
 async fn the_sync_worker_runs_a_queued_job_and_ignores_its_redelivery() {
     let m = MemoryDeps::new();
     let id = upload_connector(&m, SyncFrequency::Manual).await;
-    let log = connectors::request_sync(&m.deps, &admin(), &id).await.unwrap();
+    let log = connectors::request_sync(&m.deps, &admin(), &id)
+        .await
+        .unwrap();
     let mut event = sqs(include_str!("../../../events/sync-worker-job.json"));
     event.records.truncate(1);
     event.records[0].body = Some(serde_json::to_string(&m.queue.sent_sync_jobs()[0]).unwrap());
@@ -43,7 +52,10 @@ async fn the_sync_worker_runs_a_queued_job_and_ignores_its_redelivery() {
     let got = m.deps.sync_logs.get(&id, &log.id).await.unwrap().unwrap();
     assert_eq!(got.status, SyncStatus::Success);
     let again = sync_worker::handle_sync_jobs(&m.deps, event, None).await;
-    assert!(again.batch_item_failures.is_empty(), "a duplicate delivery is acknowledged, not retried");
+    assert!(
+        again.batch_item_failures.is_empty(),
+        "a duplicate delivery is acknowledged, not retried"
+    );
 }
 
 #[tokio::test]
@@ -70,19 +82,34 @@ async fn the_scheduler_tick_queues_due_connectors() {
     let m = MemoryDeps::new();
     let id = upload_connector(&m, SyncFrequency::Hourly).await;
     m.clock.advance(chrono::Duration::hours(2));
-    let tick: EventBridgeEvent = serde_json::from_str(include_str!("../../../events/scheduler-tick.json")).unwrap();
+    let tick: EventBridgeEvent =
+        serde_json::from_str(include_str!("../../../events/scheduler-tick.json")).unwrap();
     let report = scheduler::handle_tick(&m.deps, tick).await.unwrap();
     assert_eq!(report.queued, vec![id.clone()]);
-    let logs = m.deps.sync_logs.list(&id, &PageRequest::new(None, None)).await.unwrap();
+    let logs = m
+        .deps
+        .sync_logs
+        .list(&id, &PageRequest::new(None, None))
+        .await
+        .unwrap();
     assert_eq!(logs.items.len(), 1);
 }
 
 #[tokio::test]
 async fn the_doc_processor_acknowledges_s3_test_events_and_fails_what_it_cannot_process() {
-    let resp = doc_processor::handle_documents(sqs(include_str!("../../../events/doc-processor-s3-test-event.json"))).await;
+    let resp = doc_processor::handle_documents(sqs(include_str!(
+        "../../../events/doc-processor-s3-test-event.json"
+    )))
+    .await;
     assert!(resp.batch_item_failures.is_empty());
-    let resp = doc_processor::handle_documents(sqs(include_str!("../../../events/doc-processor-s3-upload.json"))).await;
+    let resp = doc_processor::handle_documents(sqs(include_str!(
+        "../../../events/doc-processor-s3-upload.json"
+    )))
+    .await;
     assert_eq!(resp.batch_item_failures.len(), 1);
-    let resp = doc_processor::handle_documents(sqs(include_str!("../../../events/doc-processor-job.json"))).await;
+    let resp = doc_processor::handle_documents(sqs(include_str!(
+        "../../../events/doc-processor-job.json"
+    )))
+    .await;
     assert_eq!(resp.batch_item_failures.len(), 1);
 }

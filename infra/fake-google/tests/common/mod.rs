@@ -20,7 +20,10 @@ pub async fn fake_with(config: FakeConfig) -> FakeGoogle {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 pub fn challenge_for(verifier: &str) -> String {
@@ -37,14 +40,21 @@ pub async fn authorize(fake: &FakeGoogle, extra: &[(&str, &str)]) -> url::Url {
         ("state", "xyz-state"),
     ];
     params.extend_from_slice(extra);
-    let response = client().get(fake.auth_url()).query(&params).send().await.unwrap();
+    let response = client()
+        .get(fake.auth_url())
+        .query(&params)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 302, "authorize redirects");
     let location = response.headers()["location"].to_str().unwrap();
     url::Url::parse(location).unwrap()
 }
 
 pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// A code for an offline grant with PKCE, as the connector asks for one.
@@ -52,7 +62,12 @@ pub async fn code_with_pkce(fake: &FakeGoogle, verifier: &str) -> String {
     let challenge = challenge_for(verifier);
     let redirect = authorize(
         fake,
-        &[("access_type", "offline"), ("prompt", "consent"), ("code_challenge", &challenge), ("code_challenge_method", "S256")],
+        &[
+            ("access_type", "offline"),
+            ("prompt", "consent"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
     )
     .await;
     query_param(&redirect, "code").expect("a code")
@@ -89,8 +104,19 @@ pub async fn refresh(fake: &FakeGoogle, refresh_token: &str) -> reqwest::Respons
 }
 
 /// GET on Drive with a bearer token; returns status and JSON body (Null when not JSON).
-pub async fn drive_get(fake: &FakeGoogle, token: &str, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
-    let response = client().get(fake.drive_url(path)).bearer_auth(token).query(query).send().await.unwrap();
+pub async fn drive_get(
+    fake: &FakeGoogle,
+    token: &str,
+    path: &str,
+    query: &[(&str, &str)],
+) -> (u16, Value) {
+    let response = client()
+        .get(fake.drive_url(path))
+        .bearer_auth(token)
+        .query(query)
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use recorder_domain::connector::{Account, WebhookState};
 use recorder_domain::source::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::{classify, failure};
 use crate::http::PacedClient;
@@ -27,8 +27,12 @@ const CHANNEL_TTL: chrono::Duration = chrono::Duration::days(7);
 pub fn export_format(mime: &str) -> Option<&'static str> {
     match mime {
         "application/vnd.google-apps.document" => Some("text/markdown"),
-        "application/vnd.google-apps.spreadsheet" => Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        "application/vnd.google-apps.presentation" => Some("application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+        "application/vnd.google-apps.spreadsheet" => {
+            Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        }
+        "application/vnd.google-apps.presentation" => {
+            Some("application/vnd.openxmlformats-officedocument.presentationml.presentation")
+        }
         _ => None,
     }
 }
@@ -44,7 +48,10 @@ fn importable(mime: &str) -> bool {
 #[serde(tag = "phase", rename_all = "snake_case")]
 pub enum DriveCursor {
     /// Listing every file; `start_token` was taken before the listing began.
-    Full { start_token: String, page_token: Option<String> },
+    Full {
+        start_token: String,
+        page_token: Option<String>,
+    },
     /// Following the change feed.
     Changes { page_token: String },
 }
@@ -76,7 +83,11 @@ impl DriveFile {
     fn into_item(self) -> SourceItem {
         // `version` moves on every change to the file; md5 + modified time where it is missing.
         let fingerprint = self.version.clone().unwrap_or_else(|| {
-            format!("{}:{}", self.md5_checksum.as_deref().unwrap_or(""), self.modified_time.as_deref().unwrap_or(""))
+            format!(
+                "{}:{}",
+                self.md5_checksum.as_deref().unwrap_or(""),
+                self.modified_time.as_deref().unwrap_or("")
+            )
         });
         let owner = self.owners.first();
         SourceItem {
@@ -114,22 +125,55 @@ impl DriveSource {
         format!("{}/drive/v3/{path}", self.settings.google_api_base_url)
     }
 
-    async fn get_json(&self, cx: &SourceContext, path: &str, query: &[(&str, String)], what: &str) -> Result<Value, SourceError> {
+    async fn get_json(
+        &self,
+        cx: &SourceContext,
+        path: &str,
+        query: &[(&str, String)],
+        what: &str,
+    ) -> Result<Value, SourceError> {
         let url = self.url(path);
         cx.meter.call();
-        let resp = self.client.send(|h| h.get(&url).bearer_auth(cx.access_token.expose()).query(query), classify).await?;
+        let resp = self
+            .client
+            .send(
+                |h| {
+                    h.get(&url)
+                        .bearer_auth(cx.access_token.expose())
+                        .query(query)
+                },
+                classify,
+            )
+            .await?;
         if !resp.status().is_success() {
             return Err(failure(resp, what).await);
         }
-        resp.json().await.map_err(|e| SourceError::Transient(format!("{what}: unreadable response: {e}")))
+        resp.json()
+            .await
+            .map_err(|e| SourceError::Transient(format!("{what}: unreadable response: {e}")))
     }
 
     async fn start_page_token(&self, cx: &SourceContext) -> Result<String, SourceError> {
-        let v = self.get_json(cx, "changes/startPageToken", &[("supportsAllDrives", "true".into())], "changes.getStartPageToken").await?;
-        v["startPageToken"].as_str().map(str::to_string).ok_or_else(|| SourceError::Transient("no startPageToken in the answer".into()))
+        let v = self
+            .get_json(
+                cx,
+                "changes/startPageToken",
+                &[("supportsAllDrives", "true".into())],
+                "changes.getStartPageToken",
+            )
+            .await?;
+        v["startPageToken"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| SourceError::Transient("no startPageToken in the answer".into()))
     }
 
-    async fn list_files(&self, cx: &SourceContext, start_token: String, page_token: Option<String>) -> Result<ChangePage, SourceError> {
+    async fn list_files(
+        &self,
+        cx: &SourceContext,
+        start_token: String,
+        page_token: Option<String>,
+    ) -> Result<ChangePage, SourceError> {
         let mut q = vec![
             ("q", "trashed = false".to_string()),
             ("pageSize", PAGE_SIZE.to_string()),
@@ -143,16 +187,33 @@ impl DriveSource {
         }
         let v = self.get_json(cx, "files", &q, "files.list").await?;
         let files: Vec<DriveFile> = serde_json::from_value(v["files"].clone()).unwrap_or_default();
-        let changes = files.into_iter().filter(|f| importable(&f.mime_type) && !f.trashed).map(|f| Change::Upsert(f.into_item())).collect();
+        let changes = files
+            .into_iter()
+            .filter(|f| importable(&f.mime_type) && !f.trashed)
+            .map(|f| Change::Upsert(f.into_item()))
+            .collect();
         // After the last page, continue straight into the change feed from the token taken first.
         let next = match v["nextPageToken"].as_str() {
-            Some(p) => DriveCursor::Full { start_token, page_token: Some(p.to_string()) },
-            None => DriveCursor::Changes { page_token: start_token },
+            Some(p) => DriveCursor::Full {
+                start_token,
+                page_token: Some(p.to_string()),
+            },
+            None => DriveCursor::Changes {
+                page_token: start_token,
+            },
         };
-        Ok(ChangePage { changes, cursor: encode(&next), has_more: true })
+        Ok(ChangePage {
+            changes,
+            cursor: encode(&next),
+            has_more: true,
+        })
     }
 
-    async fn list_feed(&self, cx: &SourceContext, page_token: String) -> Result<ChangePage, SourceError> {
+    async fn list_feed(
+        &self,
+        cx: &SourceContext,
+        page_token: String,
+    ) -> Result<ChangePage, SourceError> {
         let q = vec![
             ("pageToken", page_token),
             ("pageSize", PAGE_SIZE.to_string()),
@@ -160,7 +221,12 @@ impl DriveSource {
             ("supportsAllDrives", "true".into()),
             ("includeItemsFromAllDrives", "true".into()),
             ("spaces", "drive".into()),
-            ("fields", format!("nextPageToken,newStartPageToken,changes(changeType,fileId,removed,time,driveId,file({FILE_FIELDS}))")),
+            (
+                "fields",
+                format!(
+                    "nextPageToken,newStartPageToken,changes(changeType,fileId,removed,time,driveId,file({FILE_FIELDS}))"
+                ),
+            ),
         ];
         let v = self.get_json(cx, "changes", &q, "changes.list").await?;
         let mut changes = Vec::new();
@@ -168,22 +234,45 @@ impl DriveSource {
             if c["changeType"].as_str() == Some("drive") {
                 continue;
             }
-            let Some(file_id) = c["fileId"].as_str() else { continue };
+            let Some(file_id) = c["fileId"].as_str() else {
+                continue;
+            };
             let file: Option<DriveFile> = serde_json::from_value(c["file"].clone()).ok();
             match file {
-                _ if c["removed"].as_bool() == Some(true) => changes.push(Change::Removed { external_id: file_id.into() }),
+                _ if c["removed"].as_bool() == Some(true) => changes.push(Change::Removed {
+                    external_id: file_id.into(),
+                }),
                 Some(f) if f.trashed => changes.push(Change::Removed { external_id: f.id }),
                 Some(f) if f.mime_type == FOLDER || !importable(&f.mime_type) => {}
                 Some(f) => changes.push(Change::Upsert(f.into_item())),
                 None => {}
             }
         }
-        let (cursor, has_more) = match (v["nextPageToken"].as_str(), v["newStartPageToken"].as_str()) {
-            (Some(next), _) => (DriveCursor::Changes { page_token: next.into() }, true),
-            (None, Some(new_start)) => (DriveCursor::Changes { page_token: new_start.into() }, false),
-            (None, None) => return Err(SourceError::Transient("changes.list answered neither nextPageToken nor newStartPageToken".into())),
-        };
-        Ok(ChangePage { changes, cursor: encode(&cursor), has_more })
+        let (cursor, has_more) =
+            match (v["nextPageToken"].as_str(), v["newStartPageToken"].as_str()) {
+                (Some(next), _) => (
+                    DriveCursor::Changes {
+                        page_token: next.into(),
+                    },
+                    true,
+                ),
+                (None, Some(new_start)) => (
+                    DriveCursor::Changes {
+                        page_token: new_start.into(),
+                    },
+                    false,
+                ),
+                (None, None) => {
+                    return Err(SourceError::Transient(
+                        "changes.list answered neither nextPageToken nor newStartPageToken".into(),
+                    ));
+                }
+            };
+        Ok(ChangePage {
+            changes,
+            cursor: encode(&cursor),
+            has_more,
+        })
     }
 }
 
@@ -199,7 +288,9 @@ fn parse_time(ms: Option<&str>) -> Option<DateTime<Utc>> {
 #[async_trait]
 impl Source for DriveSource {
     async fn account(&self, cx: &SourceContext) -> Result<Account, SourceError> {
-        let v = self.get_json(cx, "about", &[("fields", "user".into())], "about.get").await?;
+        let v = self
+            .get_json(cx, "about", &[("fields", "user".into())], "about.get")
+            .await?;
         let user = &v["user"];
         Ok(Account {
             id: user["permissionId"].as_str().map(str::to_string),
@@ -208,23 +299,48 @@ impl Source for DriveSource {
         })
     }
 
-    async fn list_changes(&self, cx: &SourceContext, cursor: Option<&str>) -> Result<ChangePage, SourceError> {
+    async fn list_changes(
+        &self,
+        cx: &SourceContext,
+        cursor: Option<&str>,
+    ) -> Result<ChangePage, SourceError> {
         let cursor = match cursor.map(serde_json::from_str::<DriveCursor>) {
-            None => DriveCursor::Full { start_token: self.start_page_token(cx).await?, page_token: None },
+            None => DriveCursor::Full {
+                start_token: self.start_page_token(cx).await?,
+                page_token: None,
+            },
             Some(Ok(c)) => c,
-            Some(Err(_)) => return Err(SourceError::Config("the stored Drive cursor is unreadable; reset the connector's sync".into())),
+            Some(Err(_)) => {
+                return Err(SourceError::Config(
+                    "the stored Drive cursor is unreadable; reset the connector's sync".into(),
+                ));
+            }
         };
         match cursor {
-            DriveCursor::Full { start_token, page_token } => self.list_files(cx, start_token, page_token).await,
+            DriveCursor::Full {
+                start_token,
+                page_token,
+            } => self.list_files(cx, start_token, page_token).await,
             DriveCursor::Changes { page_token } => self.list_feed(cx, page_token).await,
         }
     }
 
-    async fn get_item(&self, cx: &SourceContext, external_id: &str) -> Result<Option<SourceItem>, SourceError> {
-        let q = [("supportsAllDrives", "true".to_string()), ("fields", FILE_FIELDS.to_string())];
-        match self.get_json(cx, &format!("files/{external_id}"), &q, "files.get").await {
+    async fn get_item(
+        &self,
+        cx: &SourceContext,
+        external_id: &str,
+    ) -> Result<Option<SourceItem>, SourceError> {
+        let q = [
+            ("supportsAllDrives", "true".to_string()),
+            ("fields", FILE_FIELDS.to_string()),
+        ];
+        match self
+            .get_json(cx, &format!("files/{external_id}"), &q, "files.get")
+            .await
+        {
             Ok(v) => {
-                let f: DriveFile = serde_json::from_value(v).map_err(|e| SourceError::Transient(format!("files.get: {e}")))?;
+                let f: DriveFile = serde_json::from_value(v)
+                    .map_err(|e| SourceError::Transient(format!("files.get: {e}")))?;
                 Ok((!f.trashed).then(|| f.into_item()))
             }
             Err(SourceError::Item(m)) if m.contains("not found") => Ok(None),
@@ -232,18 +348,43 @@ impl Source for DriveSource {
         }
     }
 
-    async fn fetch(&self, cx: &SourceContext, item: &SourceItem) -> Result<FetchedContent, SourceError> {
+    async fn fetch(
+        &self,
+        cx: &SourceContext,
+        item: &SourceItem,
+    ) -> Result<FetchedContent, SourceError> {
         let source_mime = item.mime_type.clone().unwrap_or_default();
         let (url, query, content_type) = match export_format(&source_mime) {
-            Some(format) => (self.url(&format!("files/{}/export", item.external_id)), vec![("mimeType", format.to_string())], format.to_string()),
+            Some(format) => (
+                self.url(&format!("files/{}/export", item.external_id)),
+                vec![("mimeType", format.to_string())],
+                format.to_string(),
+            ),
             None => (
                 self.url(&format!("files/{}", item.external_id)),
-                vec![("alt", "media".to_string()), ("supportsAllDrives", "true".to_string())],
-                if source_mime.is_empty() { "application/octet-stream".into() } else { source_mime.clone() },
+                vec![
+                    ("alt", "media".to_string()),
+                    ("supportsAllDrives", "true".to_string()),
+                ],
+                if source_mime.is_empty() {
+                    "application/octet-stream".into()
+                } else {
+                    source_mime.clone()
+                },
             ),
         };
         cx.meter.call();
-        let resp = self.client.send(|h| h.get(&url).bearer_auth(cx.access_token.expose()).query(&query), classify).await?;
+        let resp = self
+            .client
+            .send(
+                |h| {
+                    h.get(&url)
+                        .bearer_auth(cx.access_token.expose())
+                        .query(&query)
+                },
+                classify,
+            )
+            .await?;
         if !resp.status().is_success() {
             return Err(failure(resp, "download").await);
         }
@@ -251,19 +392,35 @@ impl Source for DriveSource {
         let exported = export_format(&source_mime).is_some();
         let mut seen: u64 = 0;
         let stream = resp.bytes_stream().map(move |chunk| {
-            let chunk = chunk.map_err(|e| SourceError::Transient(format!("download interrupted: {e}")))?;
+            let chunk =
+                chunk.map_err(|e| SourceError::Transient(format!("download interrupted: {e}")))?;
             seen += chunk.len() as u64;
             if exported && seen > limit {
-                return Err(SourceError::Item("exceeds Google's 10 MB export limit: download it as a file instead".into()));
+                return Err(SourceError::Item(
+                    "exceeds Google's 10 MB export limit: download it as a file instead".into(),
+                ));
             }
             Ok(chunk)
         });
-        Ok(FetchedContent { content_type, stream: Box::pin(stream) })
+        Ok(FetchedContent {
+            content_type,
+            stream: Box::pin(stream),
+        })
     }
 
-    async fn open_webhook(&self, cx: &SourceContext, address: &str, token: &str, cursor: Option<&str>) -> Result<Option<OpenedWebhook>, SourceError> {
+    async fn open_webhook(
+        &self,
+        cx: &SourceContext,
+        address: &str,
+        token: &str,
+        cursor: Option<&str>,
+    ) -> Result<Option<OpenedWebhook>, SourceError> {
         let page_token = match cursor.and_then(|c| serde_json::from_str::<DriveCursor>(c).ok()) {
-            Some(DriveCursor::Changes { page_token }) | Some(DriveCursor::Full { start_token: page_token, .. }) => page_token,
+            Some(DriveCursor::Changes { page_token })
+            | Some(DriveCursor::Full {
+                start_token: page_token,
+                ..
+            }) => page_token,
             None => self.start_page_token(cx).await?,
         };
         let channel_id = ulid::Ulid::new().to_string().to_ascii_lowercase();
@@ -273,13 +430,31 @@ impl Source for DriveSource {
         cx.meter.call();
         let resp = self
             .client
-            .send(|h| h.post(&url).bearer_auth(cx.access_token.expose()).query(&[("pageToken", page_token.as_str()), ("supportsAllDrives", "true")]).json(&body), classify)
+            .send(
+                |h| {
+                    h.post(&url)
+                        .bearer_auth(cx.access_token.expose())
+                        .query(&[
+                            ("pageToken", page_token.as_str()),
+                            ("supportsAllDrives", "true"),
+                        ])
+                        .json(&body)
+                },
+                classify,
+            )
             .await?;
         if !resp.status().is_success() {
             return Err(failure(resp, "changes.watch").await);
         }
-        let v: Value = resp.json().await.map_err(|e| SourceError::Transient(format!("changes.watch: {e}")))?;
-        let expires_at = parse_time(v["expiration"].as_str()).or_else(|| v["expiration"].as_i64().and_then(DateTime::from_timestamp_millis));
+        let v: Value = resp
+            .json()
+            .await
+            .map_err(|e| SourceError::Transient(format!("changes.watch: {e}")))?;
+        let expires_at = parse_time(v["expiration"].as_str()).or_else(|| {
+            v["expiration"]
+                .as_i64()
+                .and_then(DateTime::from_timestamp_millis)
+        });
         Ok(Some(OpenedWebhook {
             state: WebhookState {
                 url: Some(address.to_string()),
@@ -291,12 +466,28 @@ impl Source for DriveSource {
         }))
     }
 
-    async fn close_webhook(&self, cx: &SourceContext, state: &WebhookState) -> Result<(), SourceError> {
-        let (Some(id), Some(resource)) = (&state.channel_id, &state.resource_id) else { return Ok(()) };
+    async fn close_webhook(
+        &self,
+        cx: &SourceContext,
+        state: &WebhookState,
+    ) -> Result<(), SourceError> {
+        let (Some(id), Some(resource)) = (&state.channel_id, &state.resource_id) else {
+            return Ok(());
+        };
         let url = self.url("channels/stop");
         let body = json!({"id": id, "resourceId": resource});
         cx.meter.call();
-        let resp = self.client.send(|h| h.post(&url).bearer_auth(cx.access_token.expose()).json(&body), classify).await?;
+        let resp = self
+            .client
+            .send(
+                |h| {
+                    h.post(&url)
+                        .bearer_auth(cx.access_token.expose())
+                        .json(&body)
+                },
+                classify,
+            )
+            .await?;
         match resp.status().as_u16() {
             200..=299 | 404 => Ok(()),
             _ => Err(failure(resp, "channels.stop").await),
@@ -310,7 +501,10 @@ mod tests {
 
     #[test]
     fn native_google_files_are_exported_and_folders_skipped() {
-        assert_eq!(export_format("application/vnd.google-apps.document"), Some("text/markdown"));
+        assert_eq!(
+            export_format("application/vnd.google-apps.document"),
+            Some("text/markdown")
+        );
         assert!(importable("application/pdf"));
         assert!(!importable(FOLDER));
         assert!(!importable("application/vnd.google-apps.form"));
@@ -318,7 +512,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip() {
-        let c = DriveCursor::Full { start_token: "10".into(), page_token: Some("p2".into()) };
+        let c = DriveCursor::Full {
+            start_token: "10".into(),
+            page_token: Some("p2".into()),
+        };
         assert_eq!(serde_json::from_str::<DriveCursor>(&encode(&c)).unwrap(), c);
     }
 }

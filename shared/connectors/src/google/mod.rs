@@ -7,12 +7,15 @@ use recorder_domain::source::SourceError;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
-use crate::http::{retry_after, Verdict};
+use crate::http::{Verdict, retry_after};
 
 /// Google's error reason (`errors[0].reason`) and message from an error body.
 pub fn error_reason(body: &Value) -> (String, String) {
     let err = &body["error"];
-    let reason = err["errors"][0]["reason"].as_str().unwrap_or_default().to_string();
+    let reason = err["errors"][0]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let message = err["message"].as_str().unwrap_or_default().to_string();
     (reason, message)
 }
@@ -35,11 +38,21 @@ pub async fn failure(resp: Response, what: &str) -> SourceError {
     let (reason, message) = error_reason(&body);
     match (status.as_u16(), reason.as_str()) {
         (401, _) => SourceError::Unauthorized,
-        (403, "rateLimitExceeded" | "userRateLimitExceeded") => SourceError::Transient(format!("{what}: rate limited ({message})")),
-        (403, "exportSizeLimitExceeded") => SourceError::Item("exceeds Google's 10 MB export limit: download it as a file instead".into()),
-        (403, "fileNotDownloadable") => SourceError::Item("Google does not allow downloading this file type".into()),
+        (403, "rateLimitExceeded" | "userRateLimitExceeded") => {
+            SourceError::Transient(format!("{what}: rate limited ({message})"))
+        }
+        (403, "exportSizeLimitExceeded") => SourceError::Item(
+            "exceeds Google's 10 MB export limit: download it as a file instead".into(),
+        ),
+        (403, "fileNotDownloadable") => {
+            SourceError::Item("Google does not allow downloading this file type".into())
+        }
         (404, _) => SourceError::Item(format!("{what}: not found (deleted or no longer shared)")),
-        (400..=499, _) => SourceError::Item(format!("{what}: HTTP {status} {reason} {message}").trim().to_string()),
+        (400..=499, _) => SourceError::Item(
+            format!("{what}: HTTP {status} {reason} {message}")
+                .trim()
+                .to_string(),
+        ),
         _ => SourceError::Transient(format!("{what}: HTTP {status} {message}")),
     }
 }

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::Utc;
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
-    RequestTokenError, Scope, TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
 use recorder_domain::ports::{AppSecrets, OAuthTokens, Secret};
 use recorder_domain::source::{OAuthClient, SourceError};
@@ -16,7 +16,12 @@ use recorder_domain::source::{OAuthClient, SourceError};
 use crate::settings::ProviderSettings;
 
 /// Read-only Drive access plus who the account is.
-pub const DRIVE_SCOPES: &[&str] = &["https://www.googleapis.com/auth/drive.readonly", "openid", "email", "profile"];
+pub const DRIVE_SCOPES: &[&str] = &[
+    "https://www.googleapis.com/auth/drive.readonly",
+    "openid",
+    "email",
+    "profile",
+];
 
 pub struct GoogleOAuth {
     settings: ProviderSettings,
@@ -26,10 +31,22 @@ pub struct GoogleOAuth {
 }
 
 impl GoogleOAuth {
-    pub fn new(settings: ProviderSettings, secrets: Arc<dyn AppSecrets>, scopes: &'static [&'static str]) -> Self {
+    pub fn new(
+        settings: ProviderSettings,
+        secrets: Arc<dyn AppSecrets>,
+        scopes: &'static [&'static str],
+    ) -> Self {
         // No redirects from the token endpoint: oauth2 recommends it against SSRF.
-        let http = oauth2::reqwest::ClientBuilder::new().redirect(oauth2::reqwest::redirect::Policy::none()).build().unwrap_or_default();
-        GoogleOAuth { settings, secrets, scopes, http }
+        let http = oauth2::reqwest::ClientBuilder::new()
+            .redirect(oauth2::reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        GoogleOAuth {
+            settings,
+            secrets,
+            scopes,
+            http,
+        }
     }
 
     async fn credentials(&self) -> Result<(ClientId, ClientSecret), SourceError> {
@@ -40,23 +57,34 @@ impl GoogleOAuth {
                 .map_err(|e| SourceError::Transient(format!("could not read the app secret: {e}")))?
                 .ok_or_else(|| SourceError::Config(format!("{name} is not set in the app secret")))
         };
-        Ok((ClientId::new(read("google_client_id").await?.expose().to_string()), ClientSecret::new(read("google_client_secret").await?.expose().to_string())))
+        Ok((
+            ClientId::new(read("google_client_id").await?.expose().to_string()),
+            ClientSecret::new(read("google_client_secret").await?.expose().to_string()),
+        ))
     }
 
     fn urls(&self) -> Result<(AuthUrl, TokenUrl), SourceError> {
-        let auth = AuthUrl::new(self.settings.google_auth_url.clone()).map_err(|e| SourceError::Config(format!("GOOGLE_AUTH_URL: {e}")))?;
-        let token = TokenUrl::new(self.settings.google_token_url.clone()).map_err(|e| SourceError::Config(format!("GOOGLE_TOKEN_URL: {e}")))?;
+        let auth = AuthUrl::new(self.settings.google_auth_url.clone())
+            .map_err(|e| SourceError::Config(format!("GOOGLE_AUTH_URL: {e}")))?;
+        let token = TokenUrl::new(self.settings.google_token_url.clone())
+            .map_err(|e| SourceError::Config(format!("GOOGLE_TOKEN_URL: {e}")))?;
         Ok((auth, token))
     }
 }
 
-fn token_error<RE: std::error::Error + 'static>(e: RequestTokenError<RE, oauth2::StandardErrorResponse<BasicErrorResponseType>>) -> SourceError {
+fn token_error<RE: std::error::Error + 'static>(
+    e: RequestTokenError<RE, oauth2::StandardErrorResponse<BasicErrorResponseType>>,
+) -> SourceError {
     match e {
         RequestTokenError::ServerResponse(r) => {
-            let detail = r.error_description().cloned().unwrap_or_else(|| r.error().to_string());
+            let detail = r
+                .error_description()
+                .cloned()
+                .unwrap_or_else(|| r.error().to_string());
             match r.error() {
                 BasicErrorResponseType::InvalidGrant => SourceError::AuthRevoked(detail),
-                BasicErrorResponseType::InvalidClient | BasicErrorResponseType::UnauthorizedClient => {
+                BasicErrorResponseType::InvalidClient
+                | BasicErrorResponseType::UnauthorizedClient => {
                     SourceError::Config(format!("Google refused our client credentials: {detail}"))
                 }
                 _ => SourceError::Transient(format!("Google token endpoint: {detail}")),
@@ -66,23 +94,47 @@ fn token_error<RE: std::error::Error + 'static>(e: RequestTokenError<RE, oauth2:
     }
 }
 
-fn tokens_from(resp: &oauth2::basic::BasicTokenResponse, previous_refresh: Option<&Secret>) -> OAuthTokens {
+fn tokens_from(
+    resp: &oauth2::basic::BasicTokenResponse,
+    previous_refresh: Option<&Secret>,
+) -> OAuthTokens {
     OAuthTokens {
         access_token: Secret::new(resp.access_token().secret().clone()),
         // Google usually returns no new refresh token on refresh: keep the old one.
-        refresh_token: resp.refresh_token().map(|r| Secret::new(r.secret().clone())).or_else(|| previous_refresh.cloned()),
-        expires_at: resp.expires_in().and_then(|d| chrono::Duration::from_std(d).ok()).map(|d| Utc::now() + d),
-        scope: resp.scopes().map(|s| s.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" ")),
+        refresh_token: resp
+            .refresh_token()
+            .map(|r| Secret::new(r.secret().clone()))
+            .or_else(|| previous_refresh.cloned()),
+        expires_at: resp
+            .expires_in()
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .map(|d| Utc::now() + d),
+        scope: resp.scopes().map(|s| {
+            s.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
     }
 }
 
 #[async_trait]
 impl OAuthClient for GoogleOAuth {
-    async fn authorize_url(&self, state: &str, code_verifier: &str, redirect_uri: &str) -> Result<String, SourceError> {
+    async fn authorize_url(
+        &self,
+        state: &str,
+        code_verifier: &str,
+        redirect_uri: &str,
+    ) -> Result<String, SourceError> {
         let (id, secret) = self.credentials().await?;
         let (auth, token) = self.urls()?;
-        let redirect = RedirectUrl::new(redirect_uri.to_string()).map_err(|e| SourceError::Config(format!("redirect URI: {e}")))?;
-        let client = BasicClient::new(id).set_client_secret(secret).set_auth_uri(auth).set_token_uri(token).set_redirect_uri(redirect);
+        let redirect = RedirectUrl::new(redirect_uri.to_string())
+            .map_err(|e| SourceError::Config(format!("redirect URI: {e}")))?;
+        let client = BasicClient::new(id)
+            .set_client_secret(secret)
+            .set_auth_uri(auth)
+            .set_token_uri(token)
+            .set_redirect_uri(redirect);
         let state = state.to_string();
         let mut req = client
             .authorize_url(move || CsrfToken::new(state))
@@ -90,18 +142,30 @@ impl OAuthClient for GoogleOAuth {
             .add_extra_param("access_type", "offline")
             .add_extra_param("prompt", "consent")
             .add_extra_param("include_granted_scopes", "true")
-            .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(code_verifier.to_string())));
+            .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(
+                &PkceCodeVerifier::new(code_verifier.to_string()),
+            ));
         for s in self.scopes {
             req = req.add_scope(Scope::new(s.to_string()));
         }
         Ok(req.url().0.to_string())
     }
 
-    async fn exchange_code(&self, code: &str, code_verifier: &str, redirect_uri: &str) -> Result<OAuthTokens, SourceError> {
+    async fn exchange_code(
+        &self,
+        code: &str,
+        code_verifier: &str,
+        redirect_uri: &str,
+    ) -> Result<OAuthTokens, SourceError> {
         let (id, secret) = self.credentials().await?;
         let (auth, token) = self.urls()?;
-        let redirect = RedirectUrl::new(redirect_uri.to_string()).map_err(|e| SourceError::Config(format!("redirect URI: {e}")))?;
-        let client = BasicClient::new(id).set_client_secret(secret).set_auth_uri(auth).set_token_uri(token).set_redirect_uri(redirect);
+        let redirect = RedirectUrl::new(redirect_uri.to_string())
+            .map_err(|e| SourceError::Config(format!("redirect URI: {e}")))?;
+        let client = BasicClient::new(id)
+            .set_client_secret(secret)
+            .set_auth_uri(auth)
+            .set_token_uri(token)
+            .set_redirect_uri(redirect);
         let resp = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .set_pkce_verifier(PkceCodeVerifier::new(code_verifier.to_string()))
@@ -112,10 +176,16 @@ impl OAuthClient for GoogleOAuth {
     }
 
     async fn refresh(&self, tokens: &OAuthTokens) -> Result<OAuthTokens, SourceError> {
-        let refresh = tokens.refresh_token.as_ref().ok_or_else(|| SourceError::AuthRevoked("no refresh token was granted".into()))?;
+        let refresh = tokens
+            .refresh_token
+            .as_ref()
+            .ok_or_else(|| SourceError::AuthRevoked("no refresh token was granted".into()))?;
         let (id, secret) = self.credentials().await?;
         let (auth, token) = self.urls()?;
-        let client = BasicClient::new(id).set_client_secret(secret).set_auth_uri(auth).set_token_uri(token);
+        let client = BasicClient::new(id)
+            .set_client_secret(secret)
+            .set_auth_uri(auth)
+            .set_token_uri(token);
         let resp = client
             .exchange_refresh_token(&RefreshToken::new(refresh.expose().to_string()))
             .request_async(&self.http)

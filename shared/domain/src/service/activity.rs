@@ -12,7 +12,13 @@ use crate::ports::Deps;
 
 /// Appends an activity event. A failure here is logged, not returned: the audit trail must not
 /// undo the operation it describes.
-pub async fn record(deps: &Deps, kind: ActivityKind, connector: &Connector, user_id: Option<&str>, context: Value) {
+pub async fn record(
+    deps: &Deps,
+    kind: ActivityKind,
+    connector: &Connector,
+    user_id: Option<&str>,
+    context: Value,
+) {
     let event = ActivityEvent {
         id: new_id(),
         org_id: connector.org_id.clone(),
@@ -28,12 +34,23 @@ pub async fn record(deps: &Deps, kind: ActivityKind, connector: &Connector, user
     }
 }
 
-pub async fn list(deps: &Deps, caller: &Caller, page: &PageRequest) -> Result<Page<ActivityEvent>, DomainError> {
+pub async fn list(
+    deps: &Deps,
+    caller: &Caller,
+    page: &PageRequest,
+) -> Result<Page<ActivityEvent>, DomainError> {
     Ok(deps.activity.list(&caller.org_id, page).await?)
 }
 
 /// An activity event about a connector that does not exist (yet): OAuth starts and failures.
-pub async fn record_for_org(deps: &Deps, org_id: &str, kind: ActivityKind, connector_type: &str, user_id: Option<&str>, context: Value) {
+pub async fn record_for_org(
+    deps: &Deps,
+    org_id: &str,
+    kind: ActivityKind,
+    connector_type: &str,
+    user_id: Option<&str>,
+    context: Value,
+) {
     let event = ActivityEvent {
         id: new_id(),
         org_id: org_id.to_string(),

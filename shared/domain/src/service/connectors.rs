@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::activity::ActivityKind;
 use crate::caller::Caller;
@@ -17,7 +17,10 @@ use crate::service::activity::record;
 use crate::sync_log::{SyncLog, SyncStatus, SyncType};
 
 pub fn list_types() -> Vec<ConnectorTypeInfo> {
-    ConnectorType::ALL.into_iter().map(ConnectorType::info).collect()
+    ConnectorType::ALL
+        .into_iter()
+        .map(ConnectorType::info)
+        .collect()
 }
 
 /// The body of `POST /api/connectors`.
@@ -50,19 +53,29 @@ pub struct ConnectorPatch {
 fn parse_type(s: &str) -> Result<ConnectorType, DomainError> {
     ConnectorType::parse(s).ok_or_else(|| {
         let known: Vec<_> = ConnectorType::ALL.iter().map(|t| t.as_str()).collect();
-        DomainError::validation("connector_type", format!("unknown type '{s}'; expected one of {}", known.join(", ")))
+        DomainError::validation(
+            "connector_type",
+            format!("unknown type '{s}'; expected one of {}", known.join(", ")),
+        )
     })
 }
 
 fn name_taken(connector_type: ConnectorType, name: &str) -> DomainError {
-    DomainError::Conflict(format!("a {} connector named '{name}' already exists", connector_type.as_str()))
+    DomainError::Conflict(format!(
+        "a {} connector named '{name}' already exists",
+        connector_type.as_str()
+    ))
 }
 
 fn not_found(id: &str) -> DomainError {
     DomainError::NotFound(format!("connector {id}"))
 }
 
-pub async fn create(deps: &Deps, caller: &Caller, input: NewConnector) -> Result<Connector, DomainError> {
+pub async fn create(
+    deps: &Deps,
+    caller: &Caller,
+    input: NewConnector,
+) -> Result<Connector, DomainError> {
     caller.require_admin()?;
     let connector_type = parse_type(&input.connector_type)?;
     if connector_type.requires_oauth() {
@@ -111,14 +124,27 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewConnector) -> Result
     };
     match deps.connectors.create(&connector).await {
         Ok(()) => {}
-        Err(StoreError::ConditionFailed(_)) => return Err(name_taken(connector_type, &connector.name)),
+        Err(StoreError::ConditionFailed(_)) => {
+            return Err(name_taken(connector_type, &connector.name));
+        }
         Err(e) => return Err(e.into()),
     }
-    record(deps, ActivityKind::ConnectorConnectSucceeded, &connector, Some(&caller.user_id), json!({"name": connector.name})).await;
+    record(
+        deps,
+        ActivityKind::ConnectorConnectSucceeded,
+        &connector,
+        Some(&caller.user_id),
+        json!({"name": connector.name}),
+    )
+    .await;
     Ok(connector)
 }
 
-pub async fn list(deps: &Deps, caller: &Caller, page: &PageRequest) -> Result<Page<Connector>, DomainError> {
+pub async fn list(
+    deps: &Deps,
+    caller: &Caller,
+    page: &PageRequest,
+) -> Result<Page<Connector>, DomainError> {
     Ok(deps.connectors.list(&caller.org_id, page).await?)
 }
 
@@ -127,25 +153,39 @@ pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> Result<Connector, Do
     if !is_valid_id(id) {
         return Err(not_found(id));
     }
-    deps.connectors.get(&caller.org_id, id).await?.ok_or_else(|| not_found(id))
+    deps.connectors
+        .get(&caller.org_id, id)
+        .await?
+        .ok_or_else(|| not_found(id))
 }
 
 /// Read, change, write with an optimistic check, retried a few times when another writer got in
 /// between. `change` returns the connector as it should be (or an error to stop). None when the
 /// connector does not exist.
-pub async fn apply<F>(deps: &Deps, org_id: &str, id: &str, mut change: F) -> Result<Option<Connector>, DomainError>
+pub async fn apply<F>(
+    deps: &Deps,
+    org_id: &str,
+    id: &str,
+    mut change: F,
+) -> Result<Option<Connector>, DomainError>
 where
     F: FnMut(&Connector, DateTime<Utc>) -> Result<Connector, DomainError>,
 {
     for _ in 0..5 {
-        let Some(current) = deps.connectors.get(org_id, id).await? else { return Ok(None) };
+        let Some(current) = deps.connectors.get(org_id, id).await? else {
+            return Ok(None);
+        };
         let mut next = change(&current, deps.clock.now())?;
         if next == current {
             return Ok(Some(current));
         }
         // updated_at is the version: keep it strictly increasing even within one clock tick.
         let now = deps.clock.now();
-        next.updated_at = if now > current.updated_at { now } else { current.updated_at + chrono::Duration::microseconds(1) };
+        next.updated_at = if now > current.updated_at {
+            now
+        } else {
+            current.updated_at + chrono::Duration::microseconds(1)
+        };
         match deps.connectors.replace(&current, &next).await {
             Ok(()) => return Ok(Some(next)),
             Err(StoreError::ConditionFailed(_)) => {
@@ -160,21 +200,38 @@ where
             Err(e) => return Err(e.into()),
         }
     }
-    Err(DomainError::Conflict("the connector is being changed by someone else; try again".into()))
+    Err(DomainError::Conflict(
+        "the connector is being changed by someone else; try again".into(),
+    ))
 }
 
-async fn modify<F>(deps: &Deps, caller: &Caller, id: &str, change: F) -> Result<Connector, DomainError>
+async fn modify<F>(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+    change: F,
+) -> Result<Connector, DomainError>
 where
     F: FnMut(&Connector, DateTime<Utc>) -> Result<Connector, DomainError>,
 {
     get(deps, caller, id).await?;
-    apply(deps, &caller.org_id, id, change).await?.ok_or_else(|| not_found(id))
+    apply(deps, &caller.org_id, id, change)
+        .await?
+        .ok_or_else(|| not_found(id))
 }
 
-pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ConnectorPatch) -> Result<Connector, DomainError> {
+pub async fn update(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+    patch: ConnectorPatch,
+) -> Result<Connector, DomainError> {
     caller.require_admin()?;
     let name = patch.name.as_deref().map(validate_name).transpose()?;
-    let description = patch.description.map(|d| validate_description(Some(d))).transpose()?;
+    let description = patch
+        .description
+        .map(|d| validate_description(Some(d)))
+        .transpose()?;
     if let Some(s) = &patch.settings {
         validate_settings(s)?;
     }
@@ -183,7 +240,9 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ConnectorPatc
     }
     modify(deps, caller, id, |c, now| {
         if c.status == ConnectorStatus::Disconnected {
-            return Err(DomainError::InvalidState("the connector is disconnected; connect it again to change it".into()));
+            return Err(DomainError::InvalidState(
+                "the connector is disconnected; connect it again to change it".into(),
+            ));
         }
         let mut next = c.clone();
         if let Some(n) = &name {
@@ -213,10 +272,14 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ConnectorPatc
 pub async fn disable(deps: &Deps, caller: &Caller, id: &str) -> Result<Connector, DomainError> {
     caller.require_admin()?;
     modify(deps, caller, id, |c, _| match c.status {
-        ConnectorStatus::Disconnected => {
-            Err(DomainError::InvalidState("the connector is disconnected; there is nothing to disable".into()))
-        }
-        _ => Ok(Connector { status: ConnectorStatus::Paused, next_sync_at: None, ..c.clone() }),
+        ConnectorStatus::Disconnected => Err(DomainError::InvalidState(
+            "the connector is disconnected; there is nothing to disable".into(),
+        )),
+        _ => Ok(Connector {
+            status: ConnectorStatus::Paused,
+            next_sync_at: None,
+            ..c.clone()
+        }),
     })
     .await
 }
@@ -245,26 +308,50 @@ pub async fn disconnect(deps: &Deps, caller: &Caller, id: &str) -> Result<Connec
     if current.status == ConnectorStatus::Disconnected {
         return Ok(current);
     }
-    record(deps, ActivityKind::ConnectorDisconnectStarted, &current, Some(&caller.user_id), json!({})).await;
+    record(
+        deps,
+        ActivityKind::ConnectorDisconnectStarted,
+        &current,
+        Some(&caller.user_id),
+        json!({}),
+    )
+    .await;
     // Stop the push channel while the credentials still exist.
     if let Err(e) = crate::service::webhooks::close_channel(deps, &current).await {
         tracing::warn!(connector_id = %current.id, error = %e, "could not close the push channel");
     }
     if let Err(e) = deps.tokens.delete_tokens(&current.id).await {
-        record(deps, ActivityKind::ConnectorDisconnectFailed, &current, Some(&caller.user_id), json!({"reason": "could not delete stored credentials"})).await;
+        record(
+            deps,
+            ActivityKind::ConnectorDisconnectFailed,
+            &current,
+            Some(&caller.user_id),
+            json!({"reason": "could not delete stored credentials"}),
+        )
+        .await;
         return Err(e.into());
     }
     let disconnected = modify(deps, caller, id, |c, _| {
         Ok(Connector {
             status: ConnectorStatus::Disconnected,
             next_sync_at: None,
-            webhook: WebhookState { active: false, ..c.webhook.clone() },
+            webhook: WebhookState {
+                active: false,
+                ..c.webhook.clone()
+            },
             ..c.clone()
         })
     })
     .await?;
     deps.connectors.release_name(&disconnected).await?;
-    record(deps, ActivityKind::ConnectorDisconnectSucceeded, &disconnected, Some(&caller.user_id), json!({})).await;
+    record(
+        deps,
+        ActivityKind::ConnectorDisconnectSucceeded,
+        &disconnected,
+        Some(&caller.user_id),
+        json!({}),
+    )
+    .await;
     Ok(disconnected)
 }
 
@@ -274,21 +361,40 @@ pub async fn request_sync(deps: &Deps, caller: &Caller, id: &str) -> Result<Sync
     let connector = get(deps, caller, id).await?;
     match connector.status {
         ConnectorStatus::Active => {}
-        ConnectorStatus::Paused => return Err(DomainError::InvalidState("the connector is paused; enable it first".into())),
+        ConnectorStatus::Paused => {
+            return Err(DomainError::InvalidState(
+                "the connector is paused; enable it first".into(),
+            ));
+        }
         ConnectorStatus::Error => {
             return Err(DomainError::InvalidState(format!(
                 "the connector is in error ({}); fix it or reconnect first",
                 connector.last_error.as_deref().unwrap_or("unknown error")
             )));
         }
-        ConnectorStatus::Disconnected => return Err(DomainError::InvalidState("the connector is disconnected".into())),
+        ConnectorStatus::Disconnected => {
+            return Err(DomainError::InvalidState(
+                "the connector is disconnected".into(),
+            ));
+        }
     }
     queue_sync(deps, &connector, SyncType::Manual, Some(&caller.user_id)).await
 }
 
 /// Writes a queued sync log and sends its job; used by the API, the scheduler and webhooks.
-pub async fn queue_sync(deps: &Deps, connector: &Connector, sync_type: SyncType, user_id: Option<&str>) -> Result<SyncLog, DomainError> {
-    let mut log = SyncLog::queued(new_id(), connector.id.clone(), connector.org_id.clone(), sync_type, deps.clock.now());
+pub async fn queue_sync(
+    deps: &Deps,
+    connector: &Connector,
+    sync_type: SyncType,
+    user_id: Option<&str>,
+) -> Result<SyncLog, DomainError> {
+    let mut log = SyncLog::queued(
+        new_id(),
+        connector.id.clone(),
+        connector.org_id.clone(),
+        sync_type,
+        deps.clock.now(),
+    );
     deps.sync_logs.put(&log).await?;
     let job = SyncJob {
         org_id: connector.org_id.clone(),
@@ -305,7 +411,14 @@ pub async fn queue_sync(deps: &Deps, connector: &Connector, sync_type: SyncType,
         deps.sync_logs.put(&log).await?;
         return Err(e.into());
     }
-    record(deps, ActivityKind::ConnectorJobScheduled, connector, user_id, json!({"sync_log_id": log.id, "sync_type": sync_type})).await;
+    record(
+        deps,
+        ActivityKind::ConnectorJobScheduled,
+        connector,
+        user_id,
+        json!({"sync_log_id": log.id, "sync_type": sync_type}),
+    )
+    .await;
     Ok(log)
 }
 
@@ -318,44 +431,91 @@ pub struct ConnectionTest {
 
 /// Checks what can be checked without a provider call: state and stored credentials.
 /// (Provider round trips come with each connector implementation.)
-pub async fn test_connection(deps: &Deps, caller: &Caller, id: &str) -> Result<ConnectionTest, DomainError> {
+pub async fn test_connection(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+) -> Result<ConnectionTest, DomainError> {
     caller.require_admin()?;
     let connector = get(deps, caller, id).await?;
     let checked_at = deps.clock.now();
     let (ok, message) = if connector.status == ConnectorStatus::Disconnected {
         (false, "the connector is disconnected".to_string())
     } else if !connector.connector_type.requires_oauth() {
-        (true, format!("{} needs no credentials", connector.connector_type.info().name))
+        (
+            true,
+            format!(
+                "{} needs no credentials",
+                connector.connector_type.info().name
+            ),
+        )
     } else if let Some(source) = deps.providers.source(connector.connector_type) {
         // A real round trip: refresh if needed, then ask the provider who we are.
         let probe = async {
             let token = crate::service::credentials::access_token(deps, &connector, false).await?;
-            let cx = crate::source::SourceContext { connector: connector.clone(), access_token: token, meter: Default::default() };
+            let cx = crate::source::SourceContext {
+                connector: connector.clone(),
+                access_token: token,
+                meter: Default::default(),
+            };
             source.account(&cx).await
         };
         match probe.await {
-            Ok(a) => (true, format!("connected as {}", a.email.or(a.display_name).or(a.id).unwrap_or_else(|| "the linked account".into()))),
+            Ok(a) => (
+                true,
+                format!(
+                    "connected as {}",
+                    a.email
+                        .or(a.display_name)
+                        .or(a.id)
+                        .unwrap_or_else(|| "the linked account".into())
+                ),
+            ),
             Err(e) => (false, e.to_string()),
         }
     } else if deps.tokens.get_tokens(&connector.id).await?.is_some() {
         (true, "credentials are stored".to_string())
     } else {
-        (false, "no credentials are stored: connect the account again".to_string())
+        (
+            false,
+            "no credentials are stored: connect the account again".to_string(),
+        )
     };
-    Ok(ConnectionTest { ok, message, checked_at })
+    Ok(ConnectionTest {
+        ok,
+        message,
+        checked_at,
+    })
 }
 
-pub async fn list_documents(deps: &Deps, caller: &Caller, id: &str, page: &PageRequest) -> Result<Page<ImportedDocument>, DomainError> {
+pub async fn list_documents(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+    page: &PageRequest,
+) -> Result<Page<ImportedDocument>, DomainError> {
     let connector = get(deps, caller, id).await?;
-    Ok(deps.documents.list_by_connector(&connector.id, page).await?)
+    Ok(deps
+        .documents
+        .list_by_connector(&connector.id, page)
+        .await?)
 }
 
-pub async fn list_sync_logs(deps: &Deps, caller: &Caller, id: &str, page: &PageRequest) -> Result<Page<SyncLog>, DomainError> {
+pub async fn list_sync_logs(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+    page: &PageRequest,
+) -> Result<Page<SyncLog>, DomainError> {
     let connector = get(deps, caller, id).await?;
     Ok(deps.sync_logs.list(&connector.id, page).await?)
 }
 
-pub async fn get_document(deps: &Deps, caller: &Caller, id: &str) -> Result<ImportedDocument, DomainError> {
+pub async fn get_document(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+) -> Result<ImportedDocument, DomainError> {
     let missing = || DomainError::NotFound(format!("document {id}"));
     if !is_valid_id(id) {
         return Err(missing());

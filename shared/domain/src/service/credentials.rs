@@ -13,7 +13,7 @@ use crate::ids::new_id;
 use crate::ports::{Deps, OAuthTokens, Secret};
 use crate::service::activity::record;
 use crate::service::connectors::apply;
-use crate::source::{expires_soon, SourceError};
+use crate::source::{SourceError, expires_soon};
 
 const LEASE: Duration = Duration::from_secs(30);
 const WAIT_STEP: Duration = Duration::from_millis(200);
@@ -21,7 +21,11 @@ const MAX_WAIT_STEPS: u32 = 75;
 
 /// A usable access token for the connector. `force` refreshes even when the stored token looks
 /// valid (the provider just refused it).
-pub async fn access_token(deps: &Deps, connector: &Connector, force: bool) -> Result<Secret, SourceError> {
+pub async fn access_token(
+    deps: &Deps,
+    connector: &Connector,
+    force: bool,
+) -> Result<Secret, SourceError> {
     let read = || async {
         deps.tokens
             .get_tokens(&connector.id)
@@ -36,7 +40,11 @@ pub async fn access_token(deps: &Deps, connector: &Connector, force: bool) -> Re
     let lease = format!("token-refresh#{}", connector.id);
     let owner = new_id();
     for _ in 0..MAX_WAIT_STEPS {
-        let got = deps.locks.try_lock(&lease, &owner, LEASE).await.map_err(|e| SourceError::Transient(e.to_string()))?;
+        let got = deps
+            .locks
+            .try_lock(&lease, &owner, LEASE)
+            .await
+            .map_err(|e| SourceError::Transient(e.to_string()))?;
         if got {
             let result = refresh_holding_lease(deps, connector, &tokens, force).await;
             if let Err(e) = deps.locks.unlock(&lease, &owner).await {
@@ -47,14 +55,23 @@ pub async fn access_token(deps: &Deps, connector: &Connector, force: bool) -> Re
         // Someone else is refreshing: wait for their result instead of refreshing twice.
         tokio::time::sleep(WAIT_STEP).await;
         let now_stored = read().await?;
-        if now_stored.access_token != tokens.access_token && !expires_soon(&now_stored, deps.clock.now()) {
+        if now_stored.access_token != tokens.access_token
+            && !expires_soon(&now_stored, deps.clock.now())
+        {
             return Ok(now_stored.access_token);
         }
     }
-    Err(SourceError::Transient("another worker held the token refresh lease for too long".into()))
+    Err(SourceError::Transient(
+        "another worker held the token refresh lease for too long".into(),
+    ))
 }
 
-async fn refresh_holding_lease(deps: &Deps, connector: &Connector, seen: &OAuthTokens, force: bool) -> Result<Secret, SourceError> {
+async fn refresh_holding_lease(
+    deps: &Deps,
+    connector: &Connector,
+    seen: &OAuthTokens,
+    force: bool,
+) -> Result<Secret, SourceError> {
     // Re-read under the lease: the previous holder may have refreshed already.
     let current = deps
         .tokens
@@ -63,17 +80,29 @@ async fn refresh_holding_lease(deps: &Deps, connector: &Connector, seen: &OAuthT
         .map_err(|e| SourceError::Transient(e.to_string()))?
         .ok_or_else(|| SourceError::AuthRevoked("no credentials are stored".into()))?;
     let refreshed_meanwhile = current.access_token != seen.access_token;
-    if refreshed_meanwhile && !expires_soon(&current, deps.clock.now()) || (!force && !expires_soon(&current, deps.clock.now())) {
+    if refreshed_meanwhile && !expires_soon(&current, deps.clock.now())
+        || (!force && !expires_soon(&current, deps.clock.now()))
+    {
         return Ok(current.access_token);
     }
     let oauth = deps
         .providers
         .oauth(connector.connector_type)
-        .ok_or_else(|| SourceError::Config(format!("no OAuth client for {}", connector.connector_type.as_str())))?;
+        .ok_or_else(|| {
+            SourceError::Config(format!(
+                "no OAuth client for {}",
+                connector.connector_type.as_str()
+            ))
+        })?;
     match oauth.refresh(&current).await {
         Ok(fresh) => {
             // Store before use: a provider that rotates refresh tokens has already killed the old one.
-            deps.tokens.put_tokens(&connector.id, &fresh).await.map_err(|e| SourceError::Transient(format!("could not store refreshed tokens: {e}")))?;
+            deps.tokens
+                .put_tokens(&connector.id, &fresh)
+                .await
+                .map_err(|e| {
+                    SourceError::Transient(format!("could not store refreshed tokens: {e}"))
+                })?;
             Ok(fresh.access_token)
         }
         Err(SourceError::AuthRevoked(why)) => {
@@ -100,7 +129,14 @@ pub async fn mark_reconnect_needed(deps: &Deps, connector: &Connector, why: &str
     if let Err(e) = result {
         tracing::error!(connector_id = %connector.id, error = %e, "could not mark the connector as needing a reconnect");
     }
-    record(deps, ActivityKind::ConnectorSyncFailed, connector, None, json!({"reason": message})).await;
+    record(
+        deps,
+        ActivityKind::ConnectorSyncFailed,
+        connector,
+        None,
+        json!({"reason": message}),
+    )
+    .await;
 }
 
 impl From<SourceError> for DomainError {

@@ -29,17 +29,24 @@ pub fn callback_path(provider: &str) -> String {
 fn oauth_type(provider: &str) -> Result<ConnectorType, DomainError> {
     ConnectorType::parse(provider)
         .filter(|t| t.requires_oauth())
-        .ok_or_else(|| DomainError::validation("provider", format!("'{provider}' is not an OAuth connector type")))
+        .ok_or_else(|| {
+            DomainError::validation(
+                "provider",
+                format!("'{provider}' is not an OAuth connector type"),
+            )
+        })
 }
 
 /// Where to send the browser to connect `provider`.
 pub async fn start(deps: &Deps, caller: &Caller, provider: &str) -> Result<String, DomainError> {
     caller.require_admin()?;
     let connector_type = oauth_type(provider)?;
-    let client = deps
-        .providers
-        .oauth(connector_type)
-        .ok_or_else(|| DomainError::Unsupported(format!("connecting {} is not available in this version", connector_type.info().name)))?;
+    let client = deps.providers.oauth(connector_type).ok_or_else(|| {
+        DomainError::Unsupported(format!(
+            "connecting {} is not available in this version",
+            connector_type.info().name
+        ))
+    })?;
     let state = Alphanumeric.sample_string(&mut rand::rng(), 40);
     // RFC 7636: 43–128 unreserved characters.
     let verifier = Alphanumeric.sample_string(&mut rand::rng(), 64);
@@ -53,9 +60,23 @@ pub async fn start(deps: &Deps, caller: &Caller, provider: &str) -> Result<Strin
         expires_at: deps.clock.now() + STATE_TTL,
     };
     deps.oauth_states.put(&record_state).await?;
-    let redirect_uri = format!("{}{}", deps.providers.public_base_url(), callback_path(provider));
-    let url = client.authorize_url(&state, &verifier, &redirect_uri).await?;
-    record_for_org(deps, &caller.org_id, ActivityKind::ConnectorConnectStarted, provider, Some(&caller.user_id), json!({})).await;
+    let redirect_uri = format!(
+        "{}{}",
+        deps.providers.public_base_url(),
+        callback_path(provider)
+    );
+    let url = client
+        .authorize_url(&state, &verifier, &redirect_uri)
+        .await?;
+    record_for_org(
+        deps,
+        &caller.org_id,
+        ActivityKind::ConnectorConnectStarted,
+        provider,
+        Some(&caller.user_id),
+        json!({}),
+    )
+    .await;
     Ok(url)
 }
 
@@ -68,29 +89,63 @@ pub struct CallbackParams {
     pub error_description: Option<String>,
 }
 
-pub async fn callback(deps: &Deps, provider: &str, params: CallbackParams) -> Result<Connector, DomainError> {
+pub async fn callback(
+    deps: &Deps,
+    provider: &str,
+    params: CallbackParams,
+) -> Result<Connector, DomainError> {
     let connector_type = oauth_type(provider)?;
-    let state_value = params.state.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| DomainError::validation("state", "is missing"))?;
+    let state_value = params
+        .state
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| DomainError::validation("state", "is missing"))?;
     // Taking the state deletes it: a second use of the same state finds nothing.
     let state = deps.oauth_states.take(state_value).await?;
     let state = match state {
         Some(s) if s.provider == provider && s.expires_at > deps.clock.now() => s,
-        Some(s) if s.provider != provider => return Err(DomainError::validation("state", "belongs to another provider")),
-        Some(_) => return Err(DomainError::validation("state", "has expired; start connecting again")),
-        None => return Err(DomainError::validation("state", "is unknown or was already used; start connecting again")),
+        Some(s) if s.provider != provider => {
+            return Err(DomainError::validation(
+                "state",
+                "belongs to another provider",
+            ));
+        }
+        Some(_) => {
+            return Err(DomainError::validation(
+                "state",
+                "has expired; start connecting again",
+            ));
+        }
+        None => {
+            return Err(DomainError::validation(
+                "state",
+                "is unknown or was already used; start connecting again",
+            ));
+        }
     };
     let (org_id, user_id) = (state.org_id.clone(), state.user_id.clone());
     let fail = |reason: String| {
         let (org_id, user_id) = (org_id.clone(), user_id.clone());
         async move {
-            record_for_org(deps, &org_id, ActivityKind::ConnectorConnectFailed, provider, Some(&user_id), json!({"reason": &reason})).await;
+            record_for_org(
+                deps,
+                &org_id,
+                ActivityKind::ConnectorConnectFailed,
+                provider,
+                Some(&user_id),
+                json!({"reason": &reason}),
+            )
+            .await;
             DomainError::InvalidState(reason)
         }
     };
     if let Some(error) = &params.error {
         let why = match error.as_str() {
             "access_denied" => "the account owner declined access".to_string(),
-            other => format!("the provider answered {other}: {}", params.error_description.as_deref().unwrap_or("")),
+            other => format!(
+                "the provider answered {other}: {}",
+                params.error_description.as_deref().unwrap_or("")
+            ),
         };
         return Err(fail(why).await);
     }
@@ -98,11 +153,29 @@ pub async fn callback(deps: &Deps, provider: &str, params: CallbackParams) -> Re
         Some(c) => c,
         None => return Err(fail("the provider sent no authorization code".into()).await),
     };
-    let client = deps.providers.oauth(connector_type).ok_or_else(|| DomainError::Unsupported(format!("connecting {provider} is not available")))?;
-    let redirect_uri = format!("{}{}", deps.providers.public_base_url(), callback_path(provider));
-    let tokens = match client.exchange_code(code, state.code_verifier.as_deref().unwrap_or_default(), &redirect_uri).await {
+    let client = deps.providers.oauth(connector_type).ok_or_else(|| {
+        DomainError::Unsupported(format!("connecting {provider} is not available"))
+    })?;
+    let redirect_uri = format!(
+        "{}{}",
+        deps.providers.public_base_url(),
+        callback_path(provider)
+    );
+    let tokens = match client
+        .exchange_code(
+            code,
+            state.code_verifier.as_deref().unwrap_or_default(),
+            &redirect_uri,
+        )
+        .await
+    {
         Ok(t) => t,
-        Err(SourceError::AuthRevoked(why)) => return Err(fail(format!("the authorization code was refused ({why}); start connecting again")).await),
+        Err(SourceError::AuthRevoked(why)) => {
+            return Err(fail(format!(
+                "the authorization code was refused ({why}); start connecting again"
+            ))
+            .await);
+        }
         Err(e) => return Err(fail(format!("could not finish connecting: {e}")).await),
     };
 
@@ -112,10 +185,18 @@ pub async fn callback(deps: &Deps, provider: &str, params: CallbackParams) -> Re
     let mut probe = new_connector(connector_type, &state, now);
     let account = match &source {
         Some(src) => {
-            let cx = SourceContext { connector: probe.clone(), access_token: tokens.access_token.clone(), meter: std::sync::Arc::new(Meter::default()) };
+            let cx = SourceContext {
+                connector: probe.clone(),
+                access_token: tokens.access_token.clone(),
+                meter: std::sync::Arc::new(Meter::default()),
+            };
             match src.account(&cx).await {
                 Ok(a) => a,
-                Err(e) => return Err(fail(format!("connected, but the account could not be read: {e}")).await),
+                Err(e) => {
+                    return Err(
+                        fail(format!("connected, but the account could not be read: {e}")).await,
+                    );
+                }
             }
         }
         None => Account::default(),
@@ -131,12 +212,27 @@ pub async fn callback(deps: &Deps, provider: &str, params: CallbackParams) -> Re
         // Webhooks speed things up; scheduled syncs still run without them.
         tracing::warn!(connector_id = %connector.id, error = %e, "could not open a push channel");
     }
-    record(deps, ActivityKind::ConnectorConnectSucceeded, &connector, Some(&state.user_id), json!({"account": account})).await;
+    record(
+        deps,
+        ActivityKind::ConnectorConnectSucceeded,
+        &connector,
+        Some(&state.user_id),
+        json!({"account": account}),
+    )
+    .await;
     queue_sync(deps, &connector, SyncType::Manual, Some(&state.user_id)).await?;
-    Ok(deps.connectors.get(&connector.org_id, &connector.id).await?.unwrap_or(connector))
+    Ok(deps
+        .connectors
+        .get(&connector.org_id, &connector.id)
+        .await?
+        .unwrap_or(connector))
 }
 
-fn new_connector(connector_type: ConnectorType, state: &OAuthState, now: chrono::DateTime<chrono::Utc>) -> Connector {
+fn new_connector(
+    connector_type: ConnectorType,
+    state: &OAuthState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Connector {
     let frequency = SyncFrequency::Hourly;
     Connector {
         id: new_id(),
@@ -166,12 +262,23 @@ fn new_connector(connector_type: ConnectorType, state: &OAuthState, now: chrono:
     }
 }
 
-async fn find_same_account(deps: &Deps, org_id: &str, t: ConnectorType, account: &Account) -> Result<Option<Connector>, DomainError> {
-    let Some(account_id) = &account.id else { return Ok(None) };
+async fn find_same_account(
+    deps: &Deps,
+    org_id: &str,
+    t: ConnectorType,
+    account: &Account,
+) -> Result<Option<Connector>, DomainError> {
+    let Some(account_id) = &account.id else {
+        return Ok(None);
+    };
     let mut page = PageRequest::new(Some(200), None);
     loop {
         let p = deps.connectors.list(org_id, &page).await?;
-        if let Some(c) = p.items.into_iter().find(|c| c.connector_type == t && c.account.id.as_ref() == Some(account_id)) {
+        if let Some(c) = p
+            .items
+            .into_iter()
+            .find(|c| c.connector_type == t && c.account.id.as_ref() == Some(account_id))
+        {
             return Ok(Some(c));
         }
         match p.next_cursor {
@@ -181,7 +288,11 @@ async fn find_same_account(deps: &Deps, org_id: &str, t: ConnectorType, account:
     }
 }
 
-async fn reactivate(deps: &Deps, existing: &Connector, account: &Account) -> Result<Connector, DomainError> {
+async fn reactivate(
+    deps: &Deps,
+    existing: &Connector,
+    account: &Account,
+) -> Result<Connector, DomainError> {
     let updated = apply(deps, &existing.org_id, &existing.id, |c, now| {
         let mut next = c.clone();
         next.status = ConnectorStatus::Active;
@@ -197,12 +308,21 @@ async fn reactivate(deps: &Deps, existing: &Connector, account: &Account) -> Res
 
 /// Creates the connector, naming it after the account; a taken name gets a number.
 async fn create_unique(deps: &Deps, mut connector: Connector) -> Result<Connector, DomainError> {
-    let base = match connector.account.email.as_deref().or(connector.account.display_name.as_deref()) {
+    let base = match connector
+        .account
+        .email
+        .as_deref()
+        .or(connector.account.display_name.as_deref())
+    {
         Some(who) => format!("{} ({who})", connector.connector_type.info().name),
         None => connector.connector_type.info().name.to_string(),
     };
     for n in 1..=20 {
-        connector.name = if n == 1 { base.clone() } else { format!("{base} {n}") };
+        connector.name = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base} {n}")
+        };
         connector.name = connector.name.chars().take(MAX_NAME_LEN).collect();
         match deps.connectors.create(&connector).await {
             Ok(()) => return Ok(connector),
@@ -210,5 +330,7 @@ async fn create_unique(deps: &Deps, mut connector: Connector) -> Result<Connecto
             Err(e) => return Err(e.into()),
         }
     }
-    Err(DomainError::Conflict(format!("too many connectors named '{base}'")))
+    Err(DomainError::Conflict(format!(
+        "too many connectors named '{base}'"
+    )))
 }

@@ -26,7 +26,11 @@ pub async fn tick(deps: &Deps) -> Result<TickReport, DomainError> {
     for connector in deps.connectors.list_due(now, MAX_PER_TICK).await? {
         let mut next = connector.clone();
         next.next_sync_at = connector.sync_frequency.next_after(now);
-        next.updated_at = if now > connector.updated_at { now } else { connector.updated_at + chrono::Duration::microseconds(1) };
+        next.updated_at = if now > connector.updated_at {
+            now
+        } else {
+            connector.updated_at + chrono::Duration::microseconds(1)
+        };
         match deps.connectors.replace(&connector, &next).await {
             Ok(()) => {}
             // Someone changed it meanwhile (edited, disabled, or another tick): leave it for the next tick.

@@ -19,12 +19,12 @@ use crate::document::{ImportedDocument, ProcessingStatus};
 use crate::error::{DomainError, StoreError};
 use crate::ids::new_id;
 use crate::jobs::{DocumentJob, SyncJob};
-use crate::keys::{object_key, ArtifactKind};
+use crate::keys::{ArtifactKind, object_key};
 use crate::ports::{Deps, PutStreamError};
 use crate::service::activity::record;
 use crate::service::connectors::apply;
 use crate::service::credentials::{self, mark_reconnect_needed};
-use crate::source::{mime_allowed, Change, Meter, Source, SourceContext, SourceError, SourceItem};
+use crate::source::{Change, Meter, Source, SourceContext, SourceError, SourceItem, mime_allowed};
 use crate::sync_log::{ItemFailure, SyncCounts, SyncLog, SyncStatus};
 
 /// Stop this long before the deadline and continue in a follow-up message.
@@ -37,7 +37,9 @@ const ITEM_CONCURRENCY: usize = 8;
 pub enum JobOutcome {
     Finished(SyncStatus),
     /// Cut off near the time limit; a follow-up message continues from the checkpoint.
-    Continued { segment: u32 },
+    Continued {
+        segment: u32,
+    },
     /// The log was already finished or moved on: a duplicate delivery.
     AlreadyHandled,
     /// The connector is gone or no longer active; the log says why.
@@ -55,7 +57,8 @@ pub struct SyncState {
 
 impl SyncState {
     fn parse(raw: Option<&str>) -> SyncState {
-        raw.and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default()
+        raw.and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default()
     }
     fn encode(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
@@ -73,9 +76,20 @@ enum ItemResult {
     Failed(ItemFailure),
 }
 
-pub async fn run_sync_job(deps: &Deps, job: &SyncJob, deadline: Option<DateTime<Utc>>) -> Result<JobOutcome, DomainError> {
-    let Some(mut log) = deps.sync_logs.get(&job.connector_id, &job.sync_log_id).await? else {
-        return Err(DomainError::NotFound(format!("sync log {}", job.sync_log_id)));
+pub async fn run_sync_job(
+    deps: &Deps,
+    job: &SyncJob,
+    deadline: Option<DateTime<Utc>>,
+) -> Result<JobOutcome, DomainError> {
+    let Some(mut log) = deps
+        .sync_logs
+        .get(&job.connector_id, &job.sync_log_id)
+        .await?
+    else {
+        return Err(DomainError::NotFound(format!(
+            "sync log {}",
+            job.sync_log_id
+        )));
     };
     if log.status.is_finished() || log.org_id != job.org_id || job.segment < log.segment {
         return Ok(JobOutcome::AlreadyHandled);
@@ -96,15 +110,27 @@ pub async fn run_sync_job(deps: &Deps, job: &SyncJob, deadline: Option<DateTime<
         log.status = SyncStatus::Running;
         log.started_at = Some(deps.clock.now());
         deps.sync_logs.put(&log).await?;
-        record(deps, ActivityKind::ConnectorSyncStarted, &connector, None, json!({"sync_log_id": log.id, "sync_type": log.sync_type})).await;
+        record(
+            deps,
+            ActivityKind::ConnectorSyncStarted,
+            &connector,
+            None,
+            json!({"sync_log_id": log.id, "sync_type": log.sync_type}),
+        )
+        .await;
     }
     // Notifications from now on need a new sync: this one may already be past their changes.
-    deps.connectors.clear_webhook_sync_pending(&connector.org_id, &connector.id).await?;
+    deps.connectors
+        .clear_webhook_sync_pending(&connector.org_id, &connector.id)
+        .await?;
     set_progress(deps, &connector, &log).await?;
 
     let Some(source) = deps.providers.source(connector.connector_type) else {
         let outcome = if connector.connector_type.requires_oauth() {
-            let why = format!("syncing {} is not available in this version", connector.connector_type.info().name);
+            let why = format!(
+                "syncing {} is not available in this version",
+                connector.connector_type.info().name
+            );
             (SyncStatus::Failed, Some(why))
         } else {
             // Uploads and URL imports arrive through the API: there is nothing to pull.
@@ -116,27 +142,52 @@ pub async fn run_sync_job(deps: &Deps, job: &SyncJob, deadline: Option<DateTime<
     let meter = Arc::new(Meter::default());
     let base_calls = log.api_calls_made;
     let base_bytes = log.bytes_transferred;
-    let result = pull(deps, source.as_ref(), &connector, &mut log, &meter, deadline).await;
+    let result = pull(
+        deps,
+        source.as_ref(),
+        &connector,
+        &mut log,
+        &meter,
+        deadline,
+    )
+    .await;
     log.api_calls_made = base_calls + meter.calls();
     log.bytes_transferred = base_bytes + meter.total_bytes();
     match result {
         Ok(PullEnd::Done) => {
-            let status = if log.error_details.is_empty() { SyncStatus::Success } else { SyncStatus::Partial };
+            let status = if log.error_details.is_empty() {
+                SyncStatus::Success
+            } else {
+                SyncStatus::Partial
+            };
             complete(deps, &connector, &mut log, status, None).await
         }
         Ok(PullEnd::CutOff) => {
             log.segment += 1;
             deps.sync_logs.put(&log).await?;
-            let next = SyncJob { segment: log.segment, ..job.clone() };
+            let next = SyncJob {
+                segment: log.segment,
+                ..job.clone()
+            };
             deps.queue.send_sync(&next).await?;
             tracing::info!(sync_log_id = %log.id, segment = log.segment, "time limit near: continuing in a follow-up message");
-            Ok(JobOutcome::Continued { segment: log.segment })
+            Ok(JobOutcome::Continued {
+                segment: log.segment,
+            })
         }
         Err(PullError::Revoked(why)) => {
             mark_reconnect_needed(deps, &connector, &why).await;
-            complete_without_connector_update(deps, &connector, &mut log, format!("reconnect needed: {why}")).await
+            complete_without_connector_update(
+                deps,
+                &connector,
+                &mut log,
+                format!("reconnect needed: {why}"),
+            )
+            .await
         }
-        Err(PullError::Fatal(why)) => complete(deps, &connector, &mut log, SyncStatus::Failed, Some(why)).await,
+        Err(PullError::Fatal(why)) => {
+            complete(deps, &connector, &mut log, SyncStatus::Failed, Some(why)).await
+        }
         Err(PullError::Retry(e)) => {
             // The checkpoint is stored; SQS redelivers the message and the sync resumes there.
             deps.sync_logs.put(&log).await?;
@@ -171,12 +222,30 @@ fn source_failure(e: SourceError) -> PullError {
     }
 }
 
-async fn context(deps: &Deps, connector: &Connector, meter: &Arc<Meter>, force: bool) -> Result<SourceContext, PullError> {
-    let token = credentials::access_token(deps, connector, force).await.map_err(source_failure)?;
-    Ok(SourceContext { connector: connector.clone(), access_token: token, meter: meter.clone() })
+async fn context(
+    deps: &Deps,
+    connector: &Connector,
+    meter: &Arc<Meter>,
+    force: bool,
+) -> Result<SourceContext, PullError> {
+    let token = credentials::access_token(deps, connector, force)
+        .await
+        .map_err(source_failure)?;
+    Ok(SourceContext {
+        connector: connector.clone(),
+        access_token: token,
+        meter: meter.clone(),
+    })
 }
 
-async fn pull(deps: &Deps, source: &dyn Source, connector: &Connector, log: &mut SyncLog, meter: &Arc<Meter>, deadline: Option<DateTime<Utc>>) -> Result<PullEnd, PullError> {
+async fn pull(
+    deps: &Deps,
+    source: &dyn Source,
+    connector: &Connector,
+    log: &mut SyncLog,
+    meter: &Arc<Meter>,
+    deadline: Option<DateTime<Utc>>,
+) -> Result<PullEnd, PullError> {
     let mut cx = context(deps, connector, meter, false).await?;
     let mut state = SyncState::parse(connector.sync_cursor.as_deref());
 
@@ -190,14 +259,20 @@ async fn pull(deps: &Deps, source: &dyn Source, connector: &Connector, log: &mut
                 Ok(None) => changes.push(Change::Removed { external_id: id }),
                 Err(SourceError::Item(reason)) => {
                     log.counts.failed += 1;
-                    log.error_details.push(ItemFailure { external_id: id.clone(), name: None, reason });
+                    log.error_details.push(ItemFailure {
+                        external_id: id.clone(),
+                        name: None,
+                        reason,
+                    });
                     state.retry.push(id);
                 }
                 Err(e) => return Err(source_failure(e)),
             }
         }
         apply_changes(deps, source, &cx, connector, log, &mut state, changes).await?;
-        deps.connectors.set_cursor(&connector.org_id, &connector.id, Some(&state.encode())).await?;
+        deps.connectors
+            .set_cursor(&connector.org_id, &connector.id, Some(&state.encode()))
+            .await?;
     }
 
     loop {
@@ -207,7 +282,10 @@ async fn pull(deps: &Deps, source: &dyn Source, connector: &Connector, log: &mut
         let page = match source.list_changes(&cx, state.cursor.as_deref()).await {
             Err(SourceError::Unauthorized) => {
                 cx = context(deps, connector, meter, true).await?;
-                source.list_changes(&cx, state.cursor.as_deref()).await.map_err(source_failure)?
+                source
+                    .list_changes(&cx, state.cursor.as_deref())
+                    .await
+                    .map_err(source_failure)?
             }
             other => other.map_err(source_failure)?,
         };
@@ -215,7 +293,9 @@ async fn pull(deps: &Deps, source: &dyn Source, connector: &Connector, log: &mut
         apply_changes(deps, source, &cx, connector, log, &mut state, page.changes).await?;
         state.cursor = Some(page.cursor);
         // The checkpoint: a cut-off or crash resumes after this page.
-        deps.connectors.set_cursor(&connector.org_id, &connector.id, Some(&state.encode())).await?;
+        deps.connectors
+            .set_cursor(&connector.org_id, &connector.id, Some(&state.encode()))
+            .await?;
         deps.sync_logs.put(log).await?;
         if !page.has_more {
             return Ok(PullEnd::Done);
@@ -232,8 +312,14 @@ async fn apply_changes(
     state: &mut SyncState,
     changes: Vec<Change>,
 ) -> Result<(), PullError> {
-    let results: Vec<Result<ItemResult, StoreError>> =
-        futures::stream::iter(changes.into_iter().map(|change| handle_change(deps, source, cx, connector, change))).buffered(ITEM_CONCURRENCY).collect().await;
+    let results: Vec<Result<ItemResult, StoreError>> = futures::stream::iter(
+        changes
+            .into_iter()
+            .map(|change| handle_change(deps, source, cx, connector, change)),
+    )
+    .buffered(ITEM_CONCURRENCY)
+    .collect()
+    .await;
     for r in results {
         let counts: &mut SyncCounts = &mut log.counts;
         match r? {
@@ -258,16 +344,33 @@ async fn apply_changes(
 }
 
 async fn set_progress(deps: &Deps, connector: &Connector, log: &SyncLog) -> Result<(), StoreError> {
-    let progress = SyncProgress { sync_log_id: log.id.clone(), current: log.progress.current, total: log.progress.total };
-    deps.connectors.set_progress(&connector.org_id, &connector.id, Some(&progress)).await
+    let progress = SyncProgress {
+        sync_log_id: log.id.clone(),
+        current: log.progress.current,
+        total: log.progress.total,
+    };
+    deps.connectors
+        .set_progress(&connector.org_id, &connector.id, Some(&progress))
+        .await
 }
 
-async fn handle_change(deps: &Deps, source: &dyn Source, cx: &SourceContext, connector: &Connector, change: Change) -> Result<ItemResult, StoreError> {
+async fn handle_change(
+    deps: &Deps,
+    source: &dyn Source,
+    cx: &SourceContext,
+    connector: &Connector,
+    change: Change,
+) -> Result<ItemResult, StoreError> {
     match change {
         Change::Removed { external_id } => soft_delete(deps, connector, &external_id).await,
         Change::Upsert(item) => {
-            let allowed_type = mime_allowed(&connector.filters.file_types, item.mime_type.as_deref());
-            let allowed_folder = connector.filters.folders.is_empty() || item.parents.iter().any(|p| connector.filters.folders.contains(p));
+            let allowed_type =
+                mime_allowed(&connector.filters.file_types, item.mime_type.as_deref());
+            let allowed_folder = connector.filters.folders.is_empty()
+                || item
+                    .parents
+                    .iter()
+                    .any(|p| connector.filters.folders.contains(p));
             if !allowed_type || !allowed_folder {
                 return Ok(ItemResult::Filtered);
             }
@@ -276,8 +379,16 @@ async fn handle_change(deps: &Deps, source: &dyn Source, cx: &SourceContext, con
     }
 }
 
-async fn soft_delete(deps: &Deps, connector: &Connector, external_id: &str) -> Result<ItemResult, StoreError> {
-    let Some(mut doc) = deps.documents.find_by_external_id(&connector.id, external_id).await? else {
+async fn soft_delete(
+    deps: &Deps,
+    connector: &Connector,
+    external_id: &str,
+) -> Result<ItemResult, StoreError> {
+    let Some(mut doc) = deps
+        .documents
+        .find_by_external_id(&connector.id, external_id)
+        .await?
+    else {
         return Ok(ItemResult::Unchanged);
     };
     if doc.is_deleted {
@@ -288,13 +399,29 @@ async fn soft_delete(deps: &Deps, connector: &Connector, external_id: &str) -> R
     doc.deleted_at = Some(now);
     doc.updated_at = now;
     deps.documents.put(&doc).await?;
-    deps.connectors.add_documents_count(&connector.org_id, &connector.id, -1).await?;
+    deps.connectors
+        .add_documents_count(&connector.org_id, &connector.id, -1)
+        .await?;
     Ok(ItemResult::Deleted)
 }
 
-async fn upsert(deps: &Deps, source: &dyn Source, cx: &SourceContext, connector: &Connector, item: SourceItem) -> Result<ItemResult, StoreError> {
-    let existing = deps.documents.find_by_external_id(&connector.id, &item.external_id).await?;
-    let fingerprint_of = |d: &ImportedDocument| d.source_metadata.get("fingerprint").and_then(|f| f.as_str()).map(str::to_string);
+async fn upsert(
+    deps: &Deps,
+    source: &dyn Source,
+    cx: &SourceContext,
+    connector: &Connector,
+    item: SourceItem,
+) -> Result<ItemResult, StoreError> {
+    let existing = deps
+        .documents
+        .find_by_external_id(&connector.id, &item.external_id)
+        .await?;
+    let fingerprint_of = |d: &ImportedDocument| {
+        d.source_metadata
+            .get("fingerprint")
+            .and_then(|f| f.as_str())
+            .map(str::to_string)
+    };
     if let Some(doc) = &existing
         && !doc.is_deleted
         && fingerprint_of(doc).as_deref() == Some(item.fingerprint.as_str())
@@ -302,21 +429,46 @@ async fn upsert(deps: &Deps, source: &dyn Source, cx: &SourceContext, connector:
         return Ok(ItemResult::Unchanged);
     }
     let now = deps.clock.now();
-    let id = existing.as_ref().map(|d| d.id.clone()).unwrap_or_else(new_id);
-    let key = object_key(&connector.org_id, connector.connector_type, &connector.id, now, ArtifactKind::Original, &id, &item.name);
-    let failed = |reason: String| Ok(ItemResult::Failed(ItemFailure { external_id: item.external_id.clone(), name: Some(item.name.clone()), reason }));
+    let id = existing
+        .as_ref()
+        .map(|d| d.id.clone())
+        .unwrap_or_else(new_id);
+    let key = object_key(
+        &connector.org_id,
+        connector.connector_type,
+        &connector.id,
+        now,
+        ArtifactKind::Original,
+        &id,
+        &item.name,
+    );
+    let failed = |reason: String| {
+        Ok(ItemResult::Failed(ItemFailure {
+            external_id: item.external_id.clone(),
+            name: Some(item.name.clone()),
+            reason,
+        }))
+    };
     let content = match source.fetch(cx, &item).await {
         Ok(c) => c,
         Err(SourceError::Item(reason)) => return failed(reason),
         Err(e) => return failed(format!("could not download: {e}")),
     };
-    let stored = match deps.blobs.put_stream(&key, &content.content_type, content.stream).await {
+    let stored = match deps
+        .blobs
+        .put_stream(&key, &content.content_type, content.stream)
+        .await
+    {
         Ok(s) => s,
         Err(PutStreamError::Source(e)) => return failed(format!("download failed midway: {e}")),
         Err(PutStreamError::Store(e)) => return Err(e),
     };
     cx.meter.add_bytes(stored.size);
-    let duplicate = deps.documents.find_completed_by_hash(&connector.org_id, &stored.sha256).await?.filter(|d| d.id != id);
+    let duplicate = deps
+        .documents
+        .find_completed_by_hash(&connector.org_id, &stored.sha256)
+        .await?
+        .filter(|d| d.id != id);
     let mut metadata = item.metadata.clone();
     if !metadata.is_object() {
         metadata = json!({});
@@ -393,20 +545,38 @@ async fn upsert(deps: &Deps, source: &dyn Source, cx: &SourceContext, connector:
         deps.documents.put(&doc).await?;
     }
     if !was_counted {
-        deps.connectors.add_documents_count(&connector.org_id, &connector.id, 1).await?;
+        deps.connectors
+            .add_documents_count(&connector.org_id, &connector.id, 1)
+            .await?;
     }
     if duplicate.is_some() {
         return Ok(ItemResult::Duplicate);
     }
-    deps.queue.send_document(&DocumentJob { org_id: doc.org_id.clone(), document_id: doc.id.clone() }).await?;
-    Ok(if existing.is_some() { ItemResult::Updated } else { ItemResult::New })
+    deps.queue
+        .send_document(&DocumentJob {
+            org_id: doc.org_id.clone(),
+            document_id: doc.id.clone(),
+        })
+        .await?;
+    Ok(if existing.is_some() {
+        ItemResult::Updated
+    } else {
+        ItemResult::New
+    })
 }
 
-async fn finish(deps: &Deps, log: &mut SyncLog, status: SyncStatus, error: Option<String>) -> Result<(), DomainError> {
+async fn finish(
+    deps: &Deps,
+    log: &mut SyncLog,
+    status: SyncStatus,
+    error: Option<String>,
+) -> Result<(), DomainError> {
     let now = deps.clock.now();
     log.status = status;
     log.completed_at = Some(now);
-    log.duration_ms = log.started_at.map(|s| (now - s).num_milliseconds().max(0) as u64);
+    log.duration_ms = log
+        .started_at
+        .map(|s| (now - s).num_milliseconds().max(0) as u64);
     log.error_message = error;
     if status != SyncStatus::Failed {
         log.progress.total = Some(log.progress.current);
@@ -415,13 +585,24 @@ async fn finish(deps: &Deps, log: &mut SyncLog, status: SyncStatus, error: Optio
     Ok(())
 }
 
-async fn complete(deps: &Deps, connector: &Connector, log: &mut SyncLog, status: SyncStatus, error: Option<String>) -> Result<JobOutcome, DomainError> {
+async fn complete(
+    deps: &Deps,
+    connector: &Connector,
+    log: &mut SyncLog,
+    status: SyncStatus,
+    error: Option<String>,
+) -> Result<JobOutcome, DomainError> {
     if status == SyncStatus::Partial && log.error_message.is_none() {
-        log.error_message = Some(format!("{} item(s) failed; see error_details. They are retried on the next sync.", log.error_details.len()));
+        log.error_message = Some(format!(
+            "{} item(s) failed; see error_details. They are retried on the next sync.",
+            log.error_details.len()
+        ));
     }
     let message = error.or_else(|| log.error_message.clone());
     finish(deps, log, status, message.clone()).await?;
-    deps.connectors.set_progress(&connector.org_id, &connector.id, None).await?;
+    deps.connectors
+        .set_progress(&connector.org_id, &connector.id, None)
+        .await?;
     apply(deps, &connector.org_id, &connector.id, |c, now| {
         let mut next = c.clone();
         next.last_sync_at = Some(now);
@@ -443,14 +624,32 @@ async fn complete(deps: &Deps, connector: &Connector, log: &mut SyncLog, status:
         Ok(next)
     })
     .await?;
-    let kind = if status == SyncStatus::Failed { ActivityKind::ConnectorSyncFailed } else { ActivityKind::ConnectorSyncCompleted };
-    record(deps, kind, connector, None, json!({"sync_log_id": log.id, "status": status, "counts": log.counts, "error": message})).await;
+    let kind = if status == SyncStatus::Failed {
+        ActivityKind::ConnectorSyncFailed
+    } else {
+        ActivityKind::ConnectorSyncCompleted
+    };
+    record(
+        deps,
+        kind,
+        connector,
+        None,
+        json!({"sync_log_id": log.id, "status": status, "counts": log.counts, "error": message}),
+    )
+    .await;
     Ok(JobOutcome::Finished(status))
 }
 
 /// A dead grant: the connector was already put in `error`; only the log is closed.
-async fn complete_without_connector_update(deps: &Deps, connector: &Connector, log: &mut SyncLog, why: String) -> Result<JobOutcome, DomainError> {
+async fn complete_without_connector_update(
+    deps: &Deps,
+    connector: &Connector,
+    log: &mut SyncLog,
+    why: String,
+) -> Result<JobOutcome, DomainError> {
     finish(deps, log, SyncStatus::Failed, Some(why)).await?;
-    deps.connectors.set_progress(&connector.org_id, &connector.id, None).await?;
+    deps.connectors
+        .set_progress(&connector.org_id, &connector.id, None)
+        .await?;
     Ok(JobOutcome::Finished(SyncStatus::Failed))
 }

@@ -28,7 +28,8 @@ pub fn webhook_path(provider: &str) -> String {
 
 /// The channel token for a connector: HMAC-SHA256(app secret, connector id), hex.
 pub fn channel_token(key: &str, connector_id: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
     mac.update(connector_id.as_bytes());
     hex_lower(&mac.finalize().into_bytes())
 }
@@ -39,22 +40,36 @@ fn hex_lower(bytes: &[u8]) -> String {
 
 /// Constant-time comparison, so a forged token learns nothing from timing.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 async fn webhook_key(deps: &Deps) -> Result<Option<String>, DomainError> {
-    Ok(deps.app_secrets.get(DRIVE_WEBHOOK_SECRET).await?.map(|s| s.expose().to_string()))
+    Ok(deps
+        .app_secrets
+        .get(DRIVE_WEBHOOK_SECRET)
+        .await?
+        .map(|s| s.expose().to_string()))
 }
 
 async fn context(deps: &Deps, connector: &Connector) -> Result<SourceContext, DomainError> {
     let token = credentials::access_token(deps, connector, false).await?;
-    Ok(SourceContext { connector: connector.clone(), access_token: token, meter: Arc::new(Meter::default()) })
+    Ok(SourceContext {
+        connector: connector.clone(),
+        access_token: token,
+        meter: Arc::new(Meter::default()),
+    })
 }
 
 /// Opens a push channel for the connector (replacing an older one). Ok(false) when the source has
 /// no push or webhooks are not configured.
 pub async fn open_channel(deps: &Deps, connector: &Connector) -> Result<bool, DomainError> {
-    let Some(source) = deps.providers.source(connector.connector_type) else { return Ok(false) };
+    let Some(source) = deps.providers.source(connector.connector_type) else {
+        return Ok(false);
+    };
     if !connector.connector_type.info().supports_webhooks {
         return Ok(false);
     }
@@ -63,13 +78,31 @@ pub async fn open_channel(deps: &Deps, connector: &Connector) -> Result<bool, Do
         return Ok(false);
     };
     let cx = context(deps, connector).await?;
-    let address = format!("{}{}", deps.providers.public_base_url(), webhook_path("drive"));
+    let address = format!(
+        "{}{}",
+        deps.providers.public_base_url(),
+        webhook_path("drive")
+    );
     let token = channel_token(&key, &connector.id);
-    let Some(opened) = source.open_webhook(&cx, &address, &token, connector.sync_cursor.as_deref().and_then(provider_cursor).as_deref()).await? else {
+    let Some(opened) = source
+        .open_webhook(
+            &cx,
+            &address,
+            &token,
+            connector
+                .sync_cursor
+                .as_deref()
+                .and_then(provider_cursor)
+                .as_deref(),
+        )
+        .await?
+    else {
         return Ok(false);
     };
     let previous = connector.webhook.clone();
-    deps.connectors.set_webhook(connector, &opened.state, Some(&previous)).await?;
+    deps.connectors
+        .set_webhook(connector, &opened.state, Some(&previous))
+        .await?;
     if previous.active && previous.channel_id != opened.state.channel_id {
         // Open the new channel first, then stop the old one: no gap without notifications.
         if let Err(e) = source.close_webhook(&cx, &previous).await {
@@ -81,7 +114,11 @@ pub async fn open_channel(deps: &Deps, connector: &Connector) -> Result<bool, Do
 
 /// The provider's own cursor inside the engine's checkpoint.
 fn provider_cursor(raw: &str) -> Option<String> {
-    serde_json::from_str::<Value>(raw).ok()?.get("cursor")?.as_str().map(str::to_string)
+    serde_json::from_str::<Value>(raw)
+        .ok()?
+        .get("cursor")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Stops the connector's channel (disconnect). Best effort at the provider; always forgotten here.
@@ -96,11 +133,18 @@ pub async fn close_channel(deps: &Deps, connector: &Connector) -> Result<(), Dom
                     tracing::warn!(connector_id = %connector.id, error = %e, "could not stop the channel at the provider; it expires on its own");
                 }
             }
-            Err(e) => tracing::warn!(connector_id = %connector.id, error = %e, "no credentials to stop the channel; it expires on its own"),
+            Err(e) => {
+                tracing::warn!(connector_id = %connector.id, error = %e, "no credentials to stop the channel; it expires on its own")
+            }
         }
     }
-    let closed = WebhookState { active: false, ..connector.webhook.clone() };
-    deps.connectors.set_webhook(connector, &closed, Some(&connector.webhook)).await?;
+    let closed = WebhookState {
+        active: false,
+        ..connector.webhook.clone()
+    };
+    deps.connectors
+        .set_webhook(connector, &closed, Some(&connector.webhook))
+        .await?;
     Ok(())
 }
 
@@ -124,16 +168,23 @@ pub enum NotificationOutcome {
     Ignored(&'static str),
 }
 
-pub async fn drive_notification(deps: &Deps, n: &DriveNotification) -> Result<NotificationOutcome, DomainError> {
+pub async fn drive_notification(
+    deps: &Deps,
+    n: &DriveNotification,
+) -> Result<NotificationOutcome, DomainError> {
     if n.channel_id.is_empty() || n.token.is_empty() {
         return Err(DomainError::Forbidden("missing channel id or token".into()));
     }
     let Some(connector) = deps.connectors.find_by_channel(&n.channel_id).await? else {
         return Err(DomainError::NotFound("channel".into()));
     };
-    let key = webhook_key(deps).await?.ok_or_else(|| DomainError::Forbidden("webhooks are not configured".into()))?;
+    let key = webhook_key(deps)
+        .await?
+        .ok_or_else(|| DomainError::Forbidden("webhooks are not configured".into()))?;
     if !same_secret(&channel_token(&key, &connector.id), &n.token) {
-        return Err(DomainError::Forbidden("channel token does not match".into()));
+        return Err(DomainError::Forbidden(
+            "channel token does not match".into(),
+        ));
     }
     let event = WebhookEvent {
         source: "drive".into(),
@@ -144,8 +195,14 @@ pub async fn drive_notification(deps: &Deps, n: &DriveNotification) -> Result<No
         payload: Value::Null,
         headers: BTreeMap::from([
             ("x-goog-channel-id".to_string(), n.channel_id.clone()),
-            ("x-goog-resource-state".to_string(), n.resource_state.clone()),
-            ("x-goog-message-number".to_string(), n.message_number.clone()),
+            (
+                "x-goog-resource-state".to_string(),
+                n.resource_state.clone(),
+            ),
+            (
+                "x-goog-message-number".to_string(),
+                n.message_number.clone(),
+            ),
             ("x-goog-resource-id".to_string(), n.resource_id.clone()),
         ]),
         processed: false,
@@ -161,24 +218,38 @@ pub async fn drive_notification(deps: &Deps, n: &DriveNotification) -> Result<No
         NotificationOutcome::Ignored("channel opened")
     } else if connector.status != ConnectorStatus::Active {
         NotificationOutcome::Ignored("connector is not active")
-    } else if deps.connectors.mark_webhook_sync_pending(&connector.org_id, &connector.id).await? {
+    } else if deps
+        .connectors
+        .mark_webhook_sync_pending(&connector.org_id, &connector.id)
+        .await?
+    {
         queue_sync(deps, &connector, SyncType::Webhook, None).await?;
         NotificationOutcome::SyncQueued
     } else {
         NotificationOutcome::Coalesced
     };
-    deps.webhook_events.mark_processed("drive", &event.event_id, deps.clock.now(), None).await?;
+    deps.webhook_events
+        .mark_processed("drive", &event.event_id, deps.clock.now(), None)
+        .await?;
     Ok(outcome)
 }
 
 /// Renews channels expiring before `before` (the scheduler calls this every tick).
-pub async fn renew_expiring(deps: &Deps, before: chrono::DateTime<chrono::Utc>) -> Result<Vec<(String, Result<(), String>)>, DomainError> {
+pub async fn renew_expiring(
+    deps: &Deps,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(String, Result<(), String>)>, DomainError> {
     let mut report = Vec::new();
     for connector in deps.connectors.list_webhooks_expiring(before, 200).await? {
         let result = if connector.status == ConnectorStatus::Active {
-            open_channel(deps, &connector).await.map(|_| ()).map_err(|e| e.to_string())
+            open_channel(deps, &connector)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         } else {
-            close_channel(deps, &connector).await.map_err(|e| e.to_string())
+            close_channel(deps, &connector)
+                .await
+                .map_err(|e| e.to_string())
         };
         report.push((connector.id.clone(), result));
     }
