@@ -5,10 +5,10 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    // Wired like every function so the processing work plugs in without touching the binary.
-    let _deps = recorder_aws::bootstrap(recorder_connectors::Registry::from_env).await?;
-    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(recorder_jobs::doc_processor::handle_documents(event.payload).await)
+    let deps = recorder_aws::bootstrap(recorder_connectors::Registry::from_env).await?;
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let deps = deps.clone();
+        async move { Ok::<_, Error>(recorder_jobs::doc_processor::handle_documents(&deps, event.payload).await) }
     }))
     .await
 }

@@ -773,6 +773,35 @@ impl DocumentStore for DynamoStore {
         self.query(l, page).await
     }
 
+    async fn finish(&self, doc: &ImportedDocument) -> Result<bool, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::document_item(doc)?))
+            .condition_expression("attribute_exists(pk) AND NOT processing_status IN (:c, :f)")
+            .expression_attribute_values(":c", s("completed"))
+            .expression_attribute_values(":f", s("failed"))
+            .build()
+            .map_err(|e| StoreError::backend("could not build a put", e))?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        if let Some(batch_id) = &doc.batch_id {
+            let counter = if doc.processing_status == ProcessingStatus::Failed { "failed_files" } else { "processed_files" };
+            let update = aws_sdk_dynamodb::types::Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_map(batch_key(batch_id))))
+                .update_expression(format!("ADD {counter} :one"))
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .build()
+                .map_err(|e| StoreError::backend("could not build an update", e))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        match self.transact(items, "document already finished").await {
+            Ok(()) => Ok(true),
+            Err(StoreError::ConditionFailed(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn find_completed_by_hash(
         &self,
         org_id: &str,

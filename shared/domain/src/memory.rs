@@ -327,6 +327,24 @@ impl DocumentStore for MemoryStore {
         page_of(items, page)
     }
 
+    async fn finish(&self, doc: &ImportedDocument) -> Result<bool, StoreError> {
+        let mut docs = lock(&self.documents);
+        if docs.get(&doc.id).is_some_and(|d| matches!(d.processing_status, ProcessingStatus::Completed | ProcessingStatus::Failed)) {
+            return Ok(false);
+        }
+        if let Some(batch_id) = &doc.batch_id {
+            let mut batches = lock(&self.batches);
+            let b = batches.get_mut(batch_id).ok_or_else(|| StoreError::NotFound(format!("batch {batch_id}")))?;
+            if doc.processing_status == ProcessingStatus::Failed {
+                b.failed_files += 1;
+            } else {
+                b.processed_files += 1;
+            }
+        }
+        docs.insert(doc.id.clone(), doc.clone());
+        Ok(true)
+    }
+
     async fn find_completed_by_hash(
         &self,
         org_id: &str,

@@ -91,6 +91,10 @@ pub trait DocumentStore: Send + Sync {
         connector_id: &str,
         page: &PageRequest,
     ) -> Result<Page<ImportedDocument>, StoreError>;
+    /// Writes the document in its final state (completed or failed) only if it is not final
+    /// already, and in the same transaction counts it on its upload batch. False when another
+    /// delivery finished it first: nothing is counted twice.
+    async fn finish(&self, doc: &ImportedDocument) -> Result<bool, StoreError>;
     /// A completed document of the org with these bytes, if any (for dedup).
     async fn find_completed_by_hash(
         &self,

@@ -1,28 +1,59 @@
-//! The `doc-processor` function. Document extraction arrives with the document-processing work;
-//! until then this consumer acknowledges S3's test event and fails every real message with a
-//! clear reason, so nothing is silently dropped (SQS retries, then dead-letters it).
+//! The `doc-processor` function: documents-queue messages are either our `process_document` jobs
+//! or S3 object-created notifications (uploads land in S3 first); both end in the document
+//! pipeline. S3's one-time test event is acknowledged.
 
+use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use recorder_domain::jobs::DocumentJob;
+use recorder_domain::keys::{parse_object_key, ArtifactKind};
+use recorder_domain::Deps;
+use recorder_processing::{process_document, Options, Outcome};
 use serde_json::Value;
 
-use crate::JobError;
 use crate::batch::{parse_body, process_sqs_batch};
+use crate::JobError;
 
-pub async fn handle_documents(event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle_documents(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+    let options = Options::default();
+    let options = &options;
     process_sqs_batch(event, |record| async move {
         let body: Value = parse_body(&record, "JSON message")?;
         if body.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
-            // S3 sends this once when notifications are configured: nothing to process.
             return Ok(());
         }
-        let what = if body.get("Records").is_some() {
-            "an S3 upload notification"
+        let targets = if body.get("Records").is_some() {
+            let s3: S3Event = serde_json::from_value(body).map_err(|source| JobError::BadMessage { expected: "S3 event notification", source })?;
+            s3_targets(&s3)
         } else {
-            "a process_document job"
+            let job: DocumentJob = serde_json::from_value(body).map_err(|source| JobError::BadMessage { expected: "process_document job", source })?;
+            vec![(job.org_id, job.document_id)]
         };
-        Err(JobError::Unsupported(format!(
-            "document processing is not available in this version; {what} was left for retry"
-        )))
+        for (org_id, document_id) in targets {
+            let outcome = process_document(deps, &org_id, &document_id, options).await.map_err(|e| JobError::Processing(e.to_string()))?;
+            match &outcome {
+                Outcome::Failed { reason } => tracing::info!(%document_id, %reason, "document failed"),
+                other => tracing::info!(%document_id, outcome = ?other, "document processed"),
+            }
+        }
+        Ok(())
     })
     .await
+}
+
+/// The documents an S3 notification is about: originals written under our key layout (keys arrive
+/// URL-encoded, spaces as '+'). Artifacts we write ourselves are ignored.
+fn s3_targets(event: &S3Event) -> Vec<(String, String)> {
+    event
+        .records
+        .iter()
+        .filter_map(|r| r.s3.object.key.as_deref())
+        .map(|k| percent_decode(&k.replace('+', " ")))
+        .filter_map(|k| parse_object_key(&k))
+        .filter(|k| k.kind == ArtifactKind::Original)
+        .map(|k| (k.org_id, k.file_id))
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }

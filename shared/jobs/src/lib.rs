@@ -20,4 +20,7 @@ pub enum JobError {
     Unsupported(String),
     #[error(transparent)]
     Domain(#[from] recorder_domain::DomainError),
+    /// Storage failed while processing a document; SQS retries the message.
+    #[error("document processing was interrupted: {0}")]
+    Processing(String),
 }

@@ -1,0 +1,66 @@
+//! One module per format; `extract_as` routes detected bytes to the right one.
+
+pub(crate) mod csv;
+pub(crate) mod docx;
+pub(crate) mod eml;
+pub(crate) mod epub;
+pub(crate) mod html;
+pub(crate) mod image;
+pub(crate) mod json;
+pub(crate) mod media;
+pub(crate) mod odf;
+pub(crate) mod ooxml;
+pub(crate) mod pdf;
+pub(crate) mod pdf_text;
+pub(crate) mod pptx;
+pub(crate) mod rtf;
+pub(crate) mod text;
+pub(crate) mod transcript;
+pub(crate) mod xlsx;
+pub(crate) mod xml;
+
+use crate::{ExtractError, Extracted, Format, Limits};
+
+pub(crate) fn extract_as(
+    format: Format,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Extracted, ExtractError> {
+    use Format::*;
+    match format {
+        Text => text::extract_text(bytes),
+        Markdown => text::extract_markdown(bytes),
+        Yaml => text::extract_yaml(bytes),
+        Csv | Tsv => csv::extract(bytes, format),
+        Json => json::extract(bytes, limits),
+        Xml => xml::extract(bytes, limits),
+        Html => html::extract(bytes, limits),
+        Docx => docx::extract(bytes, limits),
+        Xlsx | Xlsm | Xls | Ods => xlsx::extract(bytes, format, limits),
+        Pptx => pptx::extract(bytes, limits),
+        Odt | Odp => odf::extract(bytes, format, limits),
+        Epub => epub::extract(bytes, limits),
+        Pdf => pdf::extract(bytes, limits),
+        Rtf => rtf::extract(bytes, limits),
+        Eml => eml::extract(bytes, limits),
+        Vtt | Srt | ZoomChat => transcript::extract(bytes, format),
+        Png | Jpeg | Gif | Webp | Tiff | Heic | Avif => image::extract(bytes, format),
+        Mp3 | Wav | M4a | Mp4 | Mov | Webm => media::extract(bytes, format),
+        Doc => Err(ExtractError::Unsupported {
+            what: "legacy format: DOC (Word 97-2003); save it as DOCX".into(),
+        }),
+        Ppt => Err(ExtractError::Unsupported {
+            what: "legacy format: PPT (PowerPoint 97-2003); save it as PPTX".into(),
+        }),
+        Msg => Err(ExtractError::Unsupported {
+            what: "format: Outlook MSG; save the e-mail as EML (File > Save As) and upload that"
+                .into(),
+        }),
+        Zip => Err(ExtractError::Unsupported {
+            what: "archive: ZIP files are not unpacked; upload the documents inside it".into(),
+        }),
+        Binary => Err(ExtractError::Unsupported {
+            what: "file type: the content is not a document we can read".into(),
+        }),
+    }
+}

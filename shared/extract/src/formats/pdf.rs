@@ -1,0 +1,425 @@
+//! PDF text per page via lopdf, pages marked with `<!-- page N -->`; encrypted files refused.
+
+use std::collections::BTreeMap;
+
+use lopdf::{DecompressError, Document, LoadOptions, Object};
+
+use crate::formats::pdf_text::{Line, Segment, join_segments, page_lines};
+
+use crate::detect::find;
+use crate::markdown::{normalise, table};
+use crate::{ExtractError, Extracted, Format, Limits, Metadata};
+
+const FORMAT: &str = "PDF";
+/// Per-page bound on decompressed content streams.
+const MAX_PAGE_CONTENT: usize = 64 * 1024 * 1024;
+
+pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
+    let mut budget = Budget::new(limits);
+    let doc = load(bytes, budget.per_stream())?;
+    let pages: Vec<(u32, lopdf::ObjectId)> = doc.get_pages().into_iter().collect();
+    let page_lines = pages
+        .iter()
+        .map(|(number, id)| lines_of(&doc, *number, *id, &mut budget))
+        .collect::<Result<Vec<Vec<Line>>, ExtractError>>()?;
+    let body_size = body_size(&page_lines);
+    let heading_sizes = heading_sizes(&page_lines, body_size);
+    let parts: Vec<String> = pages
+        .iter()
+        .zip(&page_lines)
+        .map(|((number, _), lines)| {
+            format!(
+                "<!-- page {number} -->\n\n{}",
+                render(lines, &heading_sizes)
+            )
+        })
+        .collect();
+    let mut metadata = info(&doc);
+    metadata.page_count = Some(pages.len() as u32);
+    if doc.was_encrypted() {
+        metadata.extra.insert(
+            "encryption".to_owned(),
+            "owner password only (readable without a password)".to_owned(),
+        );
+    }
+    let markdown = parts.join("\n\n").trim().to_owned();
+    let mut out = Extracted::new(Format::Pdf, markdown, metadata);
+    if !pages.is_empty() && page_lines.iter().all(Vec::is_empty) {
+        // Scanned documents are images of text; saying so beats an empty result.
+        out.metadata
+            .extra
+            .insert("text_layer".to_owned(), "none".to_owned());
+        out.warnings.push(
+            "the PDF has no text layer (probably scanned); text recognition (OCR) is not done"
+                .to_owned(),
+        );
+    }
+    Ok(out)
+}
+
+/// Decompressed page content allowed for the whole document: lopdf bounds each stream, this
+/// bounds their sum, so a thousand modest bombs cannot add up.
+struct Budget {
+    remaining: usize,
+    limit_mb: u64,
+}
+
+impl Budget {
+    fn new(limits: &Limits) -> Self {
+        let total = usize::try_from(limits.max_decompressed_bytes).unwrap_or(usize::MAX);
+        Self {
+            remaining: total,
+            limit_mb: limits.max_decompressed_bytes / (1024 * 1024),
+        }
+    }
+
+    fn per_stream(&self) -> usize {
+        self.remaining.min(MAX_PAGE_CONTENT)
+    }
+
+    fn too_large(&self) -> ExtractError {
+        ExtractError::TooLarge {
+            what: "decompressed",
+            limit_mb: self.limit_mb,
+        }
+    }
+}
+
+fn is_bomb(error: &lopdf::Error) -> bool {
+    matches!(
+        error,
+        lopdf::Error::Decompress(DecompressError::MemoryLimitExceeded { .. })
+    )
+}
+
+/// A page's lines; a page our layout reader cannot handle falls back to lopdf's plain text, and
+/// a page neither can read is left empty rather than failing the document. Content over the
+/// budget fails it.
+fn lines_of(
+    doc: &Document,
+    number: u32,
+    id: lopdf::ObjectId,
+    budget: &mut Budget,
+) -> Result<Vec<Line>, ExtractError> {
+    let limit = budget.per_stream();
+    match page_lines(doc, id, limit) {
+        Ok((lines, used)) => {
+            budget.remaining = budget.remaining.saturating_sub(used);
+            Ok(lines)
+        }
+        Err(e) if is_bomb(&e) => Err(budget.too_large()),
+        Err(_) => match doc.extract_text_with_limit(&[number], limit) {
+            Err(e) if is_bomb(&e) => Err(budget.too_large()),
+            text => Ok(normalise(&text.unwrap_or_default())
+                .lines()
+                .map(|l| Line {
+                    text: l.to_owned(),
+                    size: 0.0,
+                    x: 0.0,
+                    segments: vec![Segment {
+                        text: l.to_owned(),
+                        start: 0.0,
+                        end: 0.0,
+                        hard: false,
+                    }],
+                    gap_before: false,
+                })
+                .collect()),
+        },
+    }
+}
+
+/// The type size most of the text is set in, weighted by length.
+fn body_size(pages: &[Vec<Line>]) -> f32 {
+    let mut by_size: BTreeMap<u32, usize> = BTreeMap::new();
+    for line in pages.iter().flatten() {
+        *by_size
+            .entry((line.size * 10.0).round() as u32)
+            .or_default() += line.text.len();
+    }
+    by_size
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map_or(0.0, |(s, _)| s as f32 / 10.0)
+}
+
+/// Sizes clearly larger than the body text, largest first: they become heading levels 1..=3.
+fn heading_sizes(pages: &[Vec<Line>], body: f32) -> Vec<u32> {
+    let mut sizes: Vec<u32> = pages
+        .iter()
+        .flatten()
+        .filter(|l| body > 0.0 && l.size >= body * 1.15 && l.text.chars().count() <= 120)
+        .map(|l| (l.size * 10.0).round() as u32)
+        .collect();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    sizes.dedup();
+    sizes.truncate(3);
+    sizes
+}
+
+const BULLETS: &[char] = &['•', '▪', '◦', '‣', '∙', '·', '\u{f0b7}', '\u{f0a7}', '–'];
+
+/// Lines to Markdown blocks: headings by size, bullet glyphs to `- `, paragraphs by spacing.
+fn render(lines: &[Line], heading_sizes: &[u32]) -> String {
+    let mut lines = lines.to_vec();
+    promote_aligned_boundaries(&mut lines);
+    let lines = &lines[..];
+    let tables = table_runs(lines);
+    let mut blocks: Vec<String> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut in_list = false;
+    // Left edges of the open list levels: a marker further right is nested one deeper.
+    let mut indents: Vec<f32> = Vec::new();
+    let flush = |current: &mut Vec<String>, blocks: &mut Vec<String>| {
+        if !current.is_empty() {
+            blocks.push(current.join("\n"));
+            current.clear();
+        }
+    };
+    let mut i = 0;
+    while i < lines.len() {
+        let line = &lines[i];
+        if let Some(&(start, end)) = tables.iter().find(|(start, _)| *start == i) {
+            flush(&mut current, &mut blocks);
+            in_list = false;
+            let rows: Vec<Vec<String>> = lines[start..end]
+                .iter()
+                .map(|l| l.text.split('\t').map(str::to_owned).collect())
+                .collect();
+            blocks.push(table(&rows));
+            i = end;
+            continue;
+        }
+        i += 1;
+        let level = heading_sizes
+            .iter()
+            .position(|&s| s == (line.size * 10.0).round() as u32);
+        if let Some(level) = level {
+            flush(&mut current, &mut blocks);
+            in_list = false;
+            blocks.push(format!(
+                "{} {}",
+                "#".repeat(level + 1),
+                line.text.replace('\t', " ")
+            ));
+            continue;
+        }
+        if line.gap_before {
+            flush(&mut current, &mut blocks);
+            in_list = false;
+        }
+        let joined = line.text.replace('\t', " ");
+        let text = joined.trim();
+        if let Some(rest) = text.strip_prefix(BULLETS).map(str::trim_start) {
+            if !in_list {
+                flush(&mut current, &mut blocks);
+                indents.clear();
+            }
+            in_list = true;
+            current.push(format!("{}- {rest}", list_indent(&mut indents, line.x)));
+        } else if starts_numbered(text) {
+            if !in_list {
+                flush(&mut current, &mut blocks);
+                indents.clear();
+            }
+            in_list = true;
+            current.push(format!("{}{text}", list_indent(&mut indents, line.x)));
+        } else if in_list && !line.gap_before {
+            // A wrapped list item: continue it.
+            if let Some(last) = current.last_mut() {
+                last.push(' ');
+                last.push_str(text);
+            }
+        } else {
+            current.push(text.to_owned());
+        }
+    }
+    flush(&mut current, &mut blocks);
+    blocks.join("\n\n")
+}
+
+/// Cells of a line: segments grouped between hard boundaries, as (start, end) x.
+fn cells(line: &Line) -> Vec<(f32, f32)> {
+    let mut cells: Vec<(f32, f32)> = Vec::new();
+    for seg in &line.segments {
+        match cells.last_mut() {
+            Some(cell) if !seg.hard => cell.1 = seg.end,
+            _ => cells.push((seg.start, seg.end)),
+        }
+    }
+    cells
+}
+
+/// A word gap becomes a cell boundary when a neighbouring line has a cell starting at the same
+/// x: right-aligned numbers often leave less than a normal gap before the next column. Done
+/// downwards then upwards, so one clear header row can split the rows below it.
+fn promote_aligned_boundaries(lines: &mut [Line]) {
+    const SAME_X: f32 = 2.0;
+    let order: Vec<usize> = (0..lines.len()).chain((0..lines.len()).rev()).collect();
+    for i in order {
+        let neighbours: Vec<f32> = [i.checked_sub(1), Some(i + 1)]
+            .into_iter()
+            .flatten()
+            .filter_map(|n| lines.get(n))
+            .filter(|n| cells(n).len() >= 2)
+            .flat_map(|n| cells(n).into_iter().map(|c| c.0))
+            .collect();
+        let line = &mut lines[i];
+        let mut changed = false;
+        for seg in line.segments.iter_mut().skip(1).filter(|s| !s.hard) {
+            if neighbours.iter().any(|x| (x - seg.start).abs() <= SAME_X) {
+                seg.hard = true;
+                changed = true;
+            }
+        }
+        if changed {
+            line.text = join_segments(&line.segments);
+        }
+    }
+}
+
+/// Runs of two or more consecutive lines whose cells (2+) sit in the same columns: (first line,
+/// one past the last). List lines are not tables, however well they align.
+fn table_runs(lines: &[Line]) -> Vec<(usize, usize)> {
+    let is_row = |l: &Line| {
+        let first = l.text.split('\t').next().unwrap_or("");
+        cells(l).len() >= 2 && !first.starts_with(BULLETS) && !starts_numbered(&format!("{first} "))
+    };
+    // Columns overlap their own column in the next row and no other, whatever the alignment.
+    let overlap = |a: (f32, f32), b: (f32, f32)| a.0 < b.1 && b.0 < a.1;
+    let aligned = |a: &Line, b: &Line| {
+        let (ca, cb) = (cells(a), cells(b));
+        ca.len() == cb.len()
+            && (0..ca.len()).all(|k| {
+                overlap(ca[k], cb[k])
+                    && ca.get(k + 1).is_none_or(|next| !overlap(*next, cb[k]))
+                    && cb.get(k + 1).is_none_or(|next| !overlap(ca[k], *next))
+            })
+    };
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let mut end = i + 1;
+        if is_row(&lines[i]) {
+            while end < lines.len() && is_row(&lines[end]) && aligned(&lines[end - 1], &lines[end])
+            {
+                end += 1;
+            }
+            if end - i >= 2 {
+                // A header row is often centred over its columns: same cell count is enough.
+                let header = i > 0
+                    && is_row(&lines[i - 1])
+                    && cells(&lines[i - 1]).len() == cells(&lines[i]).len()
+                    && runs.last().is_none_or(|r: &(usize, usize)| r.1 != i);
+                let start = if header { i - 1 } else { i };
+                runs.push((start, end));
+            }
+        }
+        i = end;
+    }
+    runs
+}
+
+/// Four spaces per level, the level found from the line's left edge.
+fn list_indent(indents: &mut Vec<f32>, x: f32) -> String {
+    const SAME: f32 = 4.0;
+    while indents.last().is_some_and(|&last| x < last - SAME) {
+        indents.pop();
+    }
+    match indents.last() {
+        Some(&last) if (x - last).abs() <= SAME => {}
+        _ => indents.push(x),
+    }
+    "    ".repeat(indents.len().saturating_sub(1))
+}
+
+fn starts_numbered(text: &str) -> bool {
+    let digits = text.chars().take_while(char::is_ascii_digit).count();
+    digits > 0 && digits <= 3 && text[digits..].starts_with(". ")
+}
+
+fn load(bytes: &[u8], max_stream: usize) -> Result<Document, ExtractError> {
+    let declares_encryption = find(bytes, b"/Encrypt").is_some();
+    let options = LoadOptions {
+        max_decompressed_size: Some(max_stream),
+        ..LoadOptions::default()
+    };
+    match Document::load_mem_with_options(bytes, options) {
+        // Loaded, but the empty user password did not open it: the text is still ciphertext.
+        Ok(doc) if doc.is_encrypted() && !doc.was_encrypted() => {
+            Err(ExtractError::Encrypted { format: FORMAT })
+        }
+        Ok(doc) => Ok(doc),
+        Err(lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_)) => {
+            Err(ExtractError::Encrypted { format: FORMAT })
+        }
+        Err(e) if is_bomb(&e) => Err(ExtractError::TooLarge {
+            what: "decompressed",
+            limit_mb: max_stream as u64 / (1024 * 1024),
+        }),
+        Err(_) if declares_encryption => Err(ExtractError::Encrypted { format: FORMAT }),
+        Err(e) => Err(ExtractError::corrupt_by(FORMAT, e)),
+    }
+}
+
+/// Title, author and dates from the trailer's `/Info` dictionary.
+fn info(doc: &Document) -> Metadata {
+    let mut metadata = Metadata::default();
+    let info = match doc.trailer.get(b"Info") {
+        Ok(Object::Reference(id)) => doc.get_dictionary(*id).ok(),
+        Ok(Object::Dictionary(d)) => Some(d),
+        _ => None,
+    };
+    let Some(info) = info else { return metadata };
+    let field = |key: &[u8]| {
+        info.get(key)
+            .ok()
+            .and_then(text_string)
+            .filter(|s| !s.trim().is_empty())
+    };
+    metadata.title = field(b"Title");
+    metadata.author = field(b"Author");
+    metadata.created = field(b"CreationDate").map(|d| pdf_date(&d));
+    metadata.modified = field(b"ModDate").map(|d| pdf_date(&d));
+    if let Some(producer) = field(b"Producer") {
+        metadata.extra.insert("producer".to_owned(), producer);
+    }
+    metadata
+}
+
+/// PDF text strings are UTF-16BE with a BOM, or PDFDocEncoding (close enough to Latin-1).
+fn text_string(object: &Object) -> Option<String> {
+    let Object::String(bytes, _) = object else {
+        return None;
+    };
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        let (text, _) = encoding_rs::UTF_16BE.decode_without_bom_handling(rest);
+        return Some(text.into_owned());
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Some(text.to_owned());
+    }
+    Some(bytes.iter().map(|&b| b as char).collect())
+}
+
+/// `D:20240131120000+01'00'` → `2024-01-31T12:00:00` (offset dropped when malformed).
+fn pdf_date(raw: &str) -> String {
+    let digits: String = raw
+        .trim_start_matches("D:")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    if digits.len() < 8 {
+        return raw.to_owned();
+    }
+    let part = |a: usize, b: usize| digits.get(a..b).unwrap_or("00");
+    format!(
+        "{}-{}-{}T{}:{}:{}",
+        part(0, 4),
+        part(4, 6),
+        part(6, 8),
+        part(8, 10),
+        part(10, 12),
+        part(12, 14)
+    )
+}

@@ -1,0 +1,147 @@
+//! Document extraction for recorder-connectors: bytes in, Markdown + metadata + chunks out.
+//!
+//! ```
+//! use recorder_extract::{extract, chunk, ChunkOptions, Hints, Limits};
+//! let out = extract(b"# Title\n\nHello.", &Hints::named("a.md"), &Limits::default()).unwrap();
+//! let chunks = chunk(&out.markdown, &ChunkOptions::default());
+//! assert_eq!(chunks[0].heading_path, vec!["Title".to_string()]);
+//! ```
+
+mod archive;
+mod chunk;
+mod detect;
+mod error;
+mod fidelity;
+mod formats;
+mod markdown;
+mod types;
+mod xmltree;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use sha2::{Digest, Sha256};
+
+pub use chunk::{Chunk, ChunkOptions, chunk, chunk_transcript};
+pub use detect::{detect, format_from_mime, format_from_name};
+pub use error::ExtractError;
+pub use fidelity::{Fidelity, fidelity, text_recall};
+pub use types::{Detected, Extracted, Format, Hints, Limits, Metadata, Segment};
+
+/// Extracts Markdown, metadata and (for transcripts) timed segments from `bytes`.
+///
+/// The real type comes from the content; a declared type that disagrees is reported in
+/// `warnings` and `metadata.extra["type_mismatch"]`, or as `TypeMismatch` when the content is
+/// not a document we can read at all.
+pub fn extract(bytes: &[u8], hints: &Hints, limits: &Limits) -> Result<Extracted, ExtractError> {
+    if bytes.is_empty() {
+        return Err(ExtractError::Empty);
+    }
+    if bytes.len() as u64 > limits.max_input_bytes {
+        return Err(ExtractError::TooLarge {
+            what: "input",
+            limit_mb: limits.max_input_bytes / (1024 * 1024),
+        });
+    }
+    let detected = detect(
+        bytes,
+        hints.declared_mime.as_deref(),
+        hints.file_name.as_deref(),
+    );
+    refuse_encrypted_office(bytes, &detected)?;
+    refuse_unreadable(&detected)?;
+    let format = detected.format;
+    let result = guarded(format, || formats::extract_as(format, bytes, limits));
+    let mut extracted = result?;
+    if let Some(mismatch) = detected.mismatch {
+        extracted
+            .metadata
+            .extra
+            .insert("type_mismatch".to_owned(), mismatch.clone());
+        extracted.warnings.push(mismatch);
+    }
+    Ok(extracted)
+}
+
+/// Runs one format's extractor. Parsers of hostile input are the likeliest place for a bug; a
+/// panic there must become an error for this one file, not a crashed batch. The panic's own text
+/// goes to stderr through the panic hook; the reason shown to a person stays free of internals.
+fn guarded(
+    format: Format,
+    run: impl FnOnce() -> Result<Extracted, ExtractError>,
+) -> Result<Extracted, ExtractError> {
+    catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
+        Err(ExtractError::corrupt(
+            format.label(),
+            "its content could not be read",
+        ))
+    })
+}
+
+/// Password-protected DOCX/XLSX/PPTX are not ZIPs but OLE2 files holding an `EncryptedPackage`.
+fn refuse_encrypted_office(bytes: &[u8], detected: &Detected) -> Result<(), ExtractError> {
+    const CFB_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    if !bytes.starts_with(CFB_MAGIC) {
+        return Ok(());
+    }
+    let marker: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    if detect::find(bytes, &marker).is_some() {
+        let format = detected.declared.map_or("Office document", Format::label);
+        return Err(ExtractError::Encrypted { format });
+    }
+    Ok(())
+}
+
+/// When a file claims to be a document but its content is nothing we can read, the useful
+/// message names both sides.
+fn refuse_unreadable(detected: &Detected) -> Result<(), ExtractError> {
+    match (detected.declared, detected.format) {
+        (Some(declared), actual @ (Format::Binary | Format::Zip)) if declared != actual => {
+            Err(ExtractError::TypeMismatch {
+                declared: declared.label().to_owned(),
+                actual: actual.label().to_owned(),
+            })
+        }
+        (Some(declared), actual)
+            if !declared.is_textual()
+                && actual.is_textual()
+                && !matches!(declared, Format::Zip | Format::Binary) =>
+        {
+            Err(ExtractError::TypeMismatch {
+                declared: declared.label().to_owned(),
+                actual: actual.label().to_owned(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Lower-case hex SHA-256 of `bytes`, for content addressing and dedup.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_extractor_becomes_a_corrupt_error() {
+        let err = guarded(Format::Docx, || panic!("index out of bounds")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "damaged DOCX file: its content could not be read"
+        );
+        assert_eq!(err.code(), "corrupt");
+    }
+
+    #[test]
+    fn sha256_hex_is_lower_case_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

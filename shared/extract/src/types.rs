@@ -1,0 +1,239 @@
+//! The data that goes in and comes out of extraction.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The real type of a file, as found from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Text,
+    Markdown,
+    Csv,
+    Tsv,
+    Json,
+    Xml,
+    Yaml,
+    Html,
+    Docx,
+    Xlsx,
+    Xlsm,
+    Xls,
+    Ods,
+    Pptx,
+    Odt,
+    Odp,
+    Epub,
+    Pdf,
+    Rtf,
+    Eml,
+    Vtt,
+    Srt,
+    ZoomChat,
+    Png,
+    Jpeg,
+    Gif,
+    Webp,
+    Tiff,
+    /// HEIF still images (iPhone photos), HEVC-coded.
+    Heic,
+    Avif,
+    Mp3,
+    Wav,
+    M4a,
+    Mp4,
+    Mov,
+    Webm,
+    /// Word 97-2003 (OLE2 compound file).
+    Doc,
+    /// PowerPoint 97-2003 (OLE2 compound file).
+    Ppt,
+    /// Outlook message (OLE2 compound file).
+    Msg,
+    /// A ZIP that is none of the office or e-book formats.
+    Zip,
+    /// Bytes we could not identify and that are not text.
+    Binary,
+}
+
+impl Format {
+    /// The name people know the format by, used in messages.
+    pub fn label(self) -> &'static str {
+        use Format::*;
+        match self {
+            Text => "plain text",
+            Markdown => "Markdown",
+            Csv => "CSV",
+            Tsv => "TSV",
+            Json => "JSON",
+            Xml => "XML",
+            Yaml => "YAML",
+            Html => "HTML",
+            Docx => "DOCX",
+            Xlsx => "XLSX",
+            Xlsm => "XLSM",
+            Xls => "XLS",
+            Ods => "ODS",
+            Pptx => "PPTX",
+            Odt => "ODT",
+            Odp => "ODP",
+            Epub => "EPUB",
+            Pdf => "PDF",
+            Rtf => "RTF",
+            Eml => "EML",
+            Vtt => "WebVTT",
+            Srt => "SRT",
+            ZoomChat => "Zoom chat",
+            Png => "PNG",
+            Jpeg => "JPEG",
+            Gif => "GIF",
+            Webp => "WebP",
+            Tiff => "TIFF",
+            Heic => "HEIC",
+            Avif => "AVIF",
+            Mp3 => "MP3",
+            Wav => "WAV",
+            M4a => "M4A",
+            Mp4 => "MP4",
+            Mov => "MOV",
+            Webm => "WebM",
+            Doc => "DOC",
+            Ppt => "PPT",
+            Msg => "Outlook MSG",
+            Zip => "ZIP",
+            Binary => "binary data",
+        }
+    }
+
+    /// Text-like formats can be relabelled among themselves (a `.csv` read as text is no mismatch).
+    pub fn is_textual(self) -> bool {
+        use Format::*;
+        matches!(
+            self,
+            Text | Markdown
+                | Csv
+                | Tsv
+                | Json
+                | Xml
+                | Yaml
+                | Html
+                | Vtt
+                | Srt
+                | ZoomChat
+                | Eml
+                | Rtf
+        )
+    }
+}
+
+/// What `detect` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detected {
+    pub format: Format,
+    /// The type the caller declared (MIME or extension), when it disagrees with the content,
+    /// e.g. "declared application/pdf but content is DOCX".
+    pub mismatch: Option<String>,
+    /// The format the caller declared, when one could be read from the MIME type or file name.
+    pub declared: Option<Format>,
+}
+
+/// What the caller knows about the file; used only as hints.
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    pub declared_mime: Option<String>,
+    pub file_name: Option<String>,
+}
+
+impl Hints {
+    pub fn named(file_name: &str) -> Self {
+        Self {
+            declared_mime: None,
+            file_name: Some(file_name.to_owned()),
+        }
+    }
+}
+
+/// Ceilings that keep hostile files from exhausting memory or time.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Total bytes we are willing to decompress out of one archive.
+    pub max_decompressed_bytes: u64,
+    pub max_zip_entries: usize,
+    /// Deepest nesting accepted for JSON, XML and HTML.
+    pub max_nesting_depth: usize,
+    pub max_input_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_decompressed_bytes: 500 * 1024 * 1024,
+            max_zip_entries: 10_000,
+            max_nesting_depth: 256,
+            max_input_bytes: 500 * 1024 * 1024,
+        }
+    }
+}
+
+/// Facts about a document, filled as far as the format tells them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Metadata {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slide_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_secs: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
+}
+
+/// One timed utterance of a transcript or chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    pub speaker: Option<String>,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+}
+
+/// The result of extracting one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Extracted {
+    pub format: Format,
+    pub markdown: String,
+    pub metadata: Metadata,
+    /// Timed segments, for transcripts and chats; empty otherwise.
+    pub segments: Vec<Segment>,
+    /// Things a person may want to know, e.g. a declared type that disagreed with the content.
+    pub warnings: Vec<String>,
+}
+
+impl Extracted {
+    pub(crate) fn new(format: Format, markdown: String, metadata: Metadata) -> Self {
+        Self {
+            format,
+            markdown,
+            metadata,
+            segments: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
