@@ -40,6 +40,8 @@ pub struct Options {
     pub fake_google: Option<usize>,
     /// Port of the fake Google (0 picks a free one).
     pub fake_google_port: u16,
+    /// Environment values that replace the template's for every function (limits in tests).
+    pub env_overrides: BTreeMap<String, String>,
 }
 
 impl Default for Options {
@@ -54,6 +56,7 @@ impl Default for Options {
             retry_delay: Duration::from_secs(5),
             fake_google: None,
             fake_google_port: 4444,
+            env_overrides: BTreeMap::new(),
         }
     }
 }
@@ -169,7 +172,11 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
     let functions = provisioned
         .functions
         .iter()
-        .map(|spec| Function::new(spec, &sdk).map(Arc::new))
+        .map(|spec| {
+            let mut spec = spec.clone();
+            spec.env.extend(options.env_overrides.clone());
+            Function::new(&spec, &sdk).map(Arc::new)
+        })
         .collect::<Result<Vec<_>, _>>()?;
 
     let mut tasks = vec![tokio::spawn(gateway::serve(listener, functions.clone()))];

@@ -13,7 +13,7 @@ pub enum ConfigError {
 }
 
 /// What every function needs to reach its resources. Names come from `template.yaml`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub table_name: String,
     pub bucket_name: String,
@@ -24,6 +24,7 @@ pub struct Config {
     /// The JSON secret holding app-wide secrets (client secrets, webhook secrets).
     pub app_secret_id: String,
     pub secrets_cache_ttl: Duration,
+    pub uploads: recorder_domain::settings::UploadLimits,
 }
 
 impl Config {
@@ -53,6 +54,7 @@ impl Config {
             secrets_prefix: req("SECRETS_PREFIX")?.trim_end_matches('/').to_string(),
             app_secret_id: req("APP_SECRET_ID")?,
             secrets_cache_ttl: Duration::from_secs(ttl),
+            uploads: recorder_domain::settings::UploadLimits::from_lookup(&get).map_err(|reason| ConfigError::Invalid { name: "upload limits", reason })?,
         })
     }
 }

@@ -10,7 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use futures::StreamExt;
 use recorder_domain::StoreError;
-use recorder_domain::ports::{BlobStore, PutStreamError, StoredBlob, StreamDigest};
+use recorder_domain::ports::{BlobStore, PutStreamError, StoredBlob, StreamDigest, UploadedPart};
 use recorder_domain::source::ByteStream as ContentStream;
 
 /// An S3 client; path-style addressing when an endpoint override is set (local emulators serve
@@ -112,6 +112,59 @@ impl BlobStore for S3Blobs {
             .await
             .map_err(|e| StoreError::backend("could not presign a download", e))?;
         Ok(req.uri().to_string())
+    }
+
+    async fn start_multipart(&self, key: &str, content_type: &str) -> Result<String, StoreError> {
+        let out = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(|e| StoreError::backend(format!("could not start an upload to s3://{}/{key}", self.bucket), e))?;
+        out.upload_id.ok_or_else(|| StoreError::backend("no upload id", "S3 answered without an UploadId"))
+    }
+
+    async fn presign_part(&self, key: &str, upload_id: &str, part_number: u32, expires_in: Duration) -> Result<String, StoreError> {
+        let req = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(part_number as i32)
+            .presigned(presigning(expires_in)?)
+            .await
+            .map_err(|e| StoreError::backend("could not presign an upload part", e))?;
+        Ok(req.uri().to_string())
+    }
+
+    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[UploadedPart]) -> Result<u64, StoreError> {
+        if parts.is_empty() {
+            return Err(StoreError::NotFound(format!("no parts were listed for s3://{}/{key}", self.bucket)));
+        }
+        let mut sorted = parts.to_vec();
+        sorted.sort_by_key(|p| p.part_number);
+        let parts: Vec<CompletedPart> = sorted.iter().map(|p| CompletedPart::builder().part_number(p.part_number as i32).e_tag(&p.etag).build()).collect();
+        let completed = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await;
+        if let Err(e) = completed {
+            // As in put_stream: a 200 we could not parse is checked against the stored object.
+            let http_ok = e.raw_response().is_some_and(|r| r.status().is_success());
+            if !http_ok || self.size_of(key).await.is_none() {
+                return Err(StoreError::backend(format!("could not complete s3://{}/{key}", self.bucket), e));
+            }
+        }
+        self.size_of(key).await.ok_or_else(|| StoreError::NotFound(format!("s3://{}/{key}", self.bucket)))
     }
 
     async fn put_stream(

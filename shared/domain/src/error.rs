@@ -51,6 +51,9 @@ pub enum DomainError {
     InvalidState(String),
     #[error("{0}")]
     Unsupported(String),
+    /// Over a size or count limit.
+    #[error("{0}")]
+    TooLarge(String),
     /// Storage or a queue failed; the cause is kept for logs, never shown to callers.
     #[error("a storage service failed")]
     Store(#[from] StoreError),

@@ -16,6 +16,7 @@ pub mod memory;
 pub mod paging;
 pub mod ports;
 pub mod service;
+pub mod settings;
 pub mod source;
 pub mod sync_log;
 pub mod upload;

@@ -191,6 +191,12 @@ pub trait BlobStore: Send + Sync {
         expires_in: Duration,
     ) -> Result<String, StoreError>;
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError>;
+    /// Starts a multipart upload a client will fill through presigned part URLs.
+    async fn start_multipart(&self, key: &str, content_type: &str) -> Result<String, StoreError>;
+    async fn presign_part(&self, key: &str, upload_id: &str, part_number: u32, expires_in: Duration) -> Result<String, StoreError>;
+    /// Completes a multipart upload from the parts the client sent (part number, ETag); returns
+    /// the object's size.
+    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[UploadedPart]) -> Result<u64, StoreError>;
     /// Streams content to `key` in bounded memory (multipart above one part), hashing as it goes.
     async fn put_stream(
         &self,
@@ -198,6 +204,13 @@ pub trait BlobStore: Send + Sync {
         content_type: &str,
         stream: ByteStream,
     ) -> Result<StoredBlob, PutStreamError>;
+}
+
+/// A part a client uploaded: its number and the ETag S3 answered for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadedPart {
+    pub part_number: u32,
+    pub etag: String,
 }
 
 /// What a streamed put stored.
@@ -326,5 +339,6 @@ pub struct Deps {
     pub app_secrets: Arc<dyn AppSecrets>,
     pub locks: Arc<dyn LockStore>,
     pub providers: Arc<dyn Providers>,
+    pub settings: Arc<crate::settings::Settings>,
     pub clock: Arc<dyn Clock>,
 }

@@ -26,6 +26,9 @@ pub struct UploadBatch {
     pub status: BatchStatus,
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// The batch's documents, in the order the files were given.
+    #[serde(default)]
+    pub document_ids: Vec<String>,
 }
 
 impl UploadBatch {
@@ -67,6 +70,7 @@ mod tests {
             status: BatchStatus::Processing,
             created_at: Utc::now(),
             completed_at: None,
+            document_ids: vec![],
         }
     }
 

@@ -46,6 +46,7 @@ impl ApiError {
                 DomainError::Forbidden(_) => (403, "forbidden", d.to_string()),
                 DomainError::InvalidState(_) => (409, "invalid_state", d.to_string()),
                 DomainError::Unsupported(_) => (422, "unsupported", d.to_string()),
+                DomainError::TooLarge(_) => (413, "too_large", d.to_string()),
                 DomainError::Store(StoreError::InvalidCursor) => (
                     400,
                     "invalid_cursor",

@@ -111,6 +111,16 @@ pub fn document() -> Value {
                     "settings": {"type": "object"},
                     "filters": {"$ref": "#/components/schemas/Filters"},
                     "sync_frequency": {"type": "string", "enum": ["manual", "hourly", "daily", "weekly"]}}},
+                "UploadRequest": {"type": "object", "required": ["name", "size", "content_type"], "additionalProperties": false, "properties": {
+                    "name": {"type": "string"}, "size": {"type": "integer", "minimum": 1}, "content_type": {"type": "string"},
+                    "connector_id": {"type": "string", "description": "a file_upload connector to file the document under"}}},
+                "BatchRequest": {"type": "object", "required": ["files"], "additionalProperties": false, "properties": {
+                    "name": {"type": "string"}, "connector_id": {"type": "string"},
+                    "files": {"type": "array", "items": {"type": "object", "required": ["name", "size", "content_type"], "properties": {
+                        "name": {"type": "string"}, "size": {"type": "integer"}, "content_type": {"type": "string"}}}}}},
+                "CompleteUpload": {"type": "object", "required": ["upload_id", "parts"], "properties": {"upload_id": {"type": "string"},
+                    "parts": {"type": "array", "items": {"type": "object", "required": ["part_number", "etag"], "properties": {
+                        "part_number": {"type": "integer"}, "etag": {"type": "string", "description": "the ETag header S3 answered for the part"}}}}}},
                 "Filters": {"type": "object", "properties": {
                     "file_types": {"type": "array", "items": {"type": "string"}, "description": "MIME types or wildcards like video/*"},
                     "folders": {"type": "array", "items": {"type": "string"}}}}

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use recorder_domain::connector::Connector;
-use recorder_domain::service::{activity, connectors};
+use recorder_domain::service::{activity, connectors, uploads};
 use recorder_domain::{Caller, Deps};
 use serde_json::{Value, json};
 
@@ -40,6 +40,11 @@ pub enum Op {
     ListSyncLogs,
     GetDocument,
     ListActivity,
+    Upload,
+    UploadBatch,
+    GetUploadBatch,
+    RetryUploadBatch,
+    CompleteUpload,
     OpenApi,
 }
 
@@ -197,6 +202,22 @@ pub const API_ROUTES: &[Route] = &[
             Access::Member,
         )
     },
+    Route {
+        body: Some("UploadRequest"),
+        success: 201,
+        ..route("POST", "/api/connectors/upload", Op::Upload, "Upload one file: a presigned PUT, or part URLs above the multipart threshold", Access::Member)
+    },
+    Route {
+        body: Some("BatchRequest"),
+        success: 201,
+        ..route("POST", "/api/connectors/upload/batch", Op::UploadBatch, "Upload many files: a batch id and per-file upload instructions", Access::Member)
+    },
+    route("GET", "/api/connectors/upload/batch/{id}", Op::GetUploadBatch, "A batch's progress, status and failed files with reasons", Access::Member),
+    route("POST", "/api/connectors/upload/batch/{id}/retry", Op::RetryUploadBatch, "Queue a batch's failed files again", Access::Member),
+    Route {
+        body: Some("CompleteUpload"),
+        ..route("POST", "/api/connectors/upload/{id}/complete", Op::CompleteUpload, "Finish a multipart upload", Access::Member)
+    },
     route(
         "GET",
         "/api/openapi.json",
@@ -330,6 +351,23 @@ async fn dispatch(
         ),
         Op::GetDocument => to_json(&connectors::get_document(deps, &who, id).await?),
         Op::ListActivity => page_view(activity::list(deps, &who, &page(event)?).await?, to_json),
+        Op::Upload => to_json(&uploads::request_upload(deps, &who, json_body(event)?).await?),
+        Op::UploadBatch => {
+            let (batch, files) = uploads::request_batch(deps, &who, json_body(event)?).await?;
+            json!({"batch": batch, "files": files})
+        }
+        Op::GetUploadBatch => to_json(&uploads::batch_status(deps, &who, id).await?),
+        Op::RetryUploadBatch => to_json(&uploads::retry_batch(deps, &who, id).await?),
+        Op::CompleteUpload => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Complete {
+                upload_id: String,
+                parts: Vec<recorder_domain::ports::UploadedPart>,
+            }
+            let body: Complete = json_body(event)?;
+            to_json(&uploads::complete_upload(deps, &who, id, &body.upload_id, &body.parts).await?)
+        }
         Op::OpenApi => unreachable!("answered above"),
     };
     Ok((route.success, body))

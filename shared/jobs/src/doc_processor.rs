@@ -2,7 +2,6 @@
 //! or S3 object-created notifications (uploads land in S3 first); both end in the document
 //! pipeline. S3's one-time test event is acknowledged.
 
-use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use recorder_domain::jobs::DocumentJob;
 use recorder_domain::keys::{parse_object_key, ArtifactKind};
@@ -21,9 +20,8 @@ pub async fn handle_documents(deps: &Deps, event: SqsEvent) -> SqsBatchResponse 
         if body.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
             return Ok(());
         }
-        let targets = if body.get("Records").is_some() {
-            let s3: S3Event = serde_json::from_value(body).map_err(|source| JobError::BadMessage { expected: "S3 event notification", source })?;
-            s3_targets(&s3)
+        let targets = if let Some(records) = body.get("Records").and_then(Value::as_array) {
+            s3_targets(records)
         } else {
             let job: DocumentJob = serde_json::from_value(body).map_err(|source| JobError::BadMessage { expected: "process_document job", source })?;
             vec![(job.org_id, job.document_id)]
@@ -41,12 +39,13 @@ pub async fn handle_documents(deps: &Deps, event: SqsEvent) -> SqsBatchResponse 
 }
 
 /// The documents an S3 notification is about: originals written under our key layout (keys arrive
-/// URL-encoded, spaces as '+'). Artifacts we write ourselves are ignored.
-fn s3_targets(event: &S3Event) -> Vec<(String, String)> {
-    event
-        .records
+/// URL-encoded, spaces as '+'). Artifacts we write ourselves are ignored. Only the key is read, so
+/// emitters that differ in the other fields (timestamps, sequencers) are handled alike.
+fn s3_targets(records: &[Value]) -> Vec<(String, String)> {
+    records
         .iter()
-        .filter_map(|r| r.s3.object.key.as_deref())
+        .filter(|r| r["eventName"].as_str().is_none_or(|n| n.starts_with("ObjectCreated")))
+        .filter_map(|r| r["s3"]["object"]["key"].as_str())
         .map(|k| percent_decode(&k.replace('+', " ")))
         .filter_map(|k| parse_object_key(&k))
         .filter(|k| k.kind == ArtifactKind::Original)

@@ -178,6 +178,11 @@ async fn finish(deps: &Deps, doc: &ImportedDocument) -> Result<bool, StoreError>
     let Some(batch_id) = &doc.batch_id else { return Ok(true) };
     let Some(batch) = deps.batches.get(batch_id).await? else { return Ok(true) };
     let settled = batch.settled_status();
+    if settled == batch.status && batch.status == BatchStatus::Uploading {
+        // The first file is done: the batch is being processed now.
+        deps.batches.set_status(batch_id, BatchStatus::Processing, None).await?;
+        return Ok(true);
+    }
     if settled != batch.status && matches!(settled, BatchStatus::Completed | BatchStatus::Failed) {
         deps.batches.set_status(batch_id, settled, Some(Utc::now())).await?;
     }

@@ -6,4 +6,5 @@ pub mod credentials;
 pub mod oauth;
 pub mod scheduler;
 pub mod sync;
+pub mod uploads;
 pub mod webhooks;

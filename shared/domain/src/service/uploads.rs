@@ -1,0 +1,341 @@
+//! Direct uploads: the API hands out presigned S3 URLs (single PUT, or multipart above a threshold)
+//! and never sees the bytes; S3's object-created notification queues the document for processing.
+//! Batches validate every file first (nothing is created when one is refused), then count progress
+//! atomically as the doc-processor finishes each file.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::caller::Caller;
+use crate::connector::{ConnectorStatus, ConnectorType};
+use crate::document::{ImportedDocument, ProcessingStatus};
+use crate::error::DomainError;
+use crate::ids::{is_valid_id, new_id};
+use crate::jobs::DocumentJob;
+use crate::keys::{object_key, ArtifactKind};
+use crate::ports::{Deps, UploadedPart};
+use crate::settings::UploadLimits;
+use crate::source::mime_allowed;
+use crate::upload::{BatchStatus, UploadBatch};
+
+/// The key folder of uploads that belong to no connector.
+pub const DIRECT_UPLOADS: &str = "direct";
+const MAX_PARTS: u64 = 10_000;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadRequest {
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    /// A file_upload connector of the org to file the document under (optional).
+    #[serde(default)]
+    pub connector_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub connector_id: Option<String>,
+    pub files: Vec<FileSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartUrl {
+    pub part_number: u32,
+    pub url: String,
+}
+
+/// How the client uploads one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UploadTicket {
+    pub document_id: String,
+    pub name: String,
+    /// "put": one PUT to `url` with the Content-Type header; "multipart": PUT each part to its URL,
+    /// then POST `complete_path`.
+    pub method: &'static str,
+    pub url: Option<String>,
+    pub headers: serde_json::Value,
+    pub upload_id: Option<String>,
+    pub part_size: Option<u64>,
+    pub parts: Vec<PartUrl>,
+    pub complete_path: Option<String>,
+    pub expires_in_secs: u64,
+}
+
+fn check_file(limits: &UploadLimits, field: &str, f: &FileSpec) -> Result<(), DomainError> {
+    if f.name.trim().is_empty() {
+        return Err(DomainError::validation(format!("{field}.name"), "must not be empty"));
+    }
+    if f.name.chars().count() > 1024 || f.name.chars().any(char::is_control) {
+        return Err(DomainError::validation(format!("{field}.name"), "must be at most 1024 characters, without control characters"));
+    }
+    if f.size == 0 {
+        return Err(DomainError::validation(format!("{field} ({})", f.name), "size must be more than 0 bytes"));
+    }
+    if f.size > limits.max_file_size {
+        return Err(DomainError::TooLarge(format!("{field} ({}): {} bytes exceeds the {} byte limit", f.name, f.size, limits.max_file_size)));
+    }
+    let ct = f.content_type.trim();
+    if !ct.contains('/') || ct.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(DomainError::validation(format!("{field} ({})", f.name), format!("content_type '{ct}' is not a MIME type")));
+    }
+    if !mime_allowed(&limits.allowed_types, Some(ct)) {
+        return Err(DomainError::validation(format!("{field} ({})", f.name), format!("type {ct} is not allowed (allowed: {})", limits.allowed_types.join(", "))));
+    }
+    Ok(())
+}
+
+/// The folder (connector) an upload is filed under: the org's file_upload connector when named.
+async fn owner(deps: &Deps, caller: &Caller, connector_id: Option<&str>) -> Result<Option<String>, DomainError> {
+    let Some(id) = connector_id else { return Ok(None) };
+    let missing = || DomainError::NotFound(format!("connector {id}"));
+    if !is_valid_id(id) {
+        return Err(missing());
+    }
+    let c = deps.connectors.get(&caller.org_id, id).await?.ok_or_else(missing)?;
+    if c.connector_type != ConnectorType::FileUpload {
+        return Err(DomainError::validation("connector_id", "must be a file_upload connector"));
+    }
+    if c.status != ConnectorStatus::Active {
+        return Err(DomainError::InvalidState(format!("the connector is {}", c.status.as_str())));
+    }
+    Ok(Some(c.id))
+}
+
+fn new_document(caller: &Caller, connector: Option<&str>, f: &FileSpec, batch: Option<&str>) -> ImportedDocument {
+    let now = Utc::now();
+    let id = new_id();
+    let key = object_key(&caller.org_id, ConnectorType::FileUpload, connector.unwrap_or(DIRECT_UPLOADS), now, ArtifactKind::Original, &id, &f.name);
+    ImportedDocument {
+        id: id.clone(),
+        org_id: caller.org_id.clone(),
+        connector_id: connector.map(str::to_string),
+        // Uploads have no provider id: the document's own id is unique by construction.
+        external_id: id,
+        external_url: None,
+        parent_external_id: None,
+        title: f.name.trim().to_string(),
+        mime_type: Some(f.content_type.trim().to_string()),
+        size_bytes: Some(f.size),
+        content_hash: None,
+        processing_status: ProcessingStatus::Pending,
+        processing_error: None,
+        chunk_count: 0,
+        source_metadata: json!({"uploaded_by": caller.user_id, "declared_content_type": f.content_type}),
+        first_synced_at: now,
+        last_synced_at: now,
+        sync_count: 1,
+        is_deleted: false,
+        deleted_at: None,
+        original_key: Some(key),
+        extracted_key: None,
+        chunks_key: None,
+        duplicate_of: None,
+        batch_id: batch.map(str::to_string),
+        updated_at: now,
+    }
+}
+
+async fn ticket(deps: &Deps, doc: &ImportedDocument) -> Result<UploadTicket, DomainError> {
+    let limits = &deps.settings.uploads;
+    let key = doc.original_key.clone().unwrap_or_default();
+    let content_type = doc.mime_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+    let size = doc.size_bytes.unwrap_or(0);
+    let ttl = limits.url_ttl;
+    if size <= limits.multipart_threshold {
+        let url = deps.blobs.presign_put(&key, &content_type, ttl).await?;
+        return Ok(UploadTicket {
+            document_id: doc.id.clone(),
+            name: doc.title.clone(),
+            method: "put",
+            url: Some(url),
+            headers: json!({"content-type": content_type}),
+            upload_id: None,
+            part_size: None,
+            parts: vec![],
+            complete_path: None,
+            expires_in_secs: ttl.as_secs(),
+        });
+    }
+    // Parts grow when a file would need more than S3's 10,000.
+    let part_size = limits.part_size.max(size.div_ceil(MAX_PARTS));
+    let count = size.div_ceil(part_size) as u32;
+    let upload_id = deps.blobs.start_multipart(&key, &content_type).await?;
+    let mut parts = Vec::with_capacity(count as usize);
+    for n in 1..=count {
+        parts.push(PartUrl { part_number: n, url: deps.blobs.presign_part(&key, &upload_id, n, ttl).await? });
+    }
+    Ok(UploadTicket {
+        document_id: doc.id.clone(),
+        name: doc.title.clone(),
+        method: "multipart",
+        url: None,
+        headers: json!({}),
+        upload_id: Some(upload_id),
+        part_size: Some(part_size),
+        parts,
+        complete_path: Some(format!("/api/connectors/upload/{}/complete", doc.id)),
+        expires_in_secs: ttl.as_secs(),
+    })
+}
+
+pub async fn request_upload(deps: &Deps, caller: &Caller, req: UploadRequest) -> Result<UploadTicket, DomainError> {
+    let f = FileSpec { name: req.name, size: req.size, content_type: req.content_type };
+    check_file(&deps.settings.uploads, "file", &f)?;
+    let connector = owner(deps, caller, req.connector_id.as_deref()).await?;
+    let doc = new_document(caller, connector.as_deref(), &f, None);
+    deps.documents.create(&doc).await?;
+    if let Some(c) = &connector {
+        deps.connectors.add_documents_count(&caller.org_id, c, 1).await?;
+    }
+    ticket(deps, &doc).await
+}
+
+pub async fn request_batch(deps: &Deps, caller: &Caller, req: BatchRequest) -> Result<(BatchView, Vec<UploadTicket>), DomainError> {
+    let limits = &deps.settings.uploads;
+    if req.files.is_empty() {
+        return Err(DomainError::validation("files", "must list at least one file"));
+    }
+    if req.files.len() > limits.max_batch_size {
+        return Err(DomainError::TooLarge(format!("files: {} files exceed the batch limit of {}", req.files.len(), limits.max_batch_size)));
+    }
+    // Every file is checked before anything is created.
+    for (i, f) in req.files.iter().enumerate() {
+        check_file(limits, &format!("files[{i}]"), f)?;
+    }
+    let name = req.name.map(|n| n.trim().chars().take(200).collect::<String>()).filter(|n| !n.is_empty());
+    let connector = owner(deps, caller, req.connector_id.as_deref()).await?;
+    let batch_id = new_id();
+    let docs: Vec<_> = req.files.iter().map(|f| new_document(caller, connector.as_deref(), f, Some(&batch_id))).collect();
+    let batch = UploadBatch {
+        id: batch_id.clone(),
+        org_id: caller.org_id.clone(),
+        user_id: caller.user_id.clone(),
+        name,
+        total_files: docs.len() as u64,
+        processed_files: 0,
+        failed_files: 0,
+        status: BatchStatus::Uploading,
+        created_at: Utc::now(),
+        completed_at: None,
+        document_ids: docs.iter().map(|d| d.id.clone()).collect(),
+    };
+    deps.batches.create(&batch).await?;
+    let mut tickets = Vec::with_capacity(docs.len());
+    for d in &docs {
+        deps.documents.create(d).await?;
+        tickets.push(ticket(deps, d).await?);
+    }
+    if let Some(c) = &connector {
+        deps.connectors.add_documents_count(&caller.org_id, c, docs.len() as i64).await?;
+    }
+    Ok((view(batch, Vec::new(), 0), tickets))
+}
+
+async fn own_document(deps: &Deps, caller: &Caller, id: &str) -> Result<ImportedDocument, DomainError> {
+    let missing = || DomainError::NotFound(format!("upload {id}"));
+    if !is_valid_id(id) {
+        return Err(missing());
+    }
+    match deps.documents.get(id).await? {
+        Some(d) if d.org_id == caller.org_id => Ok(d),
+        _ => Err(missing()),
+    }
+}
+
+/// Finishes a multipart upload; S3's notification then queues processing.
+pub async fn complete_upload(deps: &Deps, caller: &Caller, document_id: &str, upload_id: &str, parts: &[UploadedPart]) -> Result<ImportedDocument, DomainError> {
+    let mut doc = own_document(deps, caller, document_id).await?;
+    if doc.processing_status != ProcessingStatus::Pending {
+        return Ok(doc);
+    }
+    let key = doc.original_key.clone().unwrap_or_default();
+    let size = match deps.blobs.complete_multipart(&key, upload_id, parts).await {
+        Ok(s) => s,
+        Err(crate::StoreError::NotFound(m)) => return Err(DomainError::InvalidState(format!("{m}: upload the parts and list them with their ETags"))),
+        Err(e) => return Err(e.into()),
+    };
+    doc.size_bytes = Some(size);
+    doc.updated_at = Utc::now();
+    deps.documents.put(&doc).await?;
+    Ok(doc)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedFile {
+    pub document_id: String,
+    pub name: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchView {
+    #[serde(flatten)]
+    pub batch: UploadBatch,
+    pub progress_percent: u8,
+    pub skipped_duplicates: u64,
+    pub failed: Vec<FailedFile>,
+}
+
+fn view(batch: UploadBatch, failed: Vec<FailedFile>, skipped_duplicates: u64) -> BatchView {
+    BatchView { progress_percent: batch.progress_percent(), batch, skipped_duplicates, failed }
+}
+
+async fn own_batch(deps: &Deps, caller: &Caller, id: &str) -> Result<UploadBatch, DomainError> {
+    let missing = || DomainError::NotFound(format!("batch {id}"));
+    if !is_valid_id(id) {
+        return Err(missing());
+    }
+    match deps.batches.get(id).await? {
+        Some(b) if b.org_id == caller.org_id => Ok(b),
+        _ => Err(missing()),
+    }
+}
+
+pub async fn batch_status(deps: &Deps, caller: &Caller, id: &str) -> Result<BatchView, DomainError> {
+    let batch = own_batch(deps, caller, id).await?;
+    let mut failed = Vec::new();
+    let mut duplicates = 0;
+    for doc_id in &batch.document_ids {
+        let Some(d) = deps.documents.get(doc_id).await? else { continue };
+        if d.processing_status == ProcessingStatus::Failed {
+            failed.push(FailedFile { document_id: d.id, name: d.title, reason: d.processing_error.unwrap_or_default() });
+        } else if d.duplicate_of.is_some() {
+            duplicates += 1;
+        }
+    }
+    Ok(view(batch, failed, duplicates))
+}
+
+/// Queues the batch's failed files again.
+pub async fn retry_batch(deps: &Deps, caller: &Caller, id: &str) -> Result<BatchView, DomainError> {
+    let current = batch_status(deps, caller, id).await?;
+    if current.failed.is_empty() {
+        return Ok(current);
+    }
+    let n = current.failed.len() as i64;
+    for f in &current.failed {
+        let Some(mut d) = deps.documents.get(&f.document_id).await? else { continue };
+        d.processing_status = ProcessingStatus::Pending;
+        d.processing_error = None;
+        d.updated_at = Utc::now();
+        deps.documents.put(&d).await?;
+        deps.queue.send_document(&DocumentJob { org_id: d.org_id.clone(), document_id: d.id.clone() }).await?;
+    }
+    deps.batches.add_counts(id, 0, -n).await?;
+    deps.batches.set_status(id, BatchStatus::Processing, None).await?;
+    batch_status(deps, caller, id).await
+}
