@@ -15,12 +15,16 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use fake_google::NewFile;
-use local_stack::{start, Options};
+use local_stack::{Options, start};
 use serde_json::Value;
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Api {
@@ -31,16 +35,28 @@ struct Api {
 
 impl Api {
     async fn get(&self, path: &str) -> Value {
-        self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     async fn wait_sync(&self, id: &str, skip: usize) -> Value {
         loop {
-            let logs = self.get(&format!("/api/connectors/{id}/sync-logs?limit=50")).await;
+            let logs = self
+                .get(&format!("/api/connectors/{id}/sync-logs?limit=50"))
+                .await;
             let items = logs["items"].as_array().cloned().unwrap_or_default();
             if items.len() > skip {
                 let newest = &items[0];
-                if ["success", "partial", "failed"].contains(&newest["status"].as_str().unwrap_or("")) {
+                if ["success", "partial", "failed"]
+                    .contains(&newest["status"].as_str().unwrap_or(""))
+                {
                     return newest.clone();
                 }
             }
@@ -52,8 +68,13 @@ impl Api {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
-            let page = self.get(&format!("/api/connectors/{id}/documents?limit=200{q}")).await;
+            let q = cursor
+                .as_ref()
+                .map(|c| format!("&cursor={c}"))
+                .unwrap_or_default();
+            let page = self
+                .get(&format!("/api/connectors/{id}/documents?limit=200{q}"))
+                .await;
             out.extend(page["items"].as_array().cloned().unwrap_or_default());
             match page["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_string()),
@@ -70,34 +91,89 @@ async fn main() {
     if std::env::args().any(|a| a == "memory") {
         return memory::run(files, rate).await;
     }
-    let options = Options { listen: ([127, 0, 0, 1], 0).into(), moto_port: 0, fake_google: Some(0), fake_google_port: 0, ..Options::default() };
+    let options = Options {
+        listen: ([127, 0, 0, 1], 0).into(),
+        moto_port: 0,
+        fake_google: Some(0),
+        fake_google_port: 0,
+        ..Options::default()
+    };
     let stack = start(options).await.expect("local stack");
     let fake = stack.fake_google.as_ref().unwrap();
-    let ids: Vec<_> = (0..files).map(|i| fake.add_file(NewFile::new(format!("file-{i:05}.txt"), "text/plain", format!("content of file {i}").into_bytes()))).collect();
+    let ids: Vec<_> = (0..files)
+        .map(|i| {
+            fake.add_file(NewFile::new(
+                format!("file-{i:05}.txt"),
+                "text/plain",
+                format!("content of file {i}").into_bytes(),
+            ))
+        })
+        .collect();
     let base = format!("http://{}", stack.addr);
-    let t: Value = reqwest::get(format!("{base}/_local/token?org_id=org_bench&user_id=u&role=admin")).await.unwrap().json().await.unwrap();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let api = Api { http: http.clone(), base: base.clone(), token: t["token"].as_str().unwrap().to_string() };
+    let t: Value = reqwest::get(format!(
+        "{base}/_local/token?org_id=org_bench&user_id=u&role=admin"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let api = Api {
+        http: http.clone(),
+        base: base.clone(),
+        token: t["token"].as_str().unwrap().to_string(),
+    };
 
     // Connect through OAuth; the rate limit applies to the Drive API from here on.
     fake.set_rate_limit(Some(rate));
-    let start_resp = http.get(format!("{base}/api/connectors/auth/google_drive")).bearer_auth(&api.token).send().await.unwrap();
-    let consent = start_resp.headers()["location"].to_str().unwrap().to_string();
+    let start_resp = http
+        .get(format!("{base}/api/connectors/auth/google_drive"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    let consent = start_resp.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let back = http.get(&consent).send().await.unwrap();
     let callback = back.headers()["location"].to_str().unwrap().to_string();
     fake.reset_stats();
     let t0 = Instant::now();
-    let connected: Value = http.get(&callback).send().await.unwrap().json().await.unwrap();
+    let connected: Value = http
+        .get(&callback)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = connected["connector"]["id"].as_str().unwrap().to_string();
     let first = api.wait_sync(&id, 0).await;
     let full_secs = t0.elapsed().as_secs_f64();
     let full_stats = fake.stats();
-    let full_calls: u64 = full_stats.calls.iter().filter(|(k, _)| k.starts_with("drive.")).map(|(_, v)| v).sum();
+    let full_calls: u64 = full_stats
+        .calls
+        .iter()
+        .filter(|(k, _)| k.starts_with("drive."))
+        .map(|(_, v)| v)
+        .sum();
     let docs = api.all_documents(&id).await;
-    let unique: HashSet<_> = docs.iter().map(|d| d["external_id"].as_str().unwrap().to_string()).collect();
+    let unique: HashSet<_> = docs
+        .iter()
+        .map(|d| d["external_id"].as_str().unwrap().to_string())
+        .collect();
 
     // 100 edits, 20 deletions, 10 new files (scaled down for small drives).
-    let (edits, deletions, new) = ((files / 100).min(100).max(1), (files / 500).min(20).max(1), (files / 1000).min(10).max(1));
+    let (edits, deletions, new) = (
+        (files / 100).min(100).max(1),
+        (files / 500).min(20).max(1),
+        (files / 1000).min(10).max(1),
+    );
     for id in &ids[0..edits] {
         fake.update_content(id, b"edited".to_vec()).unwrap();
     }
@@ -105,29 +181,77 @@ async fn main() {
         fake.delete(id).unwrap();
     }
     for i in 0..new {
-        fake.add_file(NewFile::new(format!("new-{i}.txt"), "text/plain", format!("new {i}").into_bytes()));
+        fake.add_file(NewFile::new(
+            format!("new-{i}.txt"),
+            "text/plain",
+            format!("new {i}").into_bytes(),
+        ));
     }
     fake.reset_stats();
     let t1 = Instant::now();
-    let _ = http.post(format!("{base}/api/connectors/{id}/sync")).bearer_auth(&api.token).send().await.unwrap();
+    let _ = http
+        .post(format!("{base}/api/connectors/{id}/sync"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
     let mut incremental = api.wait_sync(&id, 1).await;
     // A webhook-triggered sync may have run the changes first; sum every sync after the first.
-    let logs = api.get(&format!("/api/connectors/{id}/sync-logs?limit=50")).await;
-    let later: Vec<_> = logs["items"].as_array().unwrap().iter().filter(|l| l["id"] != first["id"]).cloned().collect();
-    let sum = |k: &str| later.iter().map(|l| l["counts"][k].as_u64().unwrap_or(0)).sum::<u64>();
+    let logs = api
+        .get(&format!("/api/connectors/{id}/sync-logs?limit=50"))
+        .await;
+    let later: Vec<_> = logs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["id"] != first["id"])
+        .cloned()
+        .collect();
+    let sum = |k: &str| {
+        later
+            .iter()
+            .map(|l| l["counts"][k].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
     incremental["counts"] = serde_json::json!({"updated": sum("updated"), "deleted": sum("deleted"), "synced": sum("synced"), "failed": sum("failed")});
     let inc_secs = t1.elapsed().as_secs_f64();
     let inc_stats = fake.stats();
-    let inc_calls: u64 = inc_stats.calls.iter().filter(|(k, _)| k.starts_with("drive.")).map(|(_, v)| v).sum();
+    let inc_calls: u64 = inc_stats
+        .calls
+        .iter()
+        .filter(|(k, _)| k.starts_with("drive."))
+        .map(|(_, v)| v)
+        .sum();
 
     let rps = full_calls as f64 / full_secs;
     println!("drive sync benchmark: {files} files, fake rate limit {rate} req/s");
-    println!("full sync:        {:.1} s, status {}, synced {}, failed {}", full_secs, first["status"], first["counts"]["synced"], first["counts"]["failed"]);
-    println!("                  {full_calls} Drive API calls, {rps:.1} req/s = {:.0}% of the rate limit, 429s served: {}", 100.0 * rps / rate as f64, full_stats.http_429_served);
-    println!("                  documents: {} listed, {} unique external ids (lost: {}, duplicated: {})", docs.len(), unique.len(), files.saturating_sub(unique.len()), docs.len() - unique.len());
-    println!("incremental sync: {:.1} s after {edits} edits, {deletions} deletions, {new} new: counts {}", inc_secs, incremental["counts"]);
-    println!("                  {inc_calls} Drive API calls; files.list calls: {}", inc_stats.calls_to("drive.files.list"));
-    let exact = sum("updated") == edits as u64 && sum("deleted") == deletions as u64 && sum("synced") == new as u64;
+    println!(
+        "full sync:        {:.1} s, status {}, synced {}, failed {}",
+        full_secs, first["status"], first["counts"]["synced"], first["counts"]["failed"]
+    );
+    println!(
+        "                  {full_calls} Drive API calls, {rps:.1} req/s = {:.0}% of the rate limit, 429s served: {}",
+        100.0 * rps / rate as f64,
+        full_stats.http_429_served
+    );
+    println!(
+        "                  documents: {} listed, {} unique external ids (lost: {}, duplicated: {})",
+        docs.len(),
+        unique.len(),
+        files.saturating_sub(unique.len()),
+        docs.len() - unique.len()
+    );
+    println!(
+        "incremental sync: {:.1} s after {edits} edits, {deletions} deletions, {new} new: counts {}",
+        inc_secs, incremental["counts"]
+    );
+    println!(
+        "                  {inc_calls} Drive API calls; files.list calls: {}",
+        inc_stats.calls_to("drive.files.list")
+    );
+    let exact = sum("updated") == edits as u64
+        && sum("deleted") == deletions as u64
+        && sum("synced") == new as u64;
     let ok = first["status"] == "success" && unique.len() == files && docs.len() == files && exact;
     println!("result: {}", if ok { "OK" } else { "MISMATCH" });
     std::process::exit(if ok { 0 } else { 1 });
@@ -138,9 +262,9 @@ mod memory {
     use std::time::Instant;
 
     use fake_google::{FakeConfig, FakeGoogle, NewFile};
-    use recorder_connectors::google::drive::DriveSource;
-    use recorder_connectors::google::oauth::{GoogleOAuth, DRIVE_SCOPES};
     use recorder_connectors::ProviderSettings;
+    use recorder_connectors::google::drive::DriveSource;
+    use recorder_connectors::google::oauth::{DRIVE_SCOPES, GoogleOAuth};
     use recorder_domain::connector::{Connector, ConnectorType};
     use recorder_domain::memory::MemoryDeps;
     use recorder_domain::ports::{OAuthTokens, Secret, TokenStore};
@@ -150,7 +274,15 @@ mod memory {
 
     pub async fn run(files: usize, rate: u32) {
         let fake = FakeGoogle::start(FakeConfig::default()).await.unwrap();
-        let ids: Vec<_> = (0..files).map(|i| fake.add_file(NewFile::new(format!("file-{i:05}.txt"), "text/plain", format!("content of file {i}").into_bytes()))).collect();
+        let ids: Vec<_> = (0..files)
+            .map(|i| {
+                fake.add_file(NewFile::new(
+                    format!("file-{i:05}.txt"),
+                    "text/plain",
+                    format!("content of file {i}").into_bytes(),
+                ))
+            })
+            .collect();
         let m = MemoryDeps::new();
         let mut s = ProviderSettings::from_lookup(&|_| None);
         s.google_auth_url = fake.auth_url();
@@ -158,8 +290,14 @@ mod memory {
         s.google_api_base_url = fake.api_base_url();
         // Our budget matches the provider's limit: pacing, not 429s, should set the pace.
         s.google_rate_limit_per_sec = rate as f64;
-        m.providers.register(ConnectorType::GoogleDrive, Arc::new(DriveSource::new(s.clone())));
-        m.providers.register_oauth(ConnectorType::GoogleDrive, Arc::new(GoogleOAuth::new(s, m.secrets.clone(), DRIVE_SCOPES)));
+        m.providers.register(
+            ConnectorType::GoogleDrive,
+            Arc::new(DriveSource::new(s.clone())),
+        );
+        m.providers.register_oauth(
+            ConnectorType::GoogleDrive,
+            Arc::new(GoogleOAuth::new(s, m.secrets.clone(), DRIVE_SCOPES)),
+        );
         let now = m.deps.clock.now();
         let connector: Connector = serde_json::from_value(serde_json::json!({
             "id": "c1", "org_id": "org", "connector_type": "google_drive", "name": "Drive", "description": null,
@@ -170,13 +308,20 @@ mod memory {
         .unwrap();
         m.deps.connectors.create(&connector).await.unwrap();
         let token = fake.issue_access_token(fake_google::mime::DRIVE_READONLY_SCOPE);
-        let tokens = OAuthTokens { access_token: Secret::new(token), refresh_token: None, expires_at: Some(now + chrono::Duration::hours(2)), scope: None };
+        let tokens = OAuthTokens {
+            access_token: Secret::new(token),
+            refresh_token: None,
+            expires_at: Some(now + chrono::Duration::hours(2)),
+            scope: None,
+        };
         m.secrets.put_tokens("c1", &tokens).await.unwrap();
         fake.set_rate_limit(Some(rate));
         fake.reset_stats();
 
         let sync = || async {
-            let log = queue_sync(&m.deps, &connector, SyncType::Manual, None).await.unwrap();
+            let log = queue_sync(&m.deps, &connector, SyncType::Manual, None)
+                .await
+                .unwrap();
             let job = m.queue.sent_sync_jobs().last().cloned().unwrap();
             run_sync_job(&m.deps, &job, None).await.unwrap();
             m.deps.sync_logs.get("c1", &log.id).await.unwrap().unwrap()
@@ -185,7 +330,12 @@ mod memory {
         let first = sync().await;
         let secs = t0.elapsed().as_secs_f64();
         let stats = fake.stats();
-        let calls: u64 = stats.calls.iter().filter(|(k, _)| k.starts_with("drive.")).map(|(_, v)| v).sum();
+        let calls: u64 = stats
+            .calls
+            .iter()
+            .filter(|(k, _)| k.starts_with("drive."))
+            .map(|(_, v)| v)
+            .sum();
         let rps = calls as f64 / secs;
         let docs = count_documents(&m).await;
 
@@ -197,19 +347,49 @@ mod memory {
             fake.delete(id).unwrap();
         }
         for i in 0..new {
-            fake.add_file(NewFile::new(format!("new-{i}.txt"), "text/plain", b"new".to_vec()));
+            fake.add_file(NewFile::new(
+                format!("new-{i}.txt"),
+                "text/plain",
+                b"new".to_vec(),
+            ));
         }
         fake.reset_stats();
         let t1 = Instant::now();
         let inc = sync().await;
         let inc_secs = t1.elapsed().as_secs_f64();
-        let inc_calls: u64 = fake.stats().calls.iter().filter(|(k, _)| k.starts_with("drive.")).map(|(_, v)| v).sum();
-        println!("drive sync benchmark (memory stores): {files} files, fake rate limit {rate} req/s");
-        println!("full sync:        {secs:.1} s, {:?}, synced {}, failed {}", first.status, first.counts.synced, first.counts.failed);
-        println!("                  {calls} Drive API calls, {rps:.1} req/s = {:.0}% of the rate limit, 429s served: {}", 100.0 * rps / rate as f64, stats.http_429_served);
-        println!("                  documents: {} (lost: {})", docs, files.saturating_sub(docs));
-        println!("incremental sync: {inc_secs:.1} s after {edits} edits, {deletions} deletions, {new} new: updated {}, deleted {}, synced {} ({inc_calls} API calls)", inc.counts.updated, inc.counts.deleted, inc.counts.synced);
-        let ok = first.counts.synced as usize == files && docs == files && inc.counts.updated as usize == edits && inc.counts.deleted as usize == deletions && inc.counts.synced as usize == new;
+        let inc_calls: u64 = fake
+            .stats()
+            .calls
+            .iter()
+            .filter(|(k, _)| k.starts_with("drive."))
+            .map(|(_, v)| v)
+            .sum();
+        println!(
+            "drive sync benchmark (memory stores): {files} files, fake rate limit {rate} req/s"
+        );
+        println!(
+            "full sync:        {secs:.1} s, {:?}, synced {}, failed {}",
+            first.status, first.counts.synced, first.counts.failed
+        );
+        println!(
+            "                  {calls} Drive API calls, {rps:.1} req/s = {:.0}% of the rate limit, 429s served: {}",
+            100.0 * rps / rate as f64,
+            stats.http_429_served
+        );
+        println!(
+            "                  documents: {} (lost: {})",
+            docs,
+            files.saturating_sub(docs)
+        );
+        println!(
+            "incremental sync: {inc_secs:.1} s after {edits} edits, {deletions} deletions, {new} new: updated {}, deleted {}, synced {} ({inc_calls} API calls)",
+            inc.counts.updated, inc.counts.deleted, inc.counts.synced
+        );
+        let ok = first.counts.synced as usize == files
+            && docs == files
+            && inc.counts.updated as usize == edits
+            && inc.counts.deleted as usize == deletions
+            && inc.counts.synced as usize == new;
         println!("result: {}", if ok { "OK" } else { "MISMATCH" });
         std::process::exit(if ok { 0 } else { 1 });
     }
@@ -219,7 +399,15 @@ mod memory {
         let mut seen = std::collections::HashSet::new();
         let mut cursor = None;
         loop {
-            let page = m.deps.documents.list_by_connector("c1", &recorder_domain::paging::PageRequest::new(Some(200), cursor)).await.unwrap();
+            let page = m
+                .deps
+                .documents
+                .list_by_connector(
+                    "c1",
+                    &recorder_domain::paging::PageRequest::new(Some(200), cursor),
+                )
+                .await
+                .unwrap();
             seen.extend(page.items.into_iter().map(|d| d.external_id));
             match page.next_cursor {
                 Some(c) => cursor = Some(c),

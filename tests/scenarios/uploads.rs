@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use local_stack::{start, Options};
-use serde_json::{json, Value};
+use local_stack::{Options, start};
+use serde_json::{Value, json};
 
 struct Api {
     http: reqwest::Client,
@@ -17,40 +17,97 @@ struct Api {
 
 impl Api {
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base)).bearer_auth(&self.token);
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let resp = req.send().await.unwrap();
-        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+        (
+            resp.status().as_u16(),
+            resp.json().await.unwrap_or(Value::Null),
+        )
     }
 
     async fn put(&self, ticket: &Value, bytes: Vec<u8>) {
         let url = ticket["url"].as_str().unwrap();
         let ct = ticket["headers"]["content-type"].as_str().unwrap();
-        let resp = self.http.put(url).header("content-type", ct).body(bytes).send().await.unwrap();
+        let resp = self
+            .http
+            .put(url)
+            .header("content-type", ct)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
         assert!(resp.status().is_success(), "PUT {url}: {}", resp.status());
     }
 }
 
 async fn stack(overrides: &[(&str, &str)]) -> (local_stack::Stack, Api) {
-    let env: BTreeMap<_, _> = overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let options = Options { listen: ([127, 0, 0, 1], 0).into(), moto_port: 0, retry_delay: Duration::from_secs(1), env_overrides: env, ..Options::default() };
+    let env: BTreeMap<_, _> = overrides
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let options = Options {
+        listen: ([127, 0, 0, 1], 0).into(),
+        moto_port: 0,
+        retry_delay: Duration::from_secs(1),
+        env_overrides: env,
+        ..Options::default()
+    };
     let stack = start(options).await.expect("the local stack starts");
     let base = format!("http://{}", stack.addr);
-    let t: Value = reqwest::get(format!("{base}/_local/token?org_id=org_up&user_id=ana&role=member")).await.unwrap().json().await.unwrap();
-    let api = Api { http: reqwest::Client::new(), base, token: t["token"].as_str().unwrap().to_string() };
+    let t: Value = reqwest::get(format!(
+        "{base}/_local/token?org_id=org_up&user_id=ana&role=member"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base,
+        token: t["token"].as_str().unwrap().to_string(),
+    };
     (stack, api)
 }
 
 fn file(i: usize) -> (String, &'static str, Vec<u8>) {
     match i % 6 {
-        0 => (format!("notes-{i}.md"), "text/markdown", format!("# Notes {i}\n\n- point a\n- point b\n").into_bytes()),
-        1 => (format!("data-{i}.csv"), "text/csv", format!("id,value\n{i},{}\n", i * 2).into_bytes()),
-        2 => (format!("page-{i}.html"), "text/html", format!("<html><body><h1>Page {i}</h1><p>Hello</p></body></html>").into_bytes()),
-        3 => (format!("config-{i}.json"), "application/json", format!("{{\"id\": {i}}}").into_bytes()),
-        4 => (format!("memo-{i}.txt"), "text/plain", format!("memo number {i}").into_bytes()),
-        _ => (format!("list-{i}.yaml"), "application/yaml", format!("id: {i}\n").into_bytes()),
+        0 => (
+            format!("notes-{i}.md"),
+            "text/markdown",
+            format!("# Notes {i}\n\n- point a\n- point b\n").into_bytes(),
+        ),
+        1 => (
+            format!("data-{i}.csv"),
+            "text/csv",
+            format!("id,value\n{i},{}\n", i * 2).into_bytes(),
+        ),
+        2 => (
+            format!("page-{i}.html"),
+            "text/html",
+            format!("<html><body><h1>Page {i}</h1><p>Hello</p></body></html>").into_bytes(),
+        ),
+        3 => (
+            format!("config-{i}.json"),
+            "application/json",
+            format!("{{\"id\": {i}}}").into_bytes(),
+        ),
+        4 => (
+            format!("memo-{i}.txt"),
+            "text/plain",
+            format!("memo number {i}").into_bytes(),
+        ),
+        _ => (
+            format!("list-{i}.yaml"),
+            "application/yaml",
+            format!("id: {i}\n").into_bytes(),
+        ),
     }
 }
 
@@ -60,13 +117,26 @@ async fn a_batch_of_120_files_with_corrupt_ones_ends_with_exact_counts_and_reaso
     let mut files: Vec<(String, &str, Vec<u8>)> = (0..114).map(file).collect();
     // Corrupt files that claim to be documents.
     for i in 0..5 {
-        files.push((format!("broken-{i}.docx"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", format!("not a zip {i}").into_bytes()));
+        files.push((
+            format!("broken-{i}.docx"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            format!("not a zip {i}").into_bytes(),
+        ));
     }
     // An exact re-upload of the first file: a skipped duplicate, not processed twice.
     files.push(("notes-copy.md".into(), "text/markdown", files[0].2.clone()));
     assert_eq!(files.len(), 120);
-    let specs: Vec<_> = files.iter().map(|(n, ct, b)| json!({"name": n, "size": b.len(), "content_type": ct})).collect();
-    let (status, created) = api.call("POST", "/api/connectors/upload/batch", Some(json!({"name": "Q3 drop", "files": specs}))).await;
+    let specs: Vec<_> = files
+        .iter()
+        .map(|(n, ct, b)| json!({"name": n, "size": b.len(), "content_type": ct}))
+        .collect();
+    let (status, created) = api
+        .call(
+            "POST",
+            "/api/connectors/upload/batch",
+            Some(json!({"name": "Q3 drop", "files": specs})),
+        )
+        .await;
     assert_eq!(status, 201, "{created}");
     let batch_id = created["batch"]["id"].as_str().unwrap().to_string();
     assert_eq!(created["batch"]["total_files"], 120);
@@ -82,7 +152,13 @@ async fn a_batch_of_120_files_with_corrupt_ones_ends_with_exact_counts_and_reaso
 
     let deadline = Instant::now() + Duration::from_secs(120);
     let view = loop {
-        let (_, v) = api.call("GET", &format!("/api/connectors/upload/batch/{batch_id}"), None).await;
+        let (_, v) = api
+            .call(
+                "GET",
+                &format!("/api/connectors/upload/batch/{batch_id}"),
+                None,
+            )
+            .await;
         if v["status"] == "completed" || v["status"] == "failed" {
             break v;
         }
@@ -101,17 +177,36 @@ async fn a_batch_of_120_files_with_corrupt_ones_ends_with_exact_counts_and_reaso
     }
     // A finished document has its Markdown and chunks.
     let doc_id = tickets[0]["document_id"].as_str().unwrap();
-    let (_, doc) = api.call("GET", &format!("/api/documents/{doc_id}"), None).await;
+    let (_, doc) = api
+        .call("GET", &format!("/api/documents/{doc_id}"), None)
+        .await;
     assert_eq!(doc["processing_status"], "completed", "{doc}");
     assert!(doc["chunk_count"].as_u64().unwrap() >= 1);
-    assert!(doc["extracted_key"].as_str().unwrap().contains("/extracted/"));
+    assert!(
+        doc["extracted_key"]
+            .as_str()
+            .unwrap()
+            .contains("/extracted/")
+    );
 
     // Retrying queues the failed files again; they fail again with the same reason, counted once.
-    let (status, retried) = api.call("POST", &format!("/api/connectors/upload/batch/{batch_id}/retry"), None).await;
+    let (status, retried) = api
+        .call(
+            "POST",
+            &format!("/api/connectors/upload/batch/{batch_id}/retry"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{retried}");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (_, v) = api.call("GET", &format!("/api/connectors/upload/batch/{batch_id}"), None).await;
+        let (_, v) = api
+            .call(
+                "GET",
+                &format!("/api/connectors/upload/batch/{batch_id}"),
+                None,
+            )
+            .await;
         if v["status"] == "completed" && v["failed_files"] == 5 {
             assert_eq!(v["processed_files"], 115);
             break;
@@ -123,23 +218,71 @@ async fn a_batch_of_120_files_with_corrupt_ones_ends_with_exact_counts_and_reaso
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_uploads_are_refused_whole_naming_the_file_and_a_multipart_upload_completes() {
-    let (_stack, api) = stack(&[("MAX_FILE_SIZE", "10485760"), ("MULTIPART_THRESHOLD", "5242880"), ("MULTIPART_PART_SIZE", "5242880"), ("ALLOWED_FILE_TYPES", "text/*,application/pdf")]).await;
+    let (_stack, api) = stack(&[
+        ("MAX_FILE_SIZE", "10485760"),
+        ("MULTIPART_THRESHOLD", "5242880"),
+        ("MULTIPART_PART_SIZE", "5242880"),
+        ("ALLOWED_FILE_TYPES", "text/*,application/pdf"),
+    ])
+    .await;
     let too_big = json!({"files": [{"name": "ok.txt", "size": 10, "content_type": "text/plain"}, {"name": "huge.txt", "size": 20_000_000, "content_type": "text/plain"}]});
-    let (status, body) = api.call("POST", "/api/connectors/upload/batch", Some(too_big)).await;
+    let (status, body) = api
+        .call("POST", "/api/connectors/upload/batch", Some(too_big))
+        .await;
     assert_eq!(status, 413, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("files[1] (huge.txt)"), "{body}");
-    let (status, body) = api.call("POST", "/api/connectors/upload", Some(json!({"name": "movie.mp4", "size": 10, "content_type": "video/mp4"}))).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("files[1] (huge.txt)"),
+        "{body}"
+    );
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/connectors/upload",
+            Some(json!({"name": "movie.mp4", "size": 10, "content_type": "video/mp4"})),
+        )
+        .await;
     assert_eq!(status, 422);
-    assert!(body["error"]["message"].as_str().unwrap().contains("not allowed"), "{body}");
-    let (status, _) = api.call("POST", "/api/connectors/upload", Some(json!({"name": " ", "size": 10, "content_type": "text/plain"}))).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not allowed"),
+        "{body}"
+    );
+    let (status, _) = api
+        .call(
+            "POST",
+            "/api/connectors/upload",
+            Some(json!({"name": " ", "size": 10, "content_type": "text/plain"})),
+        )
+        .await;
     assert_eq!(status, 422);
-    let many: Vec<_> = (0..101).map(|i| json!({"name": format!("f{i}.txt"), "size": 1, "content_type": "text/plain"})).collect();
-    let (status, _) = api.call("POST", "/api/connectors/upload/batch", Some(json!({"files": many}))).await;
+    let many: Vec<_> = (0..101)
+        .map(|i| json!({"name": format!("f{i}.txt"), "size": 1, "content_type": "text/plain"}))
+        .collect();
+    let (status, _) = api
+        .call(
+            "POST",
+            "/api/connectors/upload/batch",
+            Some(json!({"files": many})),
+        )
+        .await;
     assert_eq!(status, 413);
 
     // 6 MB of text: above the 5 MB threshold, so two parts.
     let text = "line of text for the multipart upload test\n".repeat(150_000);
-    let (status, t) = api.call("POST", "/api/connectors/upload", Some(json!({"name": "big notes.txt", "size": text.len(), "content_type": "text/plain"}))).await;
+    let (status, t) = api
+        .call(
+            "POST",
+            "/api/connectors/upload",
+            Some(
+                json!({"name": "big notes.txt", "size": text.len(), "content_type": "text/plain"}),
+            ),
+        )
+        .await;
     assert_eq!(status, 201, "{t}");
     assert_eq!(t["method"], "multipart");
     let parts = t["parts"].as_array().unwrap();
@@ -148,18 +291,28 @@ async fn bad_uploads_are_refused_whole_naming_the_file_and_a_multipart_upload_co
     let mut uploaded = Vec::new();
     for (i, p) in parts.iter().enumerate() {
         let chunk = text.as_bytes()[i * part_size..((i + 1) * part_size).min(text.len())].to_vec();
-        let resp = api.http.put(p["url"].as_str().unwrap()).body(chunk).send().await.unwrap();
+        let resp = api
+            .http
+            .put(p["url"].as_str().unwrap())
+            .body(chunk)
+            .send()
+            .await
+            .unwrap();
         assert!(resp.status().is_success(), "part {i}: {}", resp.status());
         uploaded.push(json!({"part_number": p["part_number"], "etag": resp.headers()["etag"].to_str().unwrap()}));
     }
     let body = json!({"upload_id": t["upload_id"], "parts": uploaded});
-    let (status, done) = api.call("POST", t["complete_path"].as_str().unwrap(), Some(body)).await;
+    let (status, done) = api
+        .call("POST", t["complete_path"].as_str().unwrap(), Some(body))
+        .await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["size_bytes"], text.len());
     let doc_id = t["document_id"].as_str().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (_, d) = api.call("GET", &format!("/api/documents/{doc_id}"), None).await;
+        let (_, d) = api
+            .call("GET", &format!("/api/documents/{doc_id}"), None)
+            .await;
         if d["processing_status"] == "completed" {
             assert_eq!(d["title"], "big notes.txt");
             break;

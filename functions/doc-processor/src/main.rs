@@ -8,7 +8,11 @@ async fn main() -> Result<(), Error> {
     let deps = recorder_aws::bootstrap(recorder_connectors::Registry::from_env).await?;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let deps = deps.clone();
-        async move { Ok::<_, Error>(recorder_jobs::doc_processor::handle_documents(&deps, event.payload).await) }
+        async move {
+            Ok::<_, Error>(
+                recorder_jobs::doc_processor::handle_documents(&deps, event.payload).await,
+            )
+        }
     }))
     .await
 }

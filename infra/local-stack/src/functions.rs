@@ -61,7 +61,9 @@ impl Function {
             "sync-worker" => {
                 recorder_jobs::sync_worker::handle_sync_jobs(&self.deps, event, None).await
             }
-            "doc-processor" => recorder_jobs::doc_processor::handle_documents(&self.deps, event).await,
+            "doc-processor" => {
+                recorder_jobs::doc_processor::handle_documents(&self.deps, event).await
+            }
             other => {
                 tracing::error!(binary = other, "no SQS handler; every message fails");
                 let mut resp = SqsBatchResponse::default();

@@ -51,7 +51,6 @@ pub async fn poll(
             .queue_url(&source.queue_url)
             .max_number_of_messages(source.batch_size.clamp(1, 10))
             .wait_time_seconds(1)
-            .visibility_timeout(300)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .send()
             .await;

@@ -54,7 +54,12 @@ impl Config {
             secrets_prefix: req("SECRETS_PREFIX")?.trim_end_matches('/').to_string(),
             app_secret_id: req("APP_SECRET_ID")?,
             secrets_cache_ttl: Duration::from_secs(ttl),
-            uploads: recorder_domain::settings::UploadLimits::from_lookup(&get).map_err(|reason| ConfigError::Invalid { name: "upload limits", reason })?,
+            uploads: recorder_domain::settings::UploadLimits::from_lookup(&get).map_err(
+                |reason| ConfigError::Invalid {
+                    name: "upload limits",
+                    reason,
+                },
+            )?,
         })
     }
 }

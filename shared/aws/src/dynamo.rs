@@ -784,7 +784,11 @@ impl DocumentStore for DynamoStore {
             .map_err(|e| StoreError::backend("could not build a put", e))?;
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
         if let Some(batch_id) = &doc.batch_id {
-            let counter = if doc.processing_status == ProcessingStatus::Failed { "failed_files" } else { "processed_files" };
+            let counter = if doc.processing_status == ProcessingStatus::Failed {
+                "failed_files"
+            } else {
+                "processed_files"
+            };
             let update = aws_sdk_dynamodb::types::Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key_map(batch_key(batch_id))))

@@ -51,7 +51,9 @@ pub fn build_deps(
         )),
         tokens: Arc::new(secrets.tokens()),
         providers: providers(app_secrets.clone()),
-        settings: Arc::new(recorder_domain::settings::Settings { uploads: config.uploads.clone() }),
+        settings: Arc::new(recorder_domain::settings::Settings {
+            uploads: config.uploads.clone(),
+        }),
         app_secrets,
         clock: Arc::new(SystemClock),
     }

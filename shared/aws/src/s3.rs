@@ -123,11 +123,23 @@ impl BlobStore for S3Blobs {
             .content_type(content_type)
             .send()
             .await
-            .map_err(|e| StoreError::backend(format!("could not start an upload to s3://{}/{key}", self.bucket), e))?;
-        out.upload_id.ok_or_else(|| StoreError::backend("no upload id", "S3 answered without an UploadId"))
+            .map_err(|e| {
+                StoreError::backend(
+                    format!("could not start an upload to s3://{}/{key}", self.bucket),
+                    e,
+                )
+            })?;
+        out.upload_id
+            .ok_or_else(|| StoreError::backend("no upload id", "S3 answered without an UploadId"))
     }
 
-    async fn presign_part(&self, key: &str, upload_id: &str, part_number: u32, expires_in: Duration) -> Result<String, StoreError> {
+    async fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        expires_in: Duration,
+    ) -> Result<String, StoreError> {
         let req = self
             .client
             .upload_part()
@@ -141,30 +153,55 @@ impl BlobStore for S3Blobs {
         Ok(req.uri().to_string())
     }
 
-    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[UploadedPart]) -> Result<u64, StoreError> {
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[UploadedPart],
+    ) -> Result<u64, StoreError> {
         if parts.is_empty() {
-            return Err(StoreError::NotFound(format!("no parts were listed for s3://{}/{key}", self.bucket)));
+            return Err(StoreError::NotFound(format!(
+                "no parts were listed for s3://{}/{key}",
+                self.bucket
+            )));
         }
         let mut sorted = parts.to_vec();
         sorted.sort_by_key(|p| p.part_number);
-        let parts: Vec<CompletedPart> = sorted.iter().map(|p| CompletedPart::builder().part_number(p.part_number as i32).e_tag(&p.etag).build()).collect();
+        let parts: Vec<CompletedPart> = sorted
+            .iter()
+            .map(|p| {
+                CompletedPart::builder()
+                    .part_number(p.part_number as i32)
+                    .e_tag(&p.etag)
+                    .build()
+            })
+            .collect();
         let completed = self
             .client
             .complete_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
             .upload_id(upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
             .send()
             .await;
         if let Err(e) = completed {
             // As in put_stream: a 200 we could not parse is checked against the stored object.
             let http_ok = e.raw_response().is_some_and(|r| r.status().is_success());
             if !http_ok || self.size_of(key).await.is_none() {
-                return Err(StoreError::backend(format!("could not complete s3://{}/{key}", self.bucket), e));
+                return Err(StoreError::backend(
+                    format!("could not complete s3://{}/{key}", self.bucket),
+                    e,
+                ));
             }
         }
-        self.size_of(key).await.ok_or_else(|| StoreError::NotFound(format!("s3://{}/{key}", self.bucket)))
+        self.size_of(key)
+            .await
+            .ok_or_else(|| StoreError::NotFound(format!("s3://{}/{key}", self.bucket)))
     }
 
     async fn put_stream(

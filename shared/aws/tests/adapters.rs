@@ -978,18 +978,36 @@ async fn worker_state_survives_edits_and_webhook_channels_are_found_and_listed_b
 async fn a_client_fills_a_multipart_upload_through_presigned_part_urls_and_we_complete_it() {
     let s = stack().await;
     let key = "org/connectors/file_upload/direct/2026-11-24/original/d9-big.bin";
-    let upload_id = s.deps.blobs.start_multipart(key, "application/octet-stream").await.unwrap();
+    let upload_id = s
+        .deps
+        .blobs
+        .start_multipart(key, "application/octet-stream")
+        .await
+        .unwrap();
     let http = reqwest::Client::new();
     let part1 = vec![1u8; 5 * 1024 * 1024];
     let part2 = vec![2u8; 1024];
     let mut parts = Vec::new();
     for (n, body) in [(1u32, part1.clone()), (2, part2.clone())] {
-        let url = s.deps.blobs.presign_part(key, &upload_id, n, Duration::from_secs(300)).await.unwrap();
+        let url = s
+            .deps
+            .blobs
+            .presign_part(key, &upload_id, n, Duration::from_secs(300))
+            .await
+            .unwrap();
         let resp = http.put(&url).body(body).send().await.unwrap();
         assert!(resp.status().is_success(), "part {n}: {}", resp.status());
-        parts.push(UploadedPart { part_number: n, etag: resp.headers()["etag"].to_str().unwrap().to_string() });
+        parts.push(UploadedPart {
+            part_number: n,
+            etag: resp.headers()["etag"].to_str().unwrap().to_string(),
+        });
     }
-    let size = s.deps.blobs.complete_multipart(key, &upload_id, &parts).await.unwrap();
+    let size = s
+        .deps
+        .blobs
+        .complete_multipart(key, &upload_id, &parts)
+        .await
+        .unwrap();
     assert_eq!(size, (part1.len() + part2.len()) as u64);
     let back = s.deps.blobs.get(key).await.unwrap().unwrap();
     assert_eq!(&back[..3], &[1, 1, 1]);

@@ -329,12 +329,19 @@ impl DocumentStore for MemoryStore {
 
     async fn finish(&self, doc: &ImportedDocument) -> Result<bool, StoreError> {
         let mut docs = lock(&self.documents);
-        if docs.get(&doc.id).is_some_and(|d| matches!(d.processing_status, ProcessingStatus::Completed | ProcessingStatus::Failed)) {
+        if docs.get(&doc.id).is_some_and(|d| {
+            matches!(
+                d.processing_status,
+                ProcessingStatus::Completed | ProcessingStatus::Failed
+            )
+        }) {
             return Ok(false);
         }
         if let Some(batch_id) = &doc.batch_id {
             let mut batches = lock(&self.batches);
-            let b = batches.get_mut(batch_id).ok_or_else(|| StoreError::NotFound(format!("batch {batch_id}")))?;
+            let b = batches
+                .get_mut(batch_id)
+                .ok_or_else(|| StoreError::NotFound(format!("batch {batch_id}")))?;
             if doc.processing_status == ProcessingStatus::Failed {
                 b.failed_files += 1;
             } else {
@@ -544,13 +551,30 @@ impl BlobStore for MemoryBlobs {
         Ok(format!("mpu-{key}"))
     }
 
-    async fn presign_part(&self, key: &str, upload_id: &str, part: u32, expires_in: Duration) -> Result<String, StoreError> {
-        Ok(format!("memory://part/{key}?upload_id={upload_id}&part={part}&expires={}", expires_in.as_secs()))
+    async fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part: u32,
+        expires_in: Duration,
+    ) -> Result<String, StoreError> {
+        Ok(format!(
+            "memory://part/{key}?upload_id={upload_id}&part={part}&expires={}",
+            expires_in.as_secs()
+        ))
     }
 
-    async fn complete_multipart(&self, key: &str, _upload_id: &str, _parts: &[UploadedPart]) -> Result<u64, StoreError> {
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        _upload_id: &str,
+        _parts: &[UploadedPart],
+    ) -> Result<u64, StoreError> {
         // Tests put the bytes under the key directly, as if the parts were uploaded.
-        lock(&self.objects).get(key).map(|(b, _)| b.len() as u64).ok_or_else(|| StoreError::NotFound(format!("no parts for {key}")))
+        lock(&self.objects)
+            .get(key)
+            .map(|(b, _)| b.len() as u64)
+            .ok_or_else(|| StoreError::NotFound(format!("no parts for {key}")))
     }
 
     async fn put_stream(

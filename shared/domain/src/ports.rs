@@ -193,10 +193,21 @@ pub trait BlobStore: Send + Sync {
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError>;
     /// Starts a multipart upload a client will fill through presigned part URLs.
     async fn start_multipart(&self, key: &str, content_type: &str) -> Result<String, StoreError>;
-    async fn presign_part(&self, key: &str, upload_id: &str, part_number: u32, expires_in: Duration) -> Result<String, StoreError>;
+    async fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        expires_in: Duration,
+    ) -> Result<String, StoreError>;
     /// Completes a multipart upload from the parts the client sent (part number, ETag); returns
     /// the object's size.
-    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[UploadedPart]) -> Result<u64, StoreError>;
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[UploadedPart],
+    ) -> Result<u64, StoreError>;
     /// Streams content to `key` in bounded memory (multipart above one part), hashing as it goes.
     async fn put_stream(
         &self,

@@ -37,17 +37,27 @@ impl UploadLimits {
         let num = |k: &str, default: u64| -> Result<u64, String> {
             match get(k).filter(|v| !v.is_empty()) {
                 None => Ok(default),
-                Some(v) => v.parse().map_err(|_| format!("{k} must be a whole number, got '{v}'")),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| format!("{k} must be a whole number, got '{v}'")),
             }
         };
         let part_size = num("MULTIPART_PART_SIZE", d.part_size)?;
         if part_size < 5 * 1024 * 1024 {
-            return Err("MULTIPART_PART_SIZE must be at least 5 MB (S3's minimum part size)".into());
+            return Err(
+                "MULTIPART_PART_SIZE must be at least 5 MB (S3's minimum part size)".into(),
+            );
         }
         Ok(UploadLimits {
             max_file_size: num("MAX_FILE_SIZE", d.max_file_size)?,
             max_batch_size: num("MAX_BATCH_SIZE", d.max_batch_size as u64)? as usize,
-            allowed_types: get("ALLOWED_FILE_TYPES").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            allowed_types: get("ALLOWED_FILE_TYPES")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
             multipart_threshold: num("MULTIPART_THRESHOLD", d.multipart_threshold)?,
             part_size,
             url_ttl: d.url_ttl,

@@ -471,3 +471,31 @@ async fn filters_apply_before_download() {
     assert_eq!(log.counts.synced, 0);
     assert_eq!(log.api_calls_made, 1, "listed but never downloaded");
 }
+
+#[tokio::test]
+async fn a_redelivered_job_does_not_run_beside_its_still_running_first_delivery() {
+    let w = world().await;
+    w.source.put("f0", "x", 1);
+    queue_sync(&w.m.deps, &w.connector, SyncType::Manual, None)
+        .await
+        .unwrap();
+    let job = w.m.queue.sent_sync_jobs().last().cloned().unwrap();
+    // The first delivery's worker holds the lease (it is still running).
+    assert!(
+        w.m.deps
+            .locks
+            .try_lock(
+                &format!("sync#{}", job.sync_log_id),
+                "first-worker",
+                std::time::Duration::from_secs(60)
+            )
+            .await
+            .unwrap()
+    );
+    let second = run_sync_job(&w.m.deps, &job, None).await;
+    assert!(
+        matches!(second, Err(recorder_domain::DomainError::Conflict(_))),
+        "{second:?}"
+    );
+    assert!(w.docs().await.is_empty());
+}

@@ -205,18 +205,48 @@ pub const API_ROUTES: &[Route] = &[
     Route {
         body: Some("UploadRequest"),
         success: 201,
-        ..route("POST", "/api/connectors/upload", Op::Upload, "Upload one file: a presigned PUT, or part URLs above the multipart threshold", Access::Member)
+        ..route(
+            "POST",
+            "/api/connectors/upload",
+            Op::Upload,
+            "Upload one file: a presigned PUT, or part URLs above the multipart threshold",
+            Access::Member,
+        )
     },
     Route {
         body: Some("BatchRequest"),
         success: 201,
-        ..route("POST", "/api/connectors/upload/batch", Op::UploadBatch, "Upload many files: a batch id and per-file upload instructions", Access::Member)
+        ..route(
+            "POST",
+            "/api/connectors/upload/batch",
+            Op::UploadBatch,
+            "Upload many files: a batch id and per-file upload instructions",
+            Access::Member,
+        )
     },
-    route("GET", "/api/connectors/upload/batch/{id}", Op::GetUploadBatch, "A batch's progress, status and failed files with reasons", Access::Member),
-    route("POST", "/api/connectors/upload/batch/{id}/retry", Op::RetryUploadBatch, "Queue a batch's failed files again", Access::Member),
+    route(
+        "GET",
+        "/api/connectors/upload/batch/{id}",
+        Op::GetUploadBatch,
+        "A batch's progress, status and failed files with reasons",
+        Access::Member,
+    ),
+    route(
+        "POST",
+        "/api/connectors/upload/batch/{id}/retry",
+        Op::RetryUploadBatch,
+        "Queue a batch's failed files again",
+        Access::Member,
+    ),
     Route {
         body: Some("CompleteUpload"),
-        ..route("POST", "/api/connectors/upload/{id}/complete", Op::CompleteUpload, "Finish a multipart upload", Access::Member)
+        ..route(
+            "POST",
+            "/api/connectors/upload/{id}/complete",
+            Op::CompleteUpload,
+            "Finish a multipart upload",
+            Access::Member,
+        )
     },
     route(
         "GET",

@@ -3,14 +3,14 @@
 //! pipeline. S3's one-time test event is acknowledged.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use recorder_domain::jobs::DocumentJob;
-use recorder_domain::keys::{parse_object_key, ArtifactKind};
 use recorder_domain::Deps;
-use recorder_processing::{process_document, Options, Outcome};
+use recorder_domain::jobs::DocumentJob;
+use recorder_domain::keys::{ArtifactKind, parse_object_key};
+use recorder_processing::{Options, Outcome, process_document};
 use serde_json::Value;
 
-use crate::batch::{parse_body, process_sqs_batch};
 use crate::JobError;
+use crate::batch::{parse_body, process_sqs_batch};
 
 pub async fn handle_documents(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     let options = Options::default();
@@ -23,13 +23,21 @@ pub async fn handle_documents(deps: &Deps, event: SqsEvent) -> SqsBatchResponse 
         let targets = if let Some(records) = body.get("Records").and_then(Value::as_array) {
             s3_targets(records)
         } else {
-            let job: DocumentJob = serde_json::from_value(body).map_err(|source| JobError::BadMessage { expected: "process_document job", source })?;
+            let job: DocumentJob =
+                serde_json::from_value(body).map_err(|source| JobError::BadMessage {
+                    expected: "process_document job",
+                    source,
+                })?;
             vec![(job.org_id, job.document_id)]
         };
         for (org_id, document_id) in targets {
-            let outcome = process_document(deps, &org_id, &document_id, options).await.map_err(|e| JobError::Processing(e.to_string()))?;
+            let outcome = process_document(deps, &org_id, &document_id, options)
+                .await
+                .map_err(|e| JobError::Processing(e.to_string()))?;
             match &outcome {
-                Outcome::Failed { reason } => tracing::info!(%document_id, %reason, "document failed"),
+                Outcome::Failed { reason } => {
+                    tracing::info!(%document_id, %reason, "document failed")
+                }
                 other => tracing::info!(%document_id, outcome = ?other, "document processed"),
             }
         }
@@ -44,7 +52,11 @@ pub async fn handle_documents(deps: &Deps, event: SqsEvent) -> SqsBatchResponse 
 fn s3_targets(records: &[Value]) -> Vec<(String, String)> {
     records
         .iter()
-        .filter(|r| r["eventName"].as_str().is_none_or(|n| n.starts_with("ObjectCreated")))
+        .filter(|r| {
+            r["eventName"]
+                .as_str()
+                .is_none_or(|n| n.starts_with("ObjectCreated"))
+        })
         .filter_map(|r| r["s3"]["object"]["key"].as_str())
         .map(|k| percent_decode(&k.replace('+', " ")))
         .filter_map(|k| parse_object_key(&k))
@@ -54,5 +66,7 @@ fn s3_targets(records: &[Value]) -> Vec<(String, String)> {
 }
 
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }

@@ -95,7 +95,13 @@ async fn the_scheduler_tick_queues_due_connectors() {
     assert_eq!(logs.items.len(), 1);
 }
 
-fn document(m: &MemoryDeps, id: &str, title: &str, key: &str, batch: Option<&str>) -> recorder_domain::document::ImportedDocument {
+fn document(
+    m: &MemoryDeps,
+    id: &str,
+    title: &str,
+    key: &str,
+    batch: Option<&str>,
+) -> recorder_domain::document::ImportedDocument {
     let now = m.deps.clock.now();
     serde_json::from_value(serde_json::json!({
         "id": id, "org_id": "org_acme", "connector_id": null, "external_id": id, "external_url": null,
@@ -111,43 +117,104 @@ fn document(m: &MemoryDeps, id: &str, title: &str, key: &str, batch: Option<&str
 async fn the_doc_processor_turns_an_upload_into_markdown_and_chunks_once() {
     let m = MemoryDeps::new();
     let key = "org_acme/connectors/file_upload/c1/2026-11-24/original/d1-notes.md";
-    m.blobs.objects.lock().unwrap().insert(key.into(), (b"# Plan\n\n- ship\n- celebrate\n".to_vec(), "text/markdown".into()));
+    m.blobs.objects.lock().unwrap().insert(
+        key.into(),
+        (
+            b"# Plan\n\n- ship\n- celebrate\n".to_vec(),
+            "text/markdown".into(),
+        ),
+    );
     let batch = recorder_domain::upload::UploadBatch {
-        id: "b1".into(), org_id: "org_acme".into(), user_id: "u".into(), name: None, total_files: 2,
-        processed_files: 0, failed_files: 0, status: recorder_domain::upload::BatchStatus::Processing,
-        created_at: m.deps.clock.now(), completed_at: None,
+        id: "b1".into(),
+        org_id: "org_acme".into(),
+        user_id: "u".into(),
+        name: None,
+        total_files: 2,
+        processed_files: 0,
+        failed_files: 0,
+        status: recorder_domain::upload::BatchStatus::Processing,
+        created_at: m.deps.clock.now(),
+        completed_at: None,
     };
     m.deps.batches.create(&batch).await.unwrap();
-    m.deps.documents.create(&document(&m, "d1", "notes.md", key, Some("b1"))).await.unwrap();
+    m.deps
+        .documents
+        .create(&document(&m, "d1", "notes.md", key, Some("b1")))
+        .await
+        .unwrap();
     let bad_key = "org_acme/connectors/file_upload/c1/2026-11-24/original/d2-report.docx";
-    m.blobs.objects.lock().unwrap().insert(bad_key.into(), (b"this is not a zip".to_vec(), "application/octet-stream".into()));
-    m.deps.documents.create(&document(&m, "d2", "report.docx", bad_key, Some("b1"))).await.unwrap();
+    m.blobs.objects.lock().unwrap().insert(
+        bad_key.into(),
+        (
+            b"this is not a zip".to_vec(),
+            "application/octet-stream".into(),
+        ),
+    );
+    m.deps
+        .documents
+        .create(&document(&m, "d2", "report.docx", bad_key, Some("b1")))
+        .await
+        .unwrap();
 
     // An S3 notification for d1 (key URL-encoded as S3 sends it) and a job for d2.
     let mut event = sqs(include_str!("../../../events/doc-processor-s3-upload.json"));
-    let mut s3: serde_json::Value = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
+    let mut s3: serde_json::Value =
+        serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
     s3["Records"][0]["s3"]["object"]["key"] = serde_json::json!(key);
     event.records[0].body = Some(s3.to_string());
     let mut job = sqs(include_str!("../../../events/doc-processor-job.json"));
-    job.records[0].body = Some(serde_json::json!({"type": "process_document", "org_id": "org_acme", "document_id": "d2"}).to_string());
+    job.records[0].body = Some(
+        serde_json::json!({"type": "process_document", "org_id": "org_acme", "document_id": "d2"})
+            .to_string(),
+    );
     event.records.push(job.records[0].clone());
     let resp = doc_processor::handle_documents(&m.deps, event.clone()).await;
     assert!(resp.batch_item_failures.is_empty());
 
     let d1 = m.deps.documents.get("d1").await.unwrap().unwrap();
-    assert_eq!(d1.processing_status, recorder_domain::document::ProcessingStatus::Completed);
+    assert_eq!(
+        d1.processing_status,
+        recorder_domain::document::ProcessingStatus::Completed
+    );
     assert!(d1.chunk_count >= 1);
-    let md = m.blobs.objects.lock().unwrap().get(d1.extracted_key.as_deref().unwrap()).unwrap().0.clone();
+    let md = m
+        .blobs
+        .objects
+        .lock()
+        .unwrap()
+        .get(d1.extracted_key.as_deref().unwrap())
+        .unwrap()
+        .0
+        .clone();
     assert!(String::from_utf8(md).unwrap().contains("# Plan"));
-    let chunks = m.blobs.objects.lock().unwrap().get(d1.chunks_key.as_deref().unwrap()).unwrap().0.clone();
-    let first: serde_json::Value = serde_json::from_str(String::from_utf8(chunks).unwrap().lines().next().unwrap()).unwrap();
+    let chunks = m
+        .blobs
+        .objects
+        .lock()
+        .unwrap()
+        .get(d1.chunks_key.as_deref().unwrap())
+        .unwrap()
+        .0
+        .clone();
+    let first: serde_json::Value =
+        serde_json::from_str(String::from_utf8(chunks).unwrap().lines().next().unwrap()).unwrap();
     assert_eq!(first["heading_path"][0], "Plan");
     let d2 = m.deps.documents.get("d2").await.unwrap().unwrap();
-    assert_eq!(d2.processing_status, recorder_domain::document::ProcessingStatus::Failed);
-    assert!(d2.processing_error.as_deref().unwrap().contains("DOCX"), "{:?}", d2.processing_error);
+    assert_eq!(
+        d2.processing_status,
+        recorder_domain::document::ProcessingStatus::Failed
+    );
+    assert!(
+        d2.processing_error.as_deref().unwrap().contains("DOCX"),
+        "{:?}",
+        d2.processing_error
+    );
 
     let b = m.deps.batches.get("b1").await.unwrap().unwrap();
-    assert_eq!((b.processed_files, b.failed_files, b.status), (1, 1, recorder_domain::upload::BatchStatus::Completed));
+    assert_eq!(
+        (b.processed_files, b.failed_files, b.status),
+        (1, 1, recorder_domain::upload::BatchStatus::Completed)
+    );
     // Delivered again: nothing is counted twice.
     doc_processor::handle_documents(&m.deps, event).await;
     let b = m.deps.batches.get("b1").await.unwrap().unwrap();
@@ -157,11 +224,27 @@ async fn the_doc_processor_turns_an_upload_into_markdown_and_chunks_once() {
 #[tokio::test]
 async fn the_doc_processor_acknowledges_s3_test_events_and_unknown_documents() {
     let m = MemoryDeps::new();
-    let resp = doc_processor::handle_documents(&m.deps, sqs(include_str!("../../../events/doc-processor-s3-test-event.json"))).await;
+    let resp = doc_processor::handle_documents(
+        &m.deps,
+        sqs(include_str!(
+            "../../../events/doc-processor-s3-test-event.json"
+        )),
+    )
+    .await;
     assert!(resp.batch_item_failures.is_empty());
-    let resp = doc_processor::handle_documents(&m.deps, sqs(include_str!("../../../events/doc-processor-job.json"))).await;
+    let resp = doc_processor::handle_documents(
+        &m.deps,
+        sqs(include_str!("../../../events/doc-processor-job.json")),
+    )
+    .await;
     assert!(resp.batch_item_failures.is_empty());
     let mut broken = sqs(include_str!("../../../events/doc-processor-job.json"));
     broken.records[0].body = Some("not json".into());
-    assert_eq!(doc_processor::handle_documents(&m.deps, broken).await.batch_item_failures.len(), 1);
+    assert_eq!(
+        doc_processor::handle_documents(&m.deps, broken)
+            .await
+            .batch_item_failures
+            .len(),
+        1
+    );
 }

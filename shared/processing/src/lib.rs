@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use recorder_domain::document::{ImportedDocument, ProcessingStatus};
-use recorder_domain::keys::{object_key, ArtifactKind};
+use recorder_domain::keys::{ArtifactKind, object_key};
 use recorder_domain::upload::BatchStatus;
 use recorder_domain::{Deps, StoreError};
-use recorder_extract::{chunk, chunk_transcript, extract, ChunkOptions, Hints, Limits};
+use recorder_extract::{ChunkOptions, Hints, Limits, chunk, chunk_transcript, extract};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -29,9 +29,15 @@ pub const EXTRACT_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Completed { chunks: usize },
-    Duplicate { of: String },
-    Failed { reason: String },
+    Completed {
+        chunks: usize,
+    },
+    Duplicate {
+        of: String,
+    },
+    Failed {
+        reason: String,
+    },
     /// Nothing to do: unknown document, another org's, or already finished.
     Skipped(&'static str),
 }
@@ -50,20 +56,38 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { chunking: ChunkOptions::default(), limits: Limits::default() }
+        Options {
+            chunking: ChunkOptions::default(),
+            limits: Limits::default(),
+        }
     }
 }
 
-pub async fn process_document(deps: &Deps, org_id: &str, document_id: &str, options: &Options) -> Result<Outcome, ProcessError> {
-    let Some(mut doc) = deps.documents.get(document_id).await? else { return Ok(Outcome::Skipped("unknown document")) };
+pub async fn process_document(
+    deps: &Deps,
+    org_id: &str,
+    document_id: &str,
+    options: &Options,
+) -> Result<Outcome, ProcessError> {
+    let Some(mut doc) = deps.documents.get(document_id).await? else {
+        return Ok(Outcome::Skipped("unknown document"));
+    };
     if doc.org_id != org_id {
         return Ok(Outcome::Skipped("document of another org"));
     }
-    if matches!(doc.processing_status, ProcessingStatus::Completed | ProcessingStatus::Failed) {
+    if matches!(
+        doc.processing_status,
+        ProcessingStatus::Completed | ProcessingStatus::Failed
+    ) {
         return Ok(Outcome::Skipped("already processed"));
     }
     let Some(original_key) = doc.original_key.clone() else {
-        return fail(deps, &mut doc, "the original file was never stored; upload or sync it again".into()).await;
+        return fail(
+            deps,
+            &mut doc,
+            "the original file was never stored; upload or sync it again".into(),
+        )
+        .await;
     };
     if doc.processing_status != ProcessingStatus::Processing {
         doc.processing_status = ProcessingStatus::Processing;
@@ -72,16 +96,34 @@ pub async fn process_document(deps: &Deps, org_id: &str, document_id: &str, opti
     }
     if doc.size_bytes.is_some_and(|s| s > MAX_PROCESSED_BYTES) {
         let mb = doc.size_bytes.unwrap_or(0) / (1024 * 1024);
-        return fail(deps, &mut doc, format!("exceeds the {} MB processing limit ({mb} MB)", MAX_PROCESSED_BYTES / (1024 * 1024))).await;
+        return fail(
+            deps,
+            &mut doc,
+            format!(
+                "exceeds the {} MB processing limit ({mb} MB)",
+                MAX_PROCESSED_BYTES / (1024 * 1024)
+            ),
+        )
+        .await;
     }
     let Some(bytes) = deps.blobs.get(&original_key).await? else {
-        return fail(deps, &mut doc, "the original file is missing from storage; upload or sync it again".into()).await;
+        return fail(
+            deps,
+            &mut doc,
+            "the original file is missing from storage; upload or sync it again".into(),
+        )
+        .await;
     };
     let hash = hex::encode(Sha256::digest(&bytes));
     doc.content_hash = Some(hash.clone());
     doc.size_bytes = Some(bytes.len() as u64);
 
-    if let Some(original) = deps.documents.find_completed_by_hash(&doc.org_id, &hash).await?.filter(|d| d.id != doc.id) {
+    if let Some(original) = deps
+        .documents
+        .find_completed_by_hash(&doc.org_id, &hash)
+        .await?
+        .filter(|d| d.id != doc.id)
+    {
         doc.processing_status = ProcessingStatus::Completed;
         doc.duplicate_of = Some(original.id.clone());
         doc.extracted_key = original.extracted_key.clone();
@@ -95,34 +137,86 @@ pub async fn process_document(deps: &Deps, org_id: &str, document_id: &str, opti
         return Ok(Outcome::Skipped("already processed"));
     }
 
-    let hints = Hints { declared_mime: doc.mime_type.clone(), file_name: Some(doc.title.clone()) };
+    let hints = Hints {
+        declared_mime: doc.mime_type.clone(),
+        file_name: Some(doc.title.clone()),
+    };
     let limits = options.limits.clone();
     let chunking = options.chunking.clone();
     let work = tokio::task::spawn_blocking(move || {
         let out = extract(&bytes, &hints, &limits)?;
-        let chunks = if out.segments.is_empty() { chunk(&out.markdown, &chunking) } else { chunk_transcript(&out.segments, &chunking) };
+        let chunks = if out.segments.is_empty() {
+            chunk(&out.markdown, &chunking)
+        } else {
+            chunk_transcript(&out.segments, &chunking)
+        };
         Ok::<_, recorder_extract::ExtractError>((out, chunks))
     });
     let (extracted, chunks) = match tokio::time::timeout(EXTRACT_TIMEOUT, work).await {
-        Err(_) => return fail(deps, &mut doc, format!("took longer than {} s to read; the file may be damaged", EXTRACT_TIMEOUT.as_secs())).await,
-        Ok(Err(_)) => return fail(deps, &mut doc, "the file could not be read (the reader crashed on it)".into()).await,
+        Err(_) => {
+            return fail(
+                deps,
+                &mut doc,
+                format!(
+                    "took longer than {} s to read; the file may be damaged",
+                    EXTRACT_TIMEOUT.as_secs()
+                ),
+            )
+            .await;
+        }
+        Ok(Err(_)) => {
+            return fail(
+                deps,
+                &mut doc,
+                "the file could not be read (the reader crashed on it)".into(),
+            )
+            .await;
+        }
         Ok(Ok(Err(e))) => return fail(deps, &mut doc, e.to_string()).await,
         Ok(Ok(Ok(v))) => v,
     };
 
     let (connector_type, connector_id) = artifact_owner(deps, &doc).await?;
     let now = Utc::now();
-    let md_key = object_key(&doc.org_id, connector_type, &connector_id, now, ArtifactKind::Extracted, &doc.id, &format!("{}.md", doc.title));
-    let chunks_key = object_key(&doc.org_id, connector_type, &connector_id, now, ArtifactKind::Chunks, &doc.id, &format!("{}.jsonl", doc.title));
+    let md_key = object_key(
+        &doc.org_id,
+        connector_type,
+        &connector_id,
+        now,
+        ArtifactKind::Extracted,
+        &doc.id,
+        &format!("{}.md", doc.title),
+    );
+    let chunks_key = object_key(
+        &doc.org_id,
+        connector_type,
+        &connector_id,
+        now,
+        ArtifactKind::Chunks,
+        &doc.id,
+        &format!("{}.jsonl", doc.title),
+    );
     let mut jsonl = String::new();
     for c in &chunks {
         jsonl.push_str(&serde_json::to_string(c).unwrap_or_default());
         jsonl.push('\n');
     }
-    deps.blobs.put(&md_key, extracted.markdown.clone().into_bytes(), "text/markdown; charset=utf-8").await?;
-    deps.blobs.put(&chunks_key, jsonl.into_bytes(), "application/x-ndjson").await?;
+    deps.blobs
+        .put(
+            &md_key,
+            extracted.markdown.clone().into_bytes(),
+            "text/markdown; charset=utf-8",
+        )
+        .await?;
+    deps.blobs
+        .put(&chunks_key, jsonl.into_bytes(), "application/x-ndjson")
+        .await?;
 
-    let mut meta = if doc.source_metadata.is_object() { doc.source_metadata.clone() } else { json!({}) };
+    let mut meta = if doc.source_metadata.is_object() {
+        doc.source_metadata.clone()
+    } else {
+        json!({})
+    };
     meta["extracted"] = serde_json::to_value(&extracted.metadata).unwrap_or_default();
     meta["format"] = json!(format!("{:?}", extracted.format));
     if !extracted.warnings.is_empty() {
@@ -139,26 +233,44 @@ pub async fn process_document(deps: &Deps, org_id: &str, document_id: &str, opti
     if !finish(deps, &doc).await? {
         return Ok(Outcome::Skipped("already processed"));
     }
-    Ok(Outcome::Completed { chunks: chunks.len() })
+    Ok(Outcome::Completed {
+        chunks: chunks.len(),
+    })
 }
 
 /// Artifacts sit beside the original: the same connector folder (uploads without a connector use
 /// the `file_upload` type and the org's upload folder).
-async fn artifact_owner(deps: &Deps, doc: &ImportedDocument) -> Result<(recorder_domain::connector::ConnectorType, String), StoreError> {
+async fn artifact_owner(
+    deps: &Deps,
+    doc: &ImportedDocument,
+) -> Result<(recorder_domain::connector::ConnectorType, String), StoreError> {
     use recorder_domain::connector::ConnectorType;
-    if let Some(key) = doc.original_key.as_deref().and_then(recorder_domain::keys::parse_object_key) {
+    if let Some(key) = doc
+        .original_key
+        .as_deref()
+        .and_then(recorder_domain::keys::parse_object_key)
+    {
         return Ok((key.connector_type, key.connector_id));
     }
     match &doc.connector_id {
         Some(id) => {
-            let t = deps.connectors.get(&doc.org_id, id).await?.map(|c| c.connector_type).unwrap_or(ConnectorType::FileUpload);
+            let t = deps
+                .connectors
+                .get(&doc.org_id, id)
+                .await?
+                .map(|c| c.connector_type)
+                .unwrap_or(ConnectorType::FileUpload);
             Ok((t, id.clone()))
         }
         None => Ok((ConnectorType::FileUpload, "uploads".into())),
     }
 }
 
-async fn fail(deps: &Deps, doc: &mut ImportedDocument, reason: String) -> Result<Outcome, ProcessError> {
+async fn fail(
+    deps: &Deps,
+    doc: &mut ImportedDocument,
+    reason: String,
+) -> Result<Outcome, ProcessError> {
     tracing::info!(document_id = %doc.id, %reason, "document failed");
     doc.processing_status = ProcessingStatus::Failed;
     doc.processing_error = Some(reason.clone());
@@ -175,16 +287,24 @@ async fn finish(deps: &Deps, doc: &ImportedDocument) -> Result<bool, StoreError>
     if !deps.documents.finish(doc).await? {
         return Ok(false);
     }
-    let Some(batch_id) = &doc.batch_id else { return Ok(true) };
-    let Some(batch) = deps.batches.get(batch_id).await? else { return Ok(true) };
+    let Some(batch_id) = &doc.batch_id else {
+        return Ok(true);
+    };
+    let Some(batch) = deps.batches.get(batch_id).await? else {
+        return Ok(true);
+    };
     let settled = batch.settled_status();
     if settled == batch.status && batch.status == BatchStatus::Uploading {
         // The first file is done: the batch is being processed now.
-        deps.batches.set_status(batch_id, BatchStatus::Processing, None).await?;
+        deps.batches
+            .set_status(batch_id, BatchStatus::Processing, None)
+            .await?;
         return Ok(true);
     }
     if settled != batch.status && matches!(settled, BatchStatus::Completed | BatchStatus::Failed) {
-        deps.batches.set_status(batch_id, settled, Some(Utc::now())).await?;
+        deps.batches
+            .set_status(batch_id, settled, Some(Utc::now()))
+            .await?;
     }
     Ok(true)
 }

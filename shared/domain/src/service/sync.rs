@@ -76,7 +76,31 @@ enum ItemResult {
     Failed(ItemFailure),
 }
 
+/// One run of a sync at a time, even when SQS redelivers a message whose worker is slow but alive.
+/// Longer than a Lambda can run, so a crashed run's lease is gone before its message returns.
+const SYNC_LEASE: std::time::Duration = std::time::Duration::from_secs(16 * 60);
+
 pub async fn run_sync_job(
+    deps: &Deps,
+    job: &SyncJob,
+    deadline: Option<DateTime<Utc>>,
+) -> Result<JobOutcome, DomainError> {
+    let lease = format!("sync#{}", job.sync_log_id);
+    let owner = new_id();
+    if !deps.locks.try_lock(&lease, &owner, SYNC_LEASE).await? {
+        return Err(DomainError::Conflict(
+            "this sync is already running in another worker; SQS will deliver it again later"
+                .into(),
+        ));
+    }
+    let result = run_claimed(deps, job, deadline).await;
+    if let Err(e) = deps.locks.unlock(&lease, &owner).await {
+        tracing::warn!(error = %e, "could not release the sync lease; it expires on its own");
+    }
+    result
+}
+
+async fn run_claimed(
     deps: &Deps,
     job: &SyncJob,
     deadline: Option<DateTime<Utc>>,

@@ -13,7 +13,7 @@ use crate::document::{ImportedDocument, ProcessingStatus};
 use crate::error::DomainError;
 use crate::ids::{is_valid_id, new_id};
 use crate::jobs::DocumentJob;
-use crate::keys::{object_key, ArtifactKind};
+use crate::keys::{ArtifactKind, object_key};
 use crate::ports::{Deps, UploadedPart};
 use crate::settings::UploadLimits;
 use crate::source::mime_allowed;
@@ -77,48 +77,98 @@ pub struct UploadTicket {
 
 fn check_file(limits: &UploadLimits, field: &str, f: &FileSpec) -> Result<(), DomainError> {
     if f.name.trim().is_empty() {
-        return Err(DomainError::validation(format!("{field}.name"), "must not be empty"));
+        return Err(DomainError::validation(
+            format!("{field}.name"),
+            "must not be empty",
+        ));
     }
     if f.name.chars().count() > 1024 || f.name.chars().any(char::is_control) {
-        return Err(DomainError::validation(format!("{field}.name"), "must be at most 1024 characters, without control characters"));
+        return Err(DomainError::validation(
+            format!("{field}.name"),
+            "must be at most 1024 characters, without control characters",
+        ));
     }
     if f.size == 0 {
-        return Err(DomainError::validation(format!("{field} ({})", f.name), "size must be more than 0 bytes"));
+        return Err(DomainError::validation(
+            format!("{field} ({})", f.name),
+            "size must be more than 0 bytes",
+        ));
     }
     if f.size > limits.max_file_size {
-        return Err(DomainError::TooLarge(format!("{field} ({}): {} bytes exceeds the {} byte limit", f.name, f.size, limits.max_file_size)));
+        return Err(DomainError::TooLarge(format!(
+            "{field} ({}): {} bytes exceeds the {} byte limit",
+            f.name, f.size, limits.max_file_size
+        )));
     }
     let ct = f.content_type.trim();
     if !ct.contains('/') || ct.chars().any(|c| c.is_control() || c == ' ') {
-        return Err(DomainError::validation(format!("{field} ({})", f.name), format!("content_type '{ct}' is not a MIME type")));
+        return Err(DomainError::validation(
+            format!("{field} ({})", f.name),
+            format!("content_type '{ct}' is not a MIME type"),
+        ));
     }
     if !mime_allowed(&limits.allowed_types, Some(ct)) {
-        return Err(DomainError::validation(format!("{field} ({})", f.name), format!("type {ct} is not allowed (allowed: {})", limits.allowed_types.join(", "))));
+        return Err(DomainError::validation(
+            format!("{field} ({})", f.name),
+            format!(
+                "type {ct} is not allowed (allowed: {})",
+                limits.allowed_types.join(", ")
+            ),
+        ));
     }
     Ok(())
 }
 
 /// The folder (connector) an upload is filed under: the org's file_upload connector when named.
-async fn owner(deps: &Deps, caller: &Caller, connector_id: Option<&str>) -> Result<Option<String>, DomainError> {
-    let Some(id) = connector_id else { return Ok(None) };
+async fn owner(
+    deps: &Deps,
+    caller: &Caller,
+    connector_id: Option<&str>,
+) -> Result<Option<String>, DomainError> {
+    let Some(id) = connector_id else {
+        return Ok(None);
+    };
     let missing = || DomainError::NotFound(format!("connector {id}"));
     if !is_valid_id(id) {
         return Err(missing());
     }
-    let c = deps.connectors.get(&caller.org_id, id).await?.ok_or_else(missing)?;
+    let c = deps
+        .connectors
+        .get(&caller.org_id, id)
+        .await?
+        .ok_or_else(missing)?;
     if c.connector_type != ConnectorType::FileUpload {
-        return Err(DomainError::validation("connector_id", "must be a file_upload connector"));
+        return Err(DomainError::validation(
+            "connector_id",
+            "must be a file_upload connector",
+        ));
     }
     if c.status != ConnectorStatus::Active {
-        return Err(DomainError::InvalidState(format!("the connector is {}", c.status.as_str())));
+        return Err(DomainError::InvalidState(format!(
+            "the connector is {}",
+            c.status.as_str()
+        )));
     }
     Ok(Some(c.id))
 }
 
-fn new_document(caller: &Caller, connector: Option<&str>, f: &FileSpec, batch: Option<&str>) -> ImportedDocument {
+fn new_document(
+    caller: &Caller,
+    connector: Option<&str>,
+    f: &FileSpec,
+    batch: Option<&str>,
+) -> ImportedDocument {
     let now = Utc::now();
     let id = new_id();
-    let key = object_key(&caller.org_id, ConnectorType::FileUpload, connector.unwrap_or(DIRECT_UPLOADS), now, ArtifactKind::Original, &id, &f.name);
+    let key = object_key(
+        &caller.org_id,
+        ConnectorType::FileUpload,
+        connector.unwrap_or(DIRECT_UPLOADS),
+        now,
+        ArtifactKind::Original,
+        &id,
+        &f.name,
+    );
     ImportedDocument {
         id: id.clone(),
         org_id: caller.org_id.clone(),
@@ -152,7 +202,10 @@ fn new_document(caller: &Caller, connector: Option<&str>, f: &FileSpec, batch: O
 async fn ticket(deps: &Deps, doc: &ImportedDocument) -> Result<UploadTicket, DomainError> {
     let limits = &deps.settings.uploads;
     let key = doc.original_key.clone().unwrap_or_default();
-    let content_type = doc.mime_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+    let content_type = doc
+        .mime_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
     let size = doc.size_bytes.unwrap_or(0);
     let ttl = limits.url_ttl;
     if size <= limits.multipart_threshold {
@@ -176,7 +229,10 @@ async fn ticket(deps: &Deps, doc: &ImportedDocument) -> Result<UploadTicket, Dom
     let upload_id = deps.blobs.start_multipart(&key, &content_type).await?;
     let mut parts = Vec::with_capacity(count as usize);
     for n in 1..=count {
-        parts.push(PartUrl { part_number: n, url: deps.blobs.presign_part(&key, &upload_id, n, ttl).await? });
+        parts.push(PartUrl {
+            part_number: n,
+            url: deps.blobs.presign_part(&key, &upload_id, n, ttl).await?,
+        });
     }
     Ok(UploadTicket {
         document_id: doc.id.clone(),
@@ -192,34 +248,62 @@ async fn ticket(deps: &Deps, doc: &ImportedDocument) -> Result<UploadTicket, Dom
     })
 }
 
-pub async fn request_upload(deps: &Deps, caller: &Caller, req: UploadRequest) -> Result<UploadTicket, DomainError> {
-    let f = FileSpec { name: req.name, size: req.size, content_type: req.content_type };
+pub async fn request_upload(
+    deps: &Deps,
+    caller: &Caller,
+    req: UploadRequest,
+) -> Result<UploadTicket, DomainError> {
+    let f = FileSpec {
+        name: req.name,
+        size: req.size,
+        content_type: req.content_type,
+    };
     check_file(&deps.settings.uploads, "file", &f)?;
     let connector = owner(deps, caller, req.connector_id.as_deref()).await?;
     let doc = new_document(caller, connector.as_deref(), &f, None);
     deps.documents.create(&doc).await?;
     if let Some(c) = &connector {
-        deps.connectors.add_documents_count(&caller.org_id, c, 1).await?;
+        deps.connectors
+            .add_documents_count(&caller.org_id, c, 1)
+            .await?;
     }
     ticket(deps, &doc).await
 }
 
-pub async fn request_batch(deps: &Deps, caller: &Caller, req: BatchRequest) -> Result<(BatchView, Vec<UploadTicket>), DomainError> {
+pub async fn request_batch(
+    deps: &Deps,
+    caller: &Caller,
+    req: BatchRequest,
+) -> Result<(BatchView, Vec<UploadTicket>), DomainError> {
     let limits = &deps.settings.uploads;
     if req.files.is_empty() {
-        return Err(DomainError::validation("files", "must list at least one file"));
+        return Err(DomainError::validation(
+            "files",
+            "must list at least one file",
+        ));
     }
     if req.files.len() > limits.max_batch_size {
-        return Err(DomainError::TooLarge(format!("files: {} files exceed the batch limit of {}", req.files.len(), limits.max_batch_size)));
+        return Err(DomainError::TooLarge(format!(
+            "files: {} files exceed the batch limit of {}",
+            req.files.len(),
+            limits.max_batch_size
+        )));
     }
     // Every file is checked before anything is created.
     for (i, f) in req.files.iter().enumerate() {
         check_file(limits, &format!("files[{i}]"), f)?;
     }
-    let name = req.name.map(|n| n.trim().chars().take(200).collect::<String>()).filter(|n| !n.is_empty());
+    let name = req
+        .name
+        .map(|n| n.trim().chars().take(200).collect::<String>())
+        .filter(|n| !n.is_empty());
     let connector = owner(deps, caller, req.connector_id.as_deref()).await?;
     let batch_id = new_id();
-    let docs: Vec<_> = req.files.iter().map(|f| new_document(caller, connector.as_deref(), f, Some(&batch_id))).collect();
+    let docs: Vec<_> = req
+        .files
+        .iter()
+        .map(|f| new_document(caller, connector.as_deref(), f, Some(&batch_id)))
+        .collect();
     let batch = UploadBatch {
         id: batch_id.clone(),
         org_id: caller.org_id.clone(),
@@ -240,12 +324,18 @@ pub async fn request_batch(deps: &Deps, caller: &Caller, req: BatchRequest) -> R
         tickets.push(ticket(deps, d).await?);
     }
     if let Some(c) = &connector {
-        deps.connectors.add_documents_count(&caller.org_id, c, docs.len() as i64).await?;
+        deps.connectors
+            .add_documents_count(&caller.org_id, c, docs.len() as i64)
+            .await?;
     }
     Ok((view(batch, Vec::new(), 0), tickets))
 }
 
-async fn own_document(deps: &Deps, caller: &Caller, id: &str) -> Result<ImportedDocument, DomainError> {
+async fn own_document(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+) -> Result<ImportedDocument, DomainError> {
     let missing = || DomainError::NotFound(format!("upload {id}"));
     if !is_valid_id(id) {
         return Err(missing());
@@ -257,7 +347,13 @@ async fn own_document(deps: &Deps, caller: &Caller, id: &str) -> Result<Imported
 }
 
 /// Finishes a multipart upload; S3's notification then queues processing.
-pub async fn complete_upload(deps: &Deps, caller: &Caller, document_id: &str, upload_id: &str, parts: &[UploadedPart]) -> Result<ImportedDocument, DomainError> {
+pub async fn complete_upload(
+    deps: &Deps,
+    caller: &Caller,
+    document_id: &str,
+    upload_id: &str,
+    parts: &[UploadedPart],
+) -> Result<ImportedDocument, DomainError> {
     let mut doc = own_document(deps, caller, document_id).await?;
     if doc.processing_status != ProcessingStatus::Pending {
         return Ok(doc);
@@ -265,7 +361,11 @@ pub async fn complete_upload(deps: &Deps, caller: &Caller, document_id: &str, up
     let key = doc.original_key.clone().unwrap_or_default();
     let size = match deps.blobs.complete_multipart(&key, upload_id, parts).await {
         Ok(s) => s,
-        Err(crate::StoreError::NotFound(m)) => return Err(DomainError::InvalidState(format!("{m}: upload the parts and list them with their ETags"))),
+        Err(crate::StoreError::NotFound(m)) => {
+            return Err(DomainError::InvalidState(format!(
+                "{m}: upload the parts and list them with their ETags"
+            )));
+        }
         Err(e) => return Err(e.into()),
     };
     doc.size_bytes = Some(size);
@@ -291,7 +391,12 @@ pub struct BatchView {
 }
 
 fn view(batch: UploadBatch, failed: Vec<FailedFile>, skipped_duplicates: u64) -> BatchView {
-    BatchView { progress_percent: batch.progress_percent(), batch, skipped_duplicates, failed }
+    BatchView {
+        progress_percent: batch.progress_percent(),
+        batch,
+        skipped_duplicates,
+        failed,
+    }
 }
 
 async fn own_batch(deps: &Deps, caller: &Caller, id: &str) -> Result<UploadBatch, DomainError> {
@@ -305,14 +410,24 @@ async fn own_batch(deps: &Deps, caller: &Caller, id: &str) -> Result<UploadBatch
     }
 }
 
-pub async fn batch_status(deps: &Deps, caller: &Caller, id: &str) -> Result<BatchView, DomainError> {
+pub async fn batch_status(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+) -> Result<BatchView, DomainError> {
     let batch = own_batch(deps, caller, id).await?;
     let mut failed = Vec::new();
     let mut duplicates = 0;
     for doc_id in &batch.document_ids {
-        let Some(d) = deps.documents.get(doc_id).await? else { continue };
+        let Some(d) = deps.documents.get(doc_id).await? else {
+            continue;
+        };
         if d.processing_status == ProcessingStatus::Failed {
-            failed.push(FailedFile { document_id: d.id, name: d.title, reason: d.processing_error.unwrap_or_default() });
+            failed.push(FailedFile {
+                document_id: d.id,
+                name: d.title,
+                reason: d.processing_error.unwrap_or_default(),
+            });
         } else if d.duplicate_of.is_some() {
             duplicates += 1;
         }
@@ -328,14 +443,23 @@ pub async fn retry_batch(deps: &Deps, caller: &Caller, id: &str) -> Result<Batch
     }
     let n = current.failed.len() as i64;
     for f in &current.failed {
-        let Some(mut d) = deps.documents.get(&f.document_id).await? else { continue };
+        let Some(mut d) = deps.documents.get(&f.document_id).await? else {
+            continue;
+        };
         d.processing_status = ProcessingStatus::Pending;
         d.processing_error = None;
         d.updated_at = Utc::now();
         deps.documents.put(&d).await?;
-        deps.queue.send_document(&DocumentJob { org_id: d.org_id.clone(), document_id: d.id.clone() }).await?;
+        deps.queue
+            .send_document(&DocumentJob {
+                org_id: d.org_id.clone(),
+                document_id: d.id.clone(),
+            })
+            .await?;
     }
     deps.batches.add_counts(id, 0, -n).await?;
-    deps.batches.set_status(id, BatchStatus::Processing, None).await?;
+    deps.batches
+        .set_status(id, BatchStatus::Processing, None)
+        .await?;
     batch_status(deps, caller, id).await
 }
