@@ -135,6 +135,7 @@ async fn the_doc_processor_turns_an_upload_into_markdown_and_chunks_once() {
         status: recorder_domain::upload::BatchStatus::Processing,
         created_at: m.deps.clock.now(),
         completed_at: None,
+        document_ids: vec![],
     };
     m.deps.batches.create(&batch).await.unwrap();
     m.deps
