@@ -121,6 +121,9 @@ pub fn document() -> Value {
                 "CompleteUpload": {"type": "object", "required": ["upload_id", "parts"], "properties": {"upload_id": {"type": "string"},
                     "parts": {"type": "array", "items": {"type": "object", "required": ["part_number", "etag"], "properties": {
                         "part_number": {"type": "integer"}, "etag": {"type": "string", "description": "the ETag header S3 answered for the part"}}}}}},
+                "UrlImport": {"type": "object", "additionalProperties": false, "properties": {
+                    "url": {"type": "string"}, "urls": {"type": "array", "maxItems": 20, "items": {"type": "string"}},
+                    "connector_id": {"type": "string", "description": "a url_import connector; the org's default one otherwise"}}},
                 "Filters": {"type": "object", "properties": {
                     "file_types": {"type": "array", "items": {"type": "string"}, "description": "MIME types or wildcards like video/*"},
                     "folders": {"type": "array", "items": {"type": "string"}}}}

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use recorder_domain::connector::Connector;
-use recorder_domain::service::{activity, connectors, uploads};
+use recorder_domain::service::{activity, connectors, uploads, url_import};
 use recorder_domain::{Caller, Deps};
 use serde_json::{Value, json};
 
@@ -45,6 +45,7 @@ pub enum Op {
     GetUploadBatch,
     RetryUploadBatch,
     CompleteUpload,
+    UrlImport,
     OpenApi,
 }
 
@@ -248,6 +249,11 @@ pub const API_ROUTES: &[Route] = &[
             Access::Member,
         )
     },
+    Route {
+        body: Some("UrlImport"),
+        success: 202,
+        ..route("POST", "/api/connectors/url-import", Op::UrlImport, "Import web pages or files by URL (fetched by a worker); answers the document ids", Access::Member)
+    },
     route(
         "GET",
         "/api/openapi.json",
@@ -388,6 +394,10 @@ async fn dispatch(
         }
         Op::GetUploadBatch => to_json(&uploads::batch_status(deps, &who, id).await?),
         Op::RetryUploadBatch => to_json(&uploads::retry_batch(deps, &who, id).await?),
+        Op::UrlImport => {
+            let docs = url_import::import(deps, &who, json_body(event)?).await?;
+            json!({"documents": docs.iter().map(|d| json!({"document_id": d.id, "url": d.external_url, "status": d.processing_status, "sync_count": d.sync_count})).collect::<Vec<_>>()})
+        }
         Op::CompleteUpload => {
             #[derive(serde::Deserialize)]
             #[serde(deny_unknown_fields)]

@@ -7,4 +7,5 @@ pub mod oauth;
 pub mod scheduler;
 pub mod sync;
 pub mod uploads;
+pub mod url_import;
 pub mod webhooks;
