@@ -277,6 +277,19 @@ impl DynamoStore {
         Ok(Page { items, next_cursor })
     }
 
+    /// An UpdateItem on an existing connector (the condition makes a missing one fail).
+    fn connector_update(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(connector_key(org_id, id))))
+            .condition_expression("attribute_exists(pk)")
+    }
+
     fn connector_item(c: &Connector) -> Result<Item, StoreError> {
         let mut item = with_keys(to_item(c)?, "connector", connector_key(&c.org_id, &c.id));
         if let (true, Some(at)) = (c.is_scheduled(), c.next_sync_at) {
@@ -421,12 +434,7 @@ impl ConnectorStore for DynamoStore {
         id: &str,
         progress: Option<&SyncProgress>,
     ) -> Result<(), StoreError> {
-        let req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_map(connector_key(org_id, id))))
-            .condition_expression("attribute_exists(pk)");
+        let req = self.connector_update(org_id, id);
         let req = match progress {
             Some(p) => {
                 let value = serde_dynamo::to_attribute_value(p)
@@ -497,12 +505,7 @@ impl ConnectorStore for DynamoStore {
         id: &str,
         cursor: Option<&str>,
     ) -> Result<(), StoreError> {
-        let req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_map(connector_key(org_id, id))))
-            .condition_expression("attribute_exists(pk)");
+        let req = self.connector_update(org_id, id);
         let req = match cursor {
             Some(c) => req
                 .update_expression("SET sync_cursor = :c")

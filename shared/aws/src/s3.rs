@@ -303,21 +303,7 @@ impl S3Blobs {
         part: Vec<u8>,
     ) -> Result<(), StoreError> {
         if upload.is_none() {
-            let created = self
-                .client
-                .create_multipart_upload()
-                .bucket(&self.bucket)
-                .key(key)
-                .content_type(content_type)
-                .send()
-                .await
-                .map_err(|e| {
-                    StoreError::backend(
-                        format!("could not start an upload to s3://{}/{key}", self.bucket),
-                        e,
-                    )
-                })?;
-            *upload = Some((created.upload_id.unwrap_or_default(), Vec::new()));
+            *upload = Some((self.start_multipart(key, content_type).await?, Vec::new()));
         }
         let (id, parts) = upload.as_mut().expect("set above");
         let number = parts.len() as i32 + 1;

@@ -252,7 +252,13 @@ pub const API_ROUTES: &[Route] = &[
     Route {
         body: Some("UrlImport"),
         success: 202,
-        ..route("POST", "/api/connectors/url-import", Op::UrlImport, "Import web pages or files by URL (fetched by a worker); answers the document ids", Access::Member)
+        ..route(
+            "POST",
+            "/api/connectors/url-import",
+            Op::UrlImport,
+            "Import web pages or files by URL (fetched by a worker); answers the document ids",
+            Access::Member,
+        )
     },
     route(
         "GET",

@@ -40,10 +40,14 @@ pub fn canonical_url(raw: &str) -> Result<String, String> {
     if raw.is_empty() || raw.len() > MAX_URL_LEN {
         return Err(format!("must be 1 to {MAX_URL_LEN} characters"));
     }
-    let (scheme, rest) = raw.split_once("://").ok_or("must start with http:// or https://")?;
+    let (scheme, rest) = raw
+        .split_once("://")
+        .ok_or("must start with http:// or https://")?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
-        return Err(format!("scheme '{scheme}' is not allowed: only http and https"));
+        return Err(format!(
+            "scheme '{scheme}' is not allowed: only http and https"
+        ));
     }
     if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err("must not contain spaces or control characters".into());
@@ -59,22 +63,43 @@ pub fn canonical_url(raw: &str) -> Result<String, String> {
     if authority.contains('@') {
         return Err("must not carry credentials".into());
     }
-    let path = if path.starts_with('?') { format!("/{path}") } else { path.to_string() };
-    Ok(format!("{scheme}://{}{path}", authority.to_ascii_lowercase()))
+    let path = if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path.to_string()
+    };
+    Ok(format!(
+        "{scheme}://{}{path}",
+        authority.to_ascii_lowercase()
+    ))
 }
 
-async fn import_connector(deps: &Deps, caller: &Caller, id: Option<&str>) -> Result<Connector, DomainError> {
+async fn import_connector(
+    deps: &Deps,
+    caller: &Caller,
+    id: Option<&str>,
+) -> Result<Connector, DomainError> {
     if let Some(id) = id {
         let missing = || DomainError::NotFound(format!("connector {id}"));
         if !is_valid_id(id) {
             return Err(missing());
         }
-        let c = deps.connectors.get(&caller.org_id, id).await?.ok_or_else(missing)?;
+        let c = deps
+            .connectors
+            .get(&caller.org_id, id)
+            .await?
+            .ok_or_else(missing)?;
         if c.connector_type != ConnectorType::UrlImport {
-            return Err(DomainError::validation("connector_id", "must be a url_import connector"));
+            return Err(DomainError::validation(
+                "connector_id",
+                "must be a url_import connector",
+            ));
         }
         if c.status != ConnectorStatus::Active {
-            return Err(DomainError::InvalidState(format!("the connector is {}", c.status.as_str())));
+            return Err(DomainError::InvalidState(format!(
+                "the connector is {}",
+                c.status.as_str()
+            )));
         }
         return Ok(c);
     }
@@ -82,7 +107,9 @@ async fn import_connector(deps: &Deps, caller: &Caller, id: Option<&str>) -> Res
     let mut page = PageRequest::new(Some(200), None);
     loop {
         let p = deps.connectors.list(&caller.org_id, &page).await?;
-        if let Some(c) = p.items.into_iter().find(|c| c.connector_type == ConnectorType::UrlImport && c.name == DEFAULT_NAME && c.is_active()) {
+        if let Some(c) = p.items.into_iter().find(|c| {
+            c.connector_type == ConnectorType::UrlImport && c.name == DEFAULT_NAME && c.is_active()
+        }) {
             return Ok(c);
         }
         match p.next_cursor {
@@ -99,7 +126,10 @@ async fn import_connector(deps: &Deps, caller: &Caller, id: Option<&str>) -> Res
         sync_frequency: None,
     };
     // Any member may import; creating the default connector is part of that.
-    let as_admin = Caller { role: crate::Role::Admin, ..caller.clone() };
+    let as_admin = Caller {
+        role: crate::Role::Admin,
+        ..caller.clone()
+    };
     match connectors::create(deps, &as_admin, input).await {
         Ok(c) => Ok(c),
         // Created by a concurrent request meanwhile: use that one.
@@ -109,23 +139,40 @@ async fn import_connector(deps: &Deps, caller: &Caller, id: Option<&str>) -> Res
 }
 
 /// Queues the URLs for import; returns their documents (new or re-imported), in request order.
-pub async fn import(deps: &Deps, caller: &Caller, req: ImportRequest) -> Result<Vec<ImportedDocument>, DomainError> {
+pub async fn import(
+    deps: &Deps,
+    caller: &Caller,
+    req: ImportRequest,
+) -> Result<Vec<ImportedDocument>, DomainError> {
     let urls: Vec<String> = match (req.url, req.urls) {
         (Some(u), None) => vec![u],
         (None, Some(list)) => list,
-        (Some(_), Some(_)) => return Err(DomainError::validation("url", "give either url or urls, not both")),
+        (Some(_), Some(_)) => {
+            return Err(DomainError::validation(
+                "url",
+                "give either url or urls, not both",
+            ));
+        }
         (None, None) => return Err(DomainError::validation("url", "is required")),
     };
     if urls.is_empty() {
-        return Err(DomainError::validation("urls", "must list at least one URL"));
+        return Err(DomainError::validation(
+            "urls",
+            "must list at least one URL",
+        ));
     }
     if urls.len() > MAX_URLS {
-        return Err(DomainError::TooLarge(format!("urls: {} URLs exceed the limit of {MAX_URLS} per request", urls.len())));
+        return Err(DomainError::TooLarge(format!(
+            "urls: {} URLs exceed the limit of {MAX_URLS} per request",
+            urls.len()
+        )));
     }
     let canonical = urls
         .iter()
         .enumerate()
-        .map(|(i, u)| canonical_url(u).map_err(|m| DomainError::validation(format!("urls[{i}] ({u})"), m)))
+        .map(|(i, u)| {
+            canonical_url(u).map_err(|m| DomainError::validation(format!("urls[{i}] ({u})"), m))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let connector = import_connector(deps, caller, req.connector_id.as_deref()).await?;
     let mut out = Vec::with_capacity(canonical.len());
@@ -135,9 +182,18 @@ pub async fn import(deps: &Deps, caller: &Caller, req: ImportRequest) -> Result<
     Ok(out)
 }
 
-async fn queue_one(deps: &Deps, caller: &Caller, connector: &Connector, url: &str) -> Result<ImportedDocument, DomainError> {
+async fn queue_one(
+    deps: &Deps,
+    caller: &Caller,
+    connector: &Connector,
+    url: &str,
+) -> Result<ImportedDocument, DomainError> {
     let now = Utc::now();
-    let doc = match deps.documents.find_by_external_id(&connector.id, url).await? {
+    let doc = match deps
+        .documents
+        .find_by_external_id(&connector.id, url)
+        .await?
+    {
         Some(mut d) => {
             d.sync_count += 1;
             d.last_synced_at = now;
@@ -179,17 +235,30 @@ async fn queue_one(deps: &Deps, caller: &Caller, connector: &Connector, url: &st
                 updated_at: now,
             };
             match deps.documents.create(&d).await {
-                Ok(()) => deps.connectors.add_documents_count(&caller.org_id, &connector.id, 1).await?,
+                Ok(()) => {
+                    deps.connectors
+                        .add_documents_count(&caller.org_id, &connector.id, 1)
+                        .await?
+                }
                 // The same URL queued by a concurrent request: that document it is.
                 Err(StoreError::ConditionFailed(_)) => {
-                    return deps.documents.find_by_external_id(&connector.id, url).await?.ok_or_else(|| DomainError::Conflict("try again".into()));
+                    return deps
+                        .documents
+                        .find_by_external_id(&connector.id, url)
+                        .await?
+                        .ok_or_else(|| DomainError::Conflict("try again".into()));
                 }
                 Err(e) => return Err(e.into()),
             }
             d
         }
     };
-    deps.queue.send_document(&DocumentJob { org_id: doc.org_id.clone(), document_id: doc.id.clone() }).await?;
+    deps.queue
+        .send_document(&DocumentJob {
+            org_id: doc.org_id.clone(),
+            document_id: doc.id.clone(),
+        })
+        .await?;
     Ok(doc)
 }
 
@@ -199,10 +268,27 @@ mod tests {
 
     #[test]
     fn urls_are_canonicalised_and_bad_ones_refused_by_syntax() {
-        assert_eq!(canonical_url("HTTPS://Example.COM/a/B?x=1#frag").unwrap(), "https://example.com/a/B?x=1");
-        assert_eq!(canonical_url("http://example.com").unwrap(), "http://example.com/");
-        assert_eq!(canonical_url("http://example.com?q=1").unwrap(), "http://example.com/?q=1");
-        for bad in ["ftp://x/", "file:///etc/passwd", "javascript:alert(1)", "http://", "http://u:p@example.com/", "http://exa mple.com/", ""] {
+        assert_eq!(
+            canonical_url("HTTPS://Example.COM/a/B?x=1#frag").unwrap(),
+            "https://example.com/a/B?x=1"
+        );
+        assert_eq!(
+            canonical_url("http://example.com").unwrap(),
+            "http://example.com/"
+        );
+        assert_eq!(
+            canonical_url("http://example.com?q=1").unwrap(),
+            "http://example.com/?q=1"
+        );
+        for bad in [
+            "ftp://x/",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "http://",
+            "http://u:p@example.com/",
+            "http://exa mple.com/",
+            "",
+        ] {
             assert!(canonical_url(bad).is_err(), "{bad}");
         }
     }
