@@ -167,6 +167,16 @@ async fn main() {
         .iter()
         .map(|d| d["external_id"].as_str().unwrap().to_string())
         .collect();
+    // Synced is not the end: wait until the doc-processor has finished every document.
+    let processed_docs = loop {
+        let docs = api.all_documents(&id).await;
+        if docs.iter().all(|d| d["processing_status"] == "completed" || d["processing_status"] == "failed") {
+            break docs;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let processed_secs = t0.elapsed().as_secs_f64();
+    let completed = processed_docs.iter().filter(|d| d["processing_status"] == "completed").count();
 
     // 100 edits, 20 deletions, 10 new files (scaled down for small drives).
     let (edits, deletions, new) = (
@@ -241,6 +251,7 @@ async fn main() {
         files.saturating_sub(unique.len()),
         docs.len() - unique.len()
     );
+    println!("synced and processed: {processed_secs:.1} s from connect ({completed} completed, {} failed)", processed_docs.len() - completed);
     println!(
         "incremental sync: {:.1} s after {edits} edits, {deletions} deletions, {new} new: counts {}",
         inc_secs, incremental["counts"]

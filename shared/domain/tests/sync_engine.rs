@@ -29,7 +29,11 @@ struct FakeSource {
     fail_list_at_cursor: Mutex<Option<String>>,
     revoked: Mutex<bool>,
     lists: AtomicU32,
+    /// Runs once, right after the given list call: the source changing while a sync runs.
+    on_list: Mutex<Option<Hook>>,
 }
+
+type Hook = (u32, Box<dyn FnOnce(&FakeSource) + Send>);
 
 impl FakeSource {
     fn put(&self, id: &str, content: &str, version: u32) {
@@ -73,7 +77,11 @@ impl Source for FakeSource {
         cursor: Option<&str>,
     ) -> Result<ChangePage, SourceError> {
         cx.meter.call();
-        self.lists.fetch_add(1, Ordering::SeqCst);
+        let n = self.lists.fetch_add(1, Ordering::SeqCst) + 1;
+        let hook = {
+            let mut h = self.on_list.lock().unwrap();
+            if h.as_ref().is_some_and(|(at, _)| *at == n) { h.take() } else { None }
+        };
         if *self.revoked.lock().unwrap() {
             return Err(SourceError::AuthRevoked("invalid_grant".into()));
         }
@@ -84,13 +92,15 @@ impl Source for FakeSource {
             return Err(SourceError::Transient("503 backendError".into()));
         }
         drop(fail);
-        let log = self.log.lock().unwrap();
-        let end = (at + PAGE).min(log.len());
-        Ok(ChangePage {
-            changes: log[at..end].to_vec(),
-            cursor: end.to_string(),
-            has_more: end < log.len(),
-        })
+        let page = {
+            let log = self.log.lock().unwrap();
+            let end = (at + PAGE).min(log.len());
+            ChangePage { changes: log[at..end].to_vec(), cursor: end.to_string(), has_more: end < log.len() }
+        };
+        if let Some((_, change)) = hook {
+            change(self);
+        }
+        Ok(page)
     }
 
     async fn get_item(
@@ -498,4 +508,23 @@ async fn a_redelivered_job_does_not_run_beside_its_still_running_first_delivery(
         "{second:?}"
     );
     assert!(w.docs().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_file_changed_during_a_sync_ends_in_its_latest_version_once() {
+    let w = world().await;
+    for i in 0..6 {
+        w.source.put(&format!("f{i}"), &format!("c{i}"), 1);
+    }
+    // Right after the first page (f0..f2) is listed, f1 is edited at the source.
+    *w.source.on_list.lock().unwrap() = Some((1, Box::new(|s: &FakeSource| s.put("f1", "edited while syncing", 2))));
+    let (outcome, log) = w.sync().await;
+    assert_eq!(outcome, JobOutcome::Finished(SyncStatus::Success));
+    assert_eq!((log.counts.synced, log.counts.updated), (6, 1), "{:?}", log.counts);
+    let docs = w.docs().await;
+    assert_eq!(docs.len(), 6, "no duplicate for the edited file");
+    let f1 = docs.iter().find(|d| d.external_id == "f1").unwrap();
+    assert_eq!(f1.source_metadata["fingerprint"], "v2");
+    let stored = w.m.blobs.objects.lock().unwrap().get(f1.original_key.as_deref().unwrap()).unwrap().0.clone();
+    assert_eq!(stored, b"edited while syncing");
 }
