@@ -19,6 +19,8 @@ pub struct Config {
     pub bucket_name: String,
     pub sync_jobs_queue_url: String,
     pub documents_queue_url: String,
+    /// Where `document.processed` events go (downstream indexing).
+    pub document_events_queue_url: String,
     /// Prefix of every secret this stack owns, e.g. `recorder-connectors/dev`.
     pub secrets_prefix: String,
     /// The JSON secret holding app-wide secrets (client secrets, webhook secrets).
@@ -51,6 +53,7 @@ impl Config {
             bucket_name: req("BUCKET_NAME")?,
             sync_jobs_queue_url: req("SYNC_JOBS_QUEUE_URL")?,
             documents_queue_url: req("DOCUMENTS_QUEUE_URL")?,
+            document_events_queue_url: req("DOCUMENT_EVENTS_QUEUE_URL")?,
             secrets_prefix: req("SECRETS_PREFIX")?.trim_end_matches('/').to_string(),
             app_secret_id: req("APP_SECRET_ID")?,
             secrets_cache_ttl: Duration::from_secs(ttl),
@@ -75,6 +78,7 @@ mod tests {
             ("BUCKET_NAME", "b"),
             ("SYNC_JOBS_QUEUE_URL", "http://q/sync.fifo"),
             ("DOCUMENTS_QUEUE_URL", "http://q/docs"),
+            ("DOCUMENT_EVENTS_QUEUE_URL", "http://q/events"),
             ("SECRETS_PREFIX", "recorder-connectors/dev/"),
             ("APP_SECRET_ID", "recorder-connectors/dev/app"),
         ])

@@ -48,6 +48,7 @@ pub fn build_deps(
             aws_sdk_sqs::Client::new(sdk),
             &config.sync_jobs_queue_url,
             &config.documents_queue_url,
+            &config.document_events_queue_url,
         )),
         tokens: Arc::new(secrets.tokens()),
         providers: providers(app_secrets.clone()),

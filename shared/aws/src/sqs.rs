@@ -3,22 +3,30 @@
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use recorder_domain::StoreError;
-use recorder_domain::jobs::{DocumentJob, SyncJob};
+use recorder_domain::jobs::{DocumentJob, DocumentProcessed, SyncJob};
 use recorder_domain::ports::JobQueue;
 
 pub struct SqsQueue {
     client: Client,
     sync_jobs_url: String,
     documents_url: String,
+    events_url: String,
 }
 
 impl SqsQueue {
-    pub fn new(client: Client, sync_jobs_url: &str, documents_url: &str) -> Self {
-        SqsQueue {
-            client,
-            sync_jobs_url: sync_jobs_url.into(),
-            documents_url: documents_url.into(),
-        }
+    pub fn new(client: Client, sync_jobs_url: &str, documents_url: &str, events_url: &str) -> Self {
+        SqsQueue { client, sync_jobs_url: sync_jobs_url.into(), documents_url: documents_url.into(), events_url: events_url.into() }
+    }
+
+    async fn send_standard(&self, url: &str, body: String, what: &str) -> Result<(), StoreError> {
+        self.client
+            .send_message()
+            .queue_url(url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| StoreError::backend(format!("could not queue {what}"), e))?;
+        Ok(())
     }
 }
 
@@ -45,13 +53,10 @@ impl JobQueue for SqsQueue {
     }
 
     async fn send_document(&self, job: &DocumentJob) -> Result<(), StoreError> {
-        self.client
-            .send_message()
-            .queue_url(&self.documents_url)
-            .message_body(body(job)?)
-            .send()
-            .await
-            .map_err(|e| StoreError::backend("could not queue a document", e))?;
-        Ok(())
+        self.send_standard(&self.documents_url, body(job)?, "a document").await
+    }
+
+    async fn send_processed(&self, event: &DocumentProcessed) -> Result<(), StoreError> {
+        self.send_standard(&self.events_url, body(event)?, "a document.processed event").await
     }
 }

@@ -52,3 +52,18 @@ mod tests {
         assert_eq!(serde_json::from_value::<SyncJob>(v).unwrap(), job);
     }
 }
+
+/// Emitted when a document is finished and its Markdown and chunks are stored, for downstream
+/// indexing. Delivered at least once: consumers key on `document_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "document.processed")]
+pub struct DocumentProcessed {
+    pub org_id: String,
+    pub document_id: String,
+    pub connector_id: Option<String>,
+    pub title: String,
+    pub extracted_key: Option<String>,
+    pub chunks_key: Option<String>,
+    pub chunk_count: u32,
+    pub duplicate_of: Option<String>,
+}

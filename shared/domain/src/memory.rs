@@ -12,7 +12,7 @@ use crate::activity::ActivityEvent;
 use crate::connector::{Connector, ConnectorType, SyncProgress, WebhookState, name_key};
 use crate::document::{ImportedDocument, ProcessingStatus};
 use crate::error::StoreError;
-use crate::jobs::{DocumentJob, SyncJob};
+use crate::jobs::{DocumentJob, DocumentProcessed, SyncJob};
 use crate::paging::{Page, PageRequest};
 use crate::ports::*;
 use crate::ports::{PutStreamError, StoredBlob, StreamDigest, UploadedPart};
@@ -630,6 +630,7 @@ impl Providers for StaticProviders {
 pub struct MemoryQueue {
     pub sync_jobs: Mutex<Vec<SyncJob>>,
     pub document_jobs: Mutex<Vec<DocumentJob>>,
+    pub processed_events: Mutex<Vec<DocumentProcessed>>,
     pub fail: std::sync::atomic::AtomicBool,
 }
 
@@ -656,6 +657,12 @@ impl JobQueue for MemoryQueue {
     async fn send_document(&self, job: &DocumentJob) -> Result<(), StoreError> {
         self.check()?;
         lock(&self.document_jobs).push(job.clone());
+        Ok(())
+    }
+
+    async fn send_processed(&self, event: &DocumentProcessed) -> Result<(), StoreError> {
+        self.check()?;
+        lock(&self.processed_events).push(event.clone());
         Ok(())
     }
 }

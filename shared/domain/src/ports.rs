@@ -12,7 +12,7 @@ use crate::activity::ActivityEvent;
 use crate::connector::{Connector, SyncProgress, WebhookState};
 use crate::document::ImportedDocument;
 use crate::error::StoreError;
-use crate::jobs::{DocumentJob, SyncJob};
+use crate::jobs::{DocumentJob, DocumentProcessed, SyncJob};
 use crate::paging::{Page, PageRequest};
 use crate::source::{ByteStream, Providers};
 use crate::sync_log::SyncLog;
@@ -277,6 +277,7 @@ pub trait LockStore: Send + Sync {
 pub trait JobQueue: Send + Sync {
     async fn send_sync(&self, job: &SyncJob) -> Result<(), StoreError>;
     async fn send_document(&self, job: &DocumentJob) -> Result<(), StoreError>;
+    async fn send_processed(&self, event: &DocumentProcessed) -> Result<(), StoreError>;
 }
 
 /// A value that must never be printed: Debug and Display show a placeholder.

@@ -281,9 +281,28 @@ async fn fail(
     Ok(Outcome::Failed { reason })
 }
 
+/// Tells downstream indexing the document is ready (at least once: before the final write, so a
+/// crash in between repeats the event rather than losing it).
+async fn announce(deps: &Deps, doc: &ImportedDocument) -> Result<(), StoreError> {
+    let event = recorder_domain::jobs::DocumentProcessed {
+        org_id: doc.org_id.clone(),
+        document_id: doc.id.clone(),
+        connector_id: doc.connector_id.clone(),
+        title: doc.title.clone(),
+        extracted_key: doc.extracted_key.clone(),
+        chunks_key: doc.chunks_key.clone(),
+        chunk_count: doc.chunk_count,
+        duplicate_of: doc.duplicate_of.clone(),
+    };
+    deps.queue.send_processed(&event).await
+}
+
 /// Writes the final record and counts it on its batch in one transaction (exactly once, even when
 /// the message is delivered twice), then closes the batch when its last file is done.
 async fn finish(deps: &Deps, doc: &ImportedDocument) -> Result<bool, StoreError> {
+    if doc.processing_status == ProcessingStatus::Completed {
+        announce(deps, doc).await?;
+    }
     if !deps.documents.finish(doc).await? {
         return Ok(false);
     }
