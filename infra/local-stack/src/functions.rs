@@ -16,6 +16,7 @@ use crate::StackError;
 pub struct Function {
     pub spec: FunctionSpec,
     deps: Deps,
+    processing: recorder_processing::Options,
 }
 
 impl Function {
@@ -37,10 +38,8 @@ impl Function {
         let deps = build_deps(&config, sdk, |secrets| {
             Arc::new(Registry::new(settings, secrets))
         });
-        Ok(Function {
-            spec: spec.clone(),
-            deps,
-        })
+        let processing = recorder_processing::Options::from_lookup(&|k| spec.env.get(k).cloned());
+        Ok(Function { spec: spec.clone(), deps, processing })
     }
 
     pub async fn http(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
@@ -62,7 +61,7 @@ impl Function {
                 recorder_jobs::sync_worker::handle_sync_jobs(&self.deps, event, None).await
             }
             "doc-processor" => {
-                recorder_jobs::doc_processor::handle_documents(&self.deps, event).await
+                recorder_jobs::doc_processor::handle_documents(&self.deps, &self.processing, event).await
             }
             other => {
                 tracing::error!(binary = other, "no SQS handler; every message fails");

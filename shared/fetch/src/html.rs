@@ -187,11 +187,16 @@ fn too_deep_at(html: &str) -> Option<usize> {
             i += rest.find("-->").map_or(rest.len(), |end| end + 3);
             continue;
         }
+        // Doctype, CDATA, processing instructions: nothing that nests.
+        if rest.starts_with(['!', '?']) {
+            continue;
+        }
         let closing = rest.starts_with('/');
         let name: String = rest
             .trim_start_matches('/')
             .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '!' || *c == '-')
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .take(32)
             .collect::<String>()
             .to_ascii_lowercase();
         if name.is_empty() || NON_NESTING.contains(&name.as_str()) {
@@ -201,13 +206,19 @@ fn too_deep_at(html: &str) -> Option<usize> {
             depth = depth.saturating_sub(1);
             continue;
         }
-        let tag_end = rest.find('>').unwrap_or(rest.len());
-        if rest[..tag_end].ends_with('/') && !OPENS_DESPITE_SLASH.contains(&name.as_str()) {
+        // Only the tag's own end matters; a bounded look keeps `<<<<…` input linear.
+        let head = &rest.as_bytes()[..rest.len().min(4096)];
+        let tag_end = head.iter().position(|&b| b == b'>').unwrap_or(head.len());
+        if head[..tag_end].ends_with(b"/") && !OPENS_DESPITE_SLASH.contains(&name.as_str()) {
             continue;
         }
         if RAW_TEXT.contains(&name.as_str()) {
+            // Skip the text and the end tag, so the end tag does not count as a close.
             let close = format!("</{name}");
-            i += find_ignore_case(rest.as_bytes(), close.as_bytes()).unwrap_or(rest.len());
+            let close_at =
+                find_ignore_case(rest.as_bytes(), close.as_bytes()).unwrap_or(rest.len());
+            let after = &rest[close_at..];
+            i += close_at + after.find('>').map_or(after.len(), |end| end + 1);
             continue;
         }
         depth += 1;
@@ -571,7 +582,7 @@ impl Page {
     /// The subtrees to render, in document order.
     fn content_roots<'a>(&self, root: NodeRef<'a>) -> Vec<NodeRef<'a>> {
         let visible = visible_elements(root, &self.dropped);
-        let mut stats = StatsCache::new(&self.dropped);
+        let stats = StatsCache::new(root, &self.dropped);
 
         // Semantic containers, most specific first; within a kind the one with the most text.
         let kinds: [&dyn Fn(&Element) -> bool; 4] = [
@@ -595,14 +606,14 @@ impl Page {
                 // articleBody leaves the headline out by definition; take it back if it is
                 // close by. Other containers are taken as they are.
                 return vec![if kind == 0 {
-                    widened(node, &mut stats)
+                    widened(node, &stats)
                 } else {
                     node
                 }];
             }
         }
 
-        match self.best_scored(&visible, &mut stats) {
+        match self.best_scored(&visible, &stats) {
             Some(roots) => roots,
             None => visible
                 .iter()
@@ -618,7 +629,7 @@ impl Page {
     fn best_scored<'a>(
         &self,
         visible: &[NodeRef<'a>],
-        stats: &mut StatsCache<'_>,
+        stats: &StatsCache,
     ) -> Option<Vec<NodeRef<'a>>> {
         let mut scores: HashMap<NodeId, f64> = HashMap::new();
         let mut order: Vec<NodeRef<'a>> = Vec::new();
@@ -689,7 +700,7 @@ impl Page {
 
 /// `top` widened to ancestors that add little text besides it and few links, such as the
 /// wrapper holding the headline and byline above the body text. Never to `<body>`.
-fn widened<'a>(mut top: NodeRef<'a>, stats: &mut StatsCache<'_>) -> NodeRef<'a> {
+fn widened<'a>(mut top: NodeRef<'a>, stats: &StatsCache) -> NodeRef<'a> {
     while let Some(parent) = top.parent().filter(|p| {
         p.value()
             .as_element()
@@ -847,55 +858,61 @@ impl Stats {
     }
 }
 
-/// Text statistics of subtrees (dropped parts excluded), computed once per node.
-struct StatsCache<'d> {
-    dropped: &'d HashSet<NodeId>,
-    cache: HashMap<NodeId, Stats>,
+/// Text statistics of every element's subtree (dropped parts excluded), computed bottom-up in
+/// one walk: asking per candidate would cost size × depth on deeply nested input.
+struct StatsCache {
+    stats: HashMap<NodeId, Stats>,
 }
 
-impl<'d> StatsCache<'d> {
-    fn new(dropped: &'d HashSet<NodeId>) -> Self {
-        Self {
-            dropped,
-            cache: HashMap::new(),
-        }
-    }
-
-    fn get(&mut self, node: NodeRef<'_>) -> Stats {
-        if let Some(s) = self.cache.get(&node.id()) {
-            return *s;
-        }
-        let mut s = Stats::default();
+impl StatsCache {
+    fn new(root: NodeRef<'_>, dropped: &HashSet<NodeId>) -> Self {
+        let mut stats = HashMap::new();
+        // Open elements with their running totals.
+        let mut open: Vec<(NodeId, Stats)> = Vec::new();
         let mut skipping: Option<NodeId> = None;
         let mut link_depth = 0usize;
-        for edge in node.traverse() {
+        for edge in root.traverse() {
             match edge {
                 Edge::Open(n) if skipping.is_none() => {
-                    if self.dropped.contains(&n.id()) {
+                    if dropped.contains(&n.id()) {
                         skipping = Some(n.id());
-                    } else if element_named(n, "a") {
-                        link_depth += 1;
-                    } else if let Some(text) = n.value().as_text() {
+                    } else if n.value().is_element() {
+                        link_depth += usize::from(element_named(n, "a"));
+                        open.push((n.id(), Stats::default()));
+                    } else if let (Some(text), Some((_, top))) =
+                        (n.value().as_text(), open.last_mut())
+                    {
                         let len = text
                             .split_whitespace()
                             .map(|w| w.chars().count() + 1)
                             .sum::<usize>();
-                        s.text += len;
-                        s.commas += text.matches([',', '，', '、']).count();
+                        top.text += len;
+                        top.commas += text.matches([',', '，', '、']).count();
                         if link_depth > 0 {
-                            s.link_text += len;
+                            top.link_text += len;
                         }
                     }
                 }
                 Edge::Close(n) if skipping == Some(n.id()) => skipping = None,
-                Edge::Close(n) if skipping.is_none() && element_named(n, "a") => {
-                    link_depth = link_depth.saturating_sub(1);
+                Edge::Close(n) if skipping.is_none() && n.value().is_element() => {
+                    link_depth -= usize::from(element_named(n, "a"));
+                    if let Some((id, done)) = open.pop() {
+                        if let Some((_, parent)) = open.last_mut() {
+                            parent.text += done.text;
+                            parent.link_text += done.link_text;
+                            parent.commas += done.commas;
+                        }
+                        stats.insert(id, done);
+                    }
                 }
                 _ => {}
             }
         }
-        self.cache.insert(node.id(), s);
-        s
+        Self { stats }
+    }
+
+    fn get(&self, node: NodeRef<'_>) -> Stats {
+        self.stats.get(&node.id()).copied().unwrap_or_default()
     }
 }
 

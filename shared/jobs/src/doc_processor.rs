@@ -12,9 +12,8 @@ use serde_json::Value;
 use crate::JobError;
 use crate::batch::{parse_body, process_sqs_batch};
 
-pub async fn handle_documents(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
-    let options = Options::default();
-    let options = &options;
+/// `options` are read once at cold start (`Options::from_lookup`).
+pub async fn handle_documents(deps: &Deps, options: &Options, event: SqsEvent) -> SqsBatchResponse {
     process_sqs_batch(event, |record| async move {
         let body: Value = parse_body(&record, "JSON message")?;
         if body.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {

@@ -169,7 +169,7 @@ async fn the_doc_processor_turns_an_upload_into_markdown_and_chunks_once() {
             .to_string(),
     );
     event.records.push(job.records[0].clone());
-    let resp = doc_processor::handle_documents(&m.deps, event.clone()).await;
+    let resp = doc_processor::handle_documents(&m.deps, &Default::default(), event.clone()).await;
     assert!(resp.batch_item_failures.is_empty());
 
     let d1 = m.deps.documents.get("d1").await.unwrap().unwrap();
@@ -217,7 +217,7 @@ async fn the_doc_processor_turns_an_upload_into_markdown_and_chunks_once() {
         (1, 1, recorder_domain::upload::BatchStatus::Completed)
     );
     // Delivered again: nothing is counted twice.
-    doc_processor::handle_documents(&m.deps, event).await;
+    doc_processor::handle_documents(&m.deps, &Default::default(), event).await;
     let b = m.deps.batches.get("b1").await.unwrap().unwrap();
     assert_eq!((b.processed_files, b.failed_files), (1, 1));
 }
@@ -227,6 +227,7 @@ async fn the_doc_processor_acknowledges_s3_test_events_and_unknown_documents() {
     let m = MemoryDeps::new();
     let resp = doc_processor::handle_documents(
         &m.deps,
+        &Default::default(),
         sqs(include_str!(
             "../../../events/doc-processor-s3-test-event.json"
         )),
@@ -235,6 +236,7 @@ async fn the_doc_processor_acknowledges_s3_test_events_and_unknown_documents() {
     assert!(resp.batch_item_failures.is_empty());
     let resp = doc_processor::handle_documents(
         &m.deps,
+        &Default::default(),
         sqs(include_str!("../../../events/doc-processor-job.json")),
     )
     .await;
@@ -242,7 +244,7 @@ async fn the_doc_processor_acknowledges_s3_test_events_and_unknown_documents() {
     let mut broken = sqs(include_str!("../../../events/doc-processor-job.json"));
     broken.records[0].body = Some("not json".into());
     assert_eq!(
-        doc_processor::handle_documents(&m.deps, broken)
+        doc_processor::handle_documents(&m.deps, &Default::default(), broken)
             .await
             .batch_item_failures
             .len(),

@@ -19,6 +19,7 @@ use recorder_domain::keys::{ArtifactKind, object_key};
 use recorder_domain::upload::BatchStatus;
 use recorder_domain::{Deps, StoreError};
 use recorder_extract::{ChunkOptions, Hints, Limits, chunk, chunk_transcript, extract};
+use recorder_fetch::{Article, FetchPolicy, main_content};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -48,18 +49,19 @@ pub enum ProcessError {
     Store(#[from] StoreError),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     pub chunking: ChunkOptions,
     pub limits: Limits,
+    /// How URL imports are fetched (timeouts, size cap, SSRF allowlist).
+    pub fetch: FetchPolicy,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            chunking: ChunkOptions::default(),
-            limits: Limits::default(),
-        }
+impl Options {
+    /// Read once at cold start: URL_IMPORT_TIMEOUT, URL_IMPORT_MAX_SIZE, USER_AGENT,
+    /// URL_IMPORT_ALLOW_HOSTS.
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
+        Options { fetch: FetchPolicy::from_lookup(get), ..Options::default() }
     }
 }
 
@@ -81,38 +83,34 @@ pub async fn process_document(
     ) {
         return Ok(Outcome::Skipped("already processed"));
     }
-    let Some(original_key) = doc.original_key.clone() else {
-        return fail(
-            deps,
-            &mut doc,
-            "the original file was never stored; upload or sync it again".into(),
-        )
-        .await;
-    };
     if doc.processing_status != ProcessingStatus::Processing {
         doc.processing_status = ProcessingStatus::Processing;
         doc.updated_at = Utc::now();
         deps.documents.put(&doc).await?;
     }
-    if doc.size_bytes.is_some_and(|s| s > MAX_PROCESSED_BYTES) {
-        let mb = doc.size_bytes.unwrap_or(0) / (1024 * 1024);
-        return fail(
-            deps,
-            &mut doc,
-            format!(
-                "exceeds the {} MB processing limit ({mb} MB)",
-                MAX_PROCESSED_BYTES / (1024 * 1024)
-            ),
-        )
-        .await;
-    }
-    let Some(bytes) = deps.blobs.get(&original_key).await? else {
-        return fail(
-            deps,
-            &mut doc,
-            "the original file is missing from storage; upload or sync it again".into(),
-        )
-        .await;
+    // URL imports have no original yet: the fetch (with its SSRF checks) happens here, in the
+    // worker, never in the API request.
+    let mut article = None;
+    let bytes = match (doc.original_key.clone(), doc.external_url.clone()) {
+        (Some(key), _) => {
+            if doc.size_bytes.is_some_and(|s| s > MAX_PROCESSED_BYTES) {
+                let mb = doc.size_bytes.unwrap_or(0) / (1024 * 1024);
+                let reason = format!("exceeds the {} MB processing limit ({mb} MB)", MAX_PROCESSED_BYTES / (1024 * 1024));
+                return fail(deps, &mut doc, reason).await;
+            }
+            match deps.blobs.get(&key).await? {
+                Some(b) => b,
+                None => return fail(deps, &mut doc, "the original file is missing from storage; upload or sync it again".into()).await,
+            }
+        }
+        (None, Some(url)) => match fetch_original(deps, &mut doc, &url, &options.fetch).await? {
+            Ok((b, a)) => {
+                article = a;
+                b
+            }
+            Err(reason) => return fail(deps, &mut doc, reason).await,
+        },
+        (None, None) => return fail(deps, &mut doc, "the original file was never stored; upload or sync it again".into()).await,
     };
     let hash = hex::encode(Sha256::digest(&bytes));
     doc.content_hash = Some(hash.clone());
@@ -137,43 +135,35 @@ pub async fn process_document(
         return Ok(Outcome::Skipped("already processed"));
     }
 
-    let hints = Hints {
-        declared_mime: doc.mime_type.clone(),
-        file_name: Some(doc.title.clone()),
-    };
-    let limits = options.limits.clone();
     let chunking = options.chunking.clone();
-    let work = tokio::task::spawn_blocking(move || {
-        let out = extract(&bytes, &hints, &limits)?;
-        let chunks = if out.segments.is_empty() {
-            chunk(&out.markdown, &chunking)
-        } else {
-            chunk_transcript(&out.segments, &chunking)
-        };
-        Ok::<_, recorder_extract::ExtractError>((out, chunks))
-    });
-    let (extracted, chunks) = match tokio::time::timeout(EXTRACT_TIMEOUT, work).await {
-        Err(_) => {
-            return fail(
-                deps,
-                &mut doc,
-                format!(
-                    "took longer than {} s to read; the file may be damaged",
-                    EXTRACT_TIMEOUT.as_secs()
-                ),
-            )
-            .await;
+    let (markdown, metadata, format, warnings, chunks) = match article {
+        Some(a) => {
+            let chunks = chunk(&a.markdown, &chunking);
+            let metadata = json!({"title": a.title, "author": a.byline, "site_name": a.site_name, "published_time": a.published_time,
+                "excerpt": a.excerpt, "language": a.language, "canonical_url": a.canonical_url});
+            (a.markdown, metadata, "Html".to_string(), Vec::new(), chunks)
         }
-        Ok(Err(_)) => {
-            return fail(
-                deps,
-                &mut doc,
-                "the file could not be read (the reader crashed on it)".into(),
-            )
-            .await;
+        None => {
+            let hints = Hints { declared_mime: doc.mime_type.clone(), file_name: Some(doc.title.clone()) };
+            let limits = options.limits.clone();
+            let work = tokio::task::spawn_blocking(move || {
+                let out = extract(&bytes, &hints, &limits)?;
+                let chunks = if out.segments.is_empty() { chunk(&out.markdown, &chunking) } else { chunk_transcript(&out.segments, &chunking) };
+                Ok::<_, recorder_extract::ExtractError>((out, chunks))
+            });
+            match tokio::time::timeout(EXTRACT_TIMEOUT, work).await {
+                Err(_) => {
+                    let reason = format!("took longer than {} s to read; the file may be damaged", EXTRACT_TIMEOUT.as_secs());
+                    return fail(deps, &mut doc, reason).await;
+                }
+                Ok(Err(_)) => return fail(deps, &mut doc, "the file could not be read (the reader crashed on it)".into()).await,
+                Ok(Ok(Err(e))) => return fail(deps, &mut doc, e.to_string()).await,
+                Ok(Ok(Ok((out, chunks)))) => {
+                    let metadata = serde_json::to_value(&out.metadata).unwrap_or_default();
+                    (out.markdown, metadata, format!("{:?}", out.format), out.warnings, chunks)
+                }
+            }
         }
-        Ok(Ok(Err(e))) => return fail(deps, &mut doc, e.to_string()).await,
-        Ok(Ok(Ok(v))) => v,
     };
 
     let (connector_type, connector_id) = artifact_owner(deps, &doc).await?;
@@ -204,7 +194,7 @@ pub async fn process_document(
     deps.blobs
         .put(
             &md_key,
-            extracted.markdown.clone().into_bytes(),
+            markdown.into_bytes(),
             "text/markdown; charset=utf-8",
         )
         .await?;
@@ -217,10 +207,10 @@ pub async fn process_document(
     } else {
         json!({})
     };
-    meta["extracted"] = serde_json::to_value(&extracted.metadata).unwrap_or_default();
-    meta["format"] = json!(format!("{:?}", extracted.format));
-    if !extracted.warnings.is_empty() {
-        meta["warnings"] = json!(extracted.warnings);
+    meta["extracted"] = metadata;
+    meta["format"] = json!(format);
+    if !warnings.is_empty() {
+        meta["warnings"] = json!(warnings);
     }
     doc.source_metadata = meta;
     doc.processing_status = ProcessingStatus::Completed;
@@ -236,6 +226,44 @@ pub async fn process_document(
     Ok(Outcome::Completed {
         chunks: chunks.len(),
     })
+}
+
+/// Fetches a URL import's original, stores it beside the connector's other originals, and for
+/// HTML keeps the page's main content. `Ok(Err(reason))` is a refusal a person can act on.
+async fn fetch_original(
+    deps: &Deps,
+    doc: &mut ImportedDocument,
+    url: &str,
+    policy: &FetchPolicy,
+) -> Result<Result<(Vec<u8>, Option<Article>), String>, ProcessError> {
+    let fetched = match recorder_fetch::fetch(url, policy).await {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(format!("could not import {url}: {e}"))),
+    };
+    let content_type = fetched.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+    let is_html = content_type.starts_with("text/html") || content_type.starts_with("application/xhtml");
+    let last = fetched.final_url.split(['?', '#']).next().unwrap_or("").trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let mut name = if last.is_empty() || last.contains(':') { "page".to_string() } else { last.to_string() };
+    if is_html && !name.ends_with(".html") && !name.ends_with(".htm") {
+        name.push_str(".html");
+    }
+    let (connector_type, connector_id) = artifact_owner(deps, doc).await?;
+    let key = object_key(&doc.org_id, connector_type, &connector_id, Utc::now(), ArtifactKind::Original, &doc.id, &name);
+    deps.blobs.put(&key, fetched.bytes.clone(), &content_type).await?;
+    doc.original_key = Some(key);
+    doc.mime_type = Some(content_type);
+    let mut meta = if doc.source_metadata.is_object() { doc.source_metadata.clone() } else { json!({}) };
+    meta["final_url"] = json!(fetched.final_url);
+    meta["http_status"] = json!(fetched.status);
+    if !fetched.redirects.is_empty() {
+        meta["redirects"] = json!(fetched.redirects);
+    }
+    doc.source_metadata = meta;
+    let article = is_html.then(|| main_content(&String::from_utf8_lossy(&fetched.bytes), Some(&fetched.final_url)));
+    if let Some(title) = article.as_ref().and_then(|a| a.title.clone()).filter(|t| !t.trim().is_empty()) {
+        doc.title = title;
+    }
+    Ok(Ok((fetched.bytes, article)))
 }
 
 /// Artifacts sit beside the original: the same connector folder (uploads without a connector use

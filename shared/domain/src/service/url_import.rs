@@ -200,6 +200,8 @@ async fn queue_one(
             d.processing_status = ProcessingStatus::Pending;
             d.processing_error = None;
             d.duplicate_of = None;
+            // Fetched again by the worker: the page may have changed.
+            d.original_key = None;
             d.is_deleted = false;
             d.deleted_at = None;
             d.updated_at = now;
