@@ -582,6 +582,9 @@ fn deeply_nested_hostile_html_neither_overflows_nor_hangs() {
         ("<b><i>", "</i></b>"),
         ("<div/>", ""),
         ("<section><script>var secret = 1;</script>", "</section>"),
+        // Wide rather than deep: must stay linear.
+        ("<<<<", ""),
+        ("<div><p>a, b, c and some more words</p></div>", ""),
     ] {
         let hostile = format!("{}visible{}", open.repeat(50_000), close.repeat(50_000));
         let article = main_content(&hostile, None);

@@ -561,8 +561,14 @@ async fn upsert(
     if existing.is_none() {
         match deps.documents.create(&doc).await {
             Ok(()) => {}
-            // Created by a concurrent delivery of the same change: that one does the work.
-            Err(StoreError::ConditionFailed(_)) => return Ok(ItemResult::Unchanged),
+            // A cancelled transaction may still have been ours (a lost reply, then a retry that
+            // met its own write): only a document with another id is a concurrent delivery's.
+            Err(StoreError::ConditionFailed(_)) => {
+                let there = deps.documents.find_by_external_id(&connector.id, &item.external_id).await?;
+                if there.is_none_or(|d| d.id != doc.id) {
+                    return Ok(ItemResult::Unchanged);
+                }
+            }
             Err(e) => return Err(e),
         }
     } else {
