@@ -7,7 +7,7 @@ use local_stack::{Options, start};
 fn usage() -> ! {
     eprintln!(
         "usage: local-stack [--port N] [--moto-port N] [--aws-endpoint URL] [--schedule-every SECS]\n\
-         \x20                  [--fake-google] [--seed-files N] [--fake-google-port N]\n\
+         \x20                  [--fake-google] [--seed-files N] [--fake-google-port N] [--allow-url-host HOST:PORT]\n\
          Starts moto (unless --aws-endpoint), creates template.yaml's resources, serves the API on 127.0.0.1:PORT.\n\
          --fake-google runs a fake Google (OAuth + Drive) and points the Google Drive connector at it;\n\
          --seed-files N puts N files in its Drive (implies --fake-google)."
@@ -39,6 +39,15 @@ async fn main() {
             }
             "--fake-google-port" => {
                 options.fake_google_port = value().parse().unwrap_or_else(|_| usage())
+            }
+            // URL imports may reach this loopback host:port (the sandbox has no internet).
+            "--allow-url-host" => {
+                let host = value();
+                let entry = options.env_overrides.entry("URL_IMPORT_ALLOW_HOSTS".into()).or_default();
+                if !entry.is_empty() {
+                    entry.push(',');
+                }
+                entry.push_str(&host);
             }
             _ => usage(),
         }
