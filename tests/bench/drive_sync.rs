@@ -156,9 +156,16 @@ async fn main() {
     api.wait_sync(&id, 0).await;
     // A webhook may have queued a second sync meanwhile: the full sync is every log so far.
     let mut first = api.wait_sync(&id, 0).await;
-    let so_far = api.get(&format!("/api/connectors/{id}/sync-logs?limit=50")).await;
+    let so_far = api
+        .get(&format!("/api/connectors/{id}/sync-logs?limit=50"))
+        .await;
     let logs_so_far = so_far["items"].as_array().cloned().unwrap_or_default();
-    let total = |k: &str| logs_so_far.iter().map(|l| l["counts"][k].as_u64().unwrap_or(0)).sum::<u64>();
+    let total = |k: &str| {
+        logs_so_far
+            .iter()
+            .map(|l| l["counts"][k].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
     first["counts"] = serde_json::json!({"synced": total("synced"), "failed": total("failed"), "syncs": logs_so_far.len()});
     if logs_so_far.iter().all(|l| l["status"] == "success") {
         first["status"] = "success".into();
@@ -179,19 +186,25 @@ async fn main() {
     // Synced is not the end: wait until the doc-processor has finished every document.
     let processed_docs = loop {
         let docs = api.all_documents(&id).await;
-        if docs.iter().all(|d| d["processing_status"] == "completed" || d["processing_status"] == "failed") {
+        if docs
+            .iter()
+            .all(|d| d["processing_status"] == "completed" || d["processing_status"] == "failed")
+        {
             break docs;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     let processed_secs = t0.elapsed().as_secs_f64();
-    let completed = processed_docs.iter().filter(|d| d["processing_status"] == "completed").count();
+    let completed = processed_docs
+        .iter()
+        .filter(|d| d["processing_status"] == "completed")
+        .count();
 
     // 100 edits, 20 deletions, 10 new files (scaled down for small drives).
     let (edits, deletions, new) = (
-        (files / 100).min(100).max(1),
-        (files / 500).min(20).max(1),
-        (files / 1000).min(10).max(1),
+        (files / 100).clamp(1, 100),
+        (files / 500).clamp(1, 20),
+        (files / 1000).clamp(1, 10),
     );
     for id in &ids[0..edits] {
         fake.update_content(id, b"edited".to_vec()).unwrap();
@@ -260,7 +273,10 @@ async fn main() {
         files.saturating_sub(unique.len()),
         docs.len() - unique.len()
     );
-    println!("synced and processed: {processed_secs:.1} s from connect ({completed} completed, {} failed)", processed_docs.len() - completed);
+    println!(
+        "synced and processed: {processed_secs:.1} s from connect ({completed} completed, {} failed)",
+        processed_docs.len() - completed
+    );
     println!(
         "incremental sync: {:.1} s after {edits} edits, {deletions} deletions, {new} new: counts {}",
         inc_secs, incremental["counts"]

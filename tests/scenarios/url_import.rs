@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use axum::response::{Html, Redirect};
 use axum::routing::get;
-use local_stack::{start, Options};
-use serde_json::{json, Value};
+use local_stack::{Options, start};
+use serde_json::{Value, json};
 
 const ARTICLE: &str = r#"<!doctype html><html lang="en"><head><title>Shipping the importer | Eng Blog</title>
 <meta property="og:site_name" content="Eng Blog"><meta name="author" content="Dana Demo">
@@ -23,8 +23,19 @@ const ARTICLE: &str = r#"<!doctype html><html lang="en"><head><title>Shipping th
 async fn serve_pages() -> u16 {
     let app = axum::Router::new()
         .route("/blog/importer", get(|| async { Html(ARTICLE) }))
-        .route("/old/importer", get(|| async { Redirect::permanent("/blog/importer") }))
-        .route("/notes.md", get(|| async { ([("content-type", "text/markdown")], "# Notes\n\n- one\n- two\n") }));
+        .route(
+            "/old/importer",
+            get(|| async { Redirect::permanent("/blog/importer") }),
+        )
+        .route(
+            "/notes.md",
+            get(|| async {
+                (
+                    [("content-type", "text/markdown")],
+                    "# Notes\n\n- one\n- two\n",
+                )
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -34,21 +45,42 @@ async fn serve_pages() -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_is_fetched_by_the_worker_kept_as_its_main_content_and_reimported_in_place() {
     let port = serve_pages().await;
-    let env = BTreeMap::from([("URL_IMPORT_ALLOW_HOSTS".to_string(), format!("127.0.0.1:{port}"))]);
-    let options = Options { listen: ([127, 0, 0, 1], 0).into(), moto_port: 0, retry_delay: Duration::from_secs(1), env_overrides: env, ..Options::default() };
+    let env = BTreeMap::from([(
+        "URL_IMPORT_ALLOW_HOSTS".to_string(),
+        format!("127.0.0.1:{port}"),
+    )]);
+    let options = Options {
+        listen: ([127, 0, 0, 1], 0).into(),
+        moto_port: 0,
+        retry_delay: Duration::from_secs(1),
+        env_overrides: env,
+        ..Options::default()
+    };
     let stack = start(options).await.expect("the local stack starts");
     let base = format!("http://{}", stack.addr);
-    let t: Value = reqwest::get(format!("{base}/_local/token?org_id=org_web&user_id=ana&role=member")).await.unwrap().json().await.unwrap();
+    let t: Value = reqwest::get(format!(
+        "{base}/_local/token?org_id=org_web&user_id=ana&role=member"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     let token = t["token"].as_str().unwrap().to_string();
     let http = reqwest::Client::new();
     let call = |method: &str, path: &str, body: Option<Value>| {
-        let mut req = http.request(method.parse().unwrap(), format!("{base}{path}")).bearer_auth(&token);
+        let mut req = http
+            .request(method.parse().unwrap(), format!("{base}{path}"))
+            .bearer_auth(&token);
         if let Some(b) = body {
             req = req.json(&b);
         }
         async move {
             let resp = req.send().await.unwrap();
-            (resp.status().as_u16(), resp.json::<Value>().await.unwrap_or(Value::Null))
+            (
+                resp.status().as_u16(),
+                resp.json::<Value>().await.unwrap_or(Value::Null),
+            )
         }
     };
 
@@ -59,8 +91,17 @@ async fn a_page_is_fetched_by_the_worker_kept_as_its_main_content_and_reimported
     ]});
     let (status, queued) = call("POST", "/api/connectors/url-import", Some(urls)).await;
     assert_eq!(status, 202, "{queued}");
-    let ids: Vec<String> = queued["documents"].as_array().unwrap().iter().map(|d| d["document_id"].as_str().unwrap().to_string()).collect();
-    assert_eq!(queued["documents"][0]["url"], format!("http://127.0.0.1:{port}/old/importer"), "fragment dropped");
+    let ids: Vec<String> = queued["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["document_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        queued["documents"][0]["url"],
+        format!("http://127.0.0.1:{port}/old/importer"),
+        "fragment dropped"
+    );
 
     let wait = |id: String| {
         let call = &call;
@@ -78,14 +119,30 @@ async fn a_page_is_fetched_by_the_worker_kept_as_its_main_content_and_reimported
     };
     let page = wait(ids[0].clone()).await;
     assert_eq!(page["processing_status"], "completed", "{page}");
-    assert_eq!(page["title"], "Shipping the importer", "the site name is not part of the title");
-    assert_eq!(page["source_metadata"]["extracted"]["site_name"], "Eng Blog");
-    assert_eq!(page["source_metadata"]["final_url"], format!("http://127.0.0.1:{port}/blog/importer"), "the redirect was followed");
+    assert_eq!(
+        page["title"], "Shipping the importer",
+        "the site name is not part of the title"
+    );
+    assert_eq!(
+        page["source_metadata"]["extracted"]["site_name"],
+        "Eng Blog"
+    );
+    assert_eq!(
+        page["source_metadata"]["final_url"],
+        format!("http://127.0.0.1:{port}/blog/importer"),
+        "the redirect was followed"
+    );
     let notes = wait(ids[1].clone()).await;
     assert_eq!(notes["processing_status"], "completed", "{notes}");
     let metadata = wait(ids[2].clone()).await;
     assert_eq!(metadata["processing_status"], "failed");
-    assert!(metadata["processing_error"].as_str().unwrap().contains("169.254.169.254"), "{metadata}");
+    assert!(
+        metadata["processing_error"]
+            .as_str()
+            .unwrap()
+            .contains("169.254.169.254"),
+        "{metadata}"
+    );
 
     // The main content only: no navigation, cookie banner or footer.
     let md_key = page["extracted_key"].as_str().unwrap();
@@ -93,17 +150,41 @@ async fn a_page_is_fetched_by_the_worker_kept_as_its_main_content_and_reimported
     let sdk = local_stack_sdk(&stack).await;
     let s3 = sdk_s3(&sdk);
     let bucket = stack.provisioned.names.refs["FilesBucket"].clone();
-    let md = s3.get_object().bucket(&bucket).key(md_key).send().await.unwrap().body.collect().await.unwrap().into_bytes();
+    let md = s3
+        .get_object()
+        .bucket(&bucket)
+        .key(md_key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
     let md = String::from_utf8(md.to_vec()).unwrap();
     assert!(md.contains("Change feeds instead of re-listing"), "{md}");
-    assert!(!md.contains("cookies") && !md.contains("Related") && !md.contains("About"), "{md}");
+    assert!(
+        !md.contains("cookies") && !md.contains("Related") && !md.contains("About"),
+        "{md}"
+    );
 
     // Imported again: the same document, one more sync.
-    let (_, again) = call("POST", "/api/connectors/url-import", Some(json!({"url": format!("http://127.0.0.1:{port}/old/importer")}))).await;
+    let (_, again) = call(
+        "POST",
+        "/api/connectors/url-import",
+        Some(json!({"url": format!("http://127.0.0.1:{port}/old/importer")})),
+    )
+    .await;
     assert_eq!(again["documents"][0]["document_id"], ids[0].as_str());
     assert_eq!(again["documents"][0]["sync_count"], 2);
 
-    let (status, bad) = call("POST", "/api/connectors/url-import", Some(json!({"url": "file:///etc/passwd"}))).await;
+    let (status, bad) = call(
+        "POST",
+        "/api/connectors/url-import",
+        Some(json!({"url": "file:///etc/passwd"})),
+    )
+    .await;
     assert_eq!(status, 422, "{bad}");
 }
 
@@ -112,5 +193,9 @@ async fn local_stack_sdk(stack: &local_stack::Stack) -> aws_config::SdkConfig {
 }
 
 fn sdk_s3(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
 }

@@ -6,12 +6,15 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let deps = recorder_aws::bootstrap(recorder_connectors::Registry::from_env).await?;
-    let options = std::sync::Arc::new(recorder_processing::Options::from_lookup(&|k| std::env::var(k).ok()));
+    let options = std::sync::Arc::new(recorder_processing::Options::from_lookup(&|k| {
+        std::env::var(k).ok()
+    }));
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let (deps, options) = (deps.clone(), options.clone());
         async move {
             Ok::<_, Error>(
-                recorder_jobs::doc_processor::handle_documents(&deps, &options, event.payload).await,
+                recorder_jobs::doc_processor::handle_documents(&deps, &options, event.payload)
+                    .await,
             )
         }
     }))

@@ -39,7 +39,11 @@ impl Function {
             Arc::new(Registry::new(settings, secrets))
         });
         let processing = recorder_processing::Options::from_lookup(&|k| spec.env.get(k).cloned());
-        Ok(Function { spec: spec.clone(), deps, processing })
+        Ok(Function {
+            spec: spec.clone(),
+            deps,
+            processing,
+        })
     }
 
     pub async fn http(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
@@ -61,7 +65,8 @@ impl Function {
                 recorder_jobs::sync_worker::handle_sync_jobs(&self.deps, event, None).await
             }
             "doc-processor" => {
-                recorder_jobs::doc_processor::handle_documents(&self.deps, &self.processing, event).await
+                recorder_jobs::doc_processor::handle_documents(&self.deps, &self.processing, event)
+                    .await
             }
             other => {
                 tracing::error!(binary = other, "no SQS handler; every message fails");

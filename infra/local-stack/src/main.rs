@@ -43,7 +43,10 @@ async fn main() {
             // URL imports may reach this loopback host:port (the sandbox has no internet).
             "--allow-url-host" => {
                 let host = value();
-                let entry = options.env_overrides.entry("URL_IMPORT_ALLOW_HOSTS".into()).or_default();
+                let entry = options
+                    .env_overrides
+                    .entry("URL_IMPORT_ALLOW_HOSTS".into())
+                    .or_default();
                 if !entry.is_empty() {
                     entry.push(',');
                 }

@@ -15,7 +15,12 @@ pub struct SqsQueue {
 
 impl SqsQueue {
     pub fn new(client: Client, sync_jobs_url: &str, documents_url: &str, events_url: &str) -> Self {
-        SqsQueue { client, sync_jobs_url: sync_jobs_url.into(), documents_url: documents_url.into(), events_url: events_url.into() }
+        SqsQueue {
+            client,
+            sync_jobs_url: sync_jobs_url.into(),
+            documents_url: documents_url.into(),
+            events_url: events_url.into(),
+        }
     }
 
     async fn send_standard(&self, url: &str, body: String, what: &str) -> Result<(), StoreError> {
@@ -53,10 +58,12 @@ impl JobQueue for SqsQueue {
     }
 
     async fn send_document(&self, job: &DocumentJob) -> Result<(), StoreError> {
-        self.send_standard(&self.documents_url, body(job)?, "a document").await
+        self.send_standard(&self.documents_url, body(job)?, "a document")
+            .await
     }
 
     async fn send_processed(&self, event: &DocumentProcessed) -> Result<(), StoreError> {
-        self.send_standard(&self.events_url, body(event)?, "a document.processed event").await
+        self.send_standard(&self.events_url, body(event)?, "a document.processed event")
+            .await
     }
 }

@@ -80,7 +80,11 @@ impl Source for FakeSource {
         let n = self.lists.fetch_add(1, Ordering::SeqCst) + 1;
         let hook = {
             let mut h = self.on_list.lock().unwrap();
-            if h.as_ref().is_some_and(|(at, _)| *at == n) { h.take() } else { None }
+            if h.as_ref().is_some_and(|(at, _)| *at == n) {
+                h.take()
+            } else {
+                None
+            }
         };
         if *self.revoked.lock().unwrap() {
             return Err(SourceError::AuthRevoked("invalid_grant".into()));
@@ -95,7 +99,11 @@ impl Source for FakeSource {
         let page = {
             let log = self.log.lock().unwrap();
             let end = (at + PAGE).min(log.len());
-            ChangePage { changes: log[at..end].to_vec(), cursor: end.to_string(), has_more: end < log.len() }
+            ChangePage {
+                changes: log[at..end].to_vec(),
+                cursor: end.to_string(),
+                has_more: end < log.len(),
+            }
         };
         if let Some((_, change)) = hook {
             change(self);
@@ -517,14 +525,30 @@ async fn a_file_changed_during_a_sync_ends_in_its_latest_version_once() {
         w.source.put(&format!("f{i}"), &format!("c{i}"), 1);
     }
     // Right after the first page (f0..f2) is listed, f1 is edited at the source.
-    *w.source.on_list.lock().unwrap() = Some((1, Box::new(|s: &FakeSource| s.put("f1", "edited while syncing", 2))));
+    *w.source.on_list.lock().unwrap() = Some((
+        1,
+        Box::new(|s: &FakeSource| s.put("f1", "edited while syncing", 2)),
+    ));
     let (outcome, log) = w.sync().await;
     assert_eq!(outcome, JobOutcome::Finished(SyncStatus::Success));
-    assert_eq!((log.counts.synced, log.counts.updated), (6, 1), "{:?}", log.counts);
+    assert_eq!(
+        (log.counts.synced, log.counts.updated),
+        (6, 1),
+        "{:?}",
+        log.counts
+    );
     let docs = w.docs().await;
     assert_eq!(docs.len(), 6, "no duplicate for the edited file");
     let f1 = docs.iter().find(|d| d.external_id == "f1").unwrap();
     assert_eq!(f1.source_metadata["fingerprint"], "v2");
-    let stored = w.m.blobs.objects.lock().unwrap().get(f1.original_key.as_deref().unwrap()).unwrap().0.clone();
+    let stored =
+        w.m.blobs
+            .objects
+            .lock()
+            .unwrap()
+            .get(f1.original_key.as_deref().unwrap())
+            .unwrap()
+            .0
+            .clone();
     assert_eq!(stored, b"edited while syncing");
 }

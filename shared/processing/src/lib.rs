@@ -61,7 +61,10 @@ impl Options {
     /// Read once at cold start: URL_IMPORT_TIMEOUT, URL_IMPORT_MAX_SIZE, USER_AGENT,
     /// URL_IMPORT_ALLOW_HOSTS.
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
-        Options { fetch: FetchPolicy::from_lookup(get), ..Options::default() }
+        Options {
+            fetch: FetchPolicy::from_lookup(get),
+            ..Options::default()
+        }
     }
 }
 
@@ -95,12 +98,22 @@ pub async fn process_document(
         (Some(key), _) => {
             if doc.size_bytes.is_some_and(|s| s > MAX_PROCESSED_BYTES) {
                 let mb = doc.size_bytes.unwrap_or(0) / (1024 * 1024);
-                let reason = format!("exceeds the {} MB processing limit ({mb} MB)", MAX_PROCESSED_BYTES / (1024 * 1024));
+                let reason = format!(
+                    "exceeds the {} MB processing limit ({mb} MB)",
+                    MAX_PROCESSED_BYTES / (1024 * 1024)
+                );
                 return fail(deps, &mut doc, reason).await;
             }
             match deps.blobs.get(&key).await? {
                 Some(b) => b,
-                None => return fail(deps, &mut doc, "the original file is missing from storage; upload or sync it again".into()).await,
+                None => {
+                    return fail(
+                        deps,
+                        &mut doc,
+                        "the original file is missing from storage; upload or sync it again".into(),
+                    )
+                    .await;
+                }
             }
         }
         (None, Some(url)) => match fetch_original(deps, &mut doc, &url, &options.fetch).await? {
@@ -110,7 +123,14 @@ pub async fn process_document(
             }
             Err(reason) => return fail(deps, &mut doc, reason).await,
         },
-        (None, None) => return fail(deps, &mut doc, "the original file was never stored; upload or sync it again".into()).await,
+        (None, None) => {
+            return fail(
+                deps,
+                &mut doc,
+                "the original file was never stored; upload or sync it again".into(),
+            )
+            .await;
+        }
     };
     let hash = hex::encode(Sha256::digest(&bytes));
     doc.content_hash = Some(hash.clone());
@@ -144,23 +164,46 @@ pub async fn process_document(
             (a.markdown, metadata, "Html".to_string(), Vec::new(), chunks)
         }
         None => {
-            let hints = Hints { declared_mime: doc.mime_type.clone(), file_name: Some(doc.title.clone()) };
+            let hints = Hints {
+                declared_mime: doc.mime_type.clone(),
+                file_name: Some(doc.title.clone()),
+            };
             let limits = options.limits.clone();
             let work = tokio::task::spawn_blocking(move || {
                 let out = extract(&bytes, &hints, &limits)?;
-                let chunks = if out.segments.is_empty() { chunk(&out.markdown, &chunking) } else { chunk_transcript(&out.segments, &chunking) };
+                let chunks = if out.segments.is_empty() {
+                    chunk(&out.markdown, &chunking)
+                } else {
+                    chunk_transcript(&out.segments, &chunking)
+                };
                 Ok::<_, recorder_extract::ExtractError>((out, chunks))
             });
             match tokio::time::timeout(EXTRACT_TIMEOUT, work).await {
                 Err(_) => {
-                    let reason = format!("took longer than {} s to read; the file may be damaged", EXTRACT_TIMEOUT.as_secs());
+                    let reason = format!(
+                        "took longer than {} s to read; the file may be damaged",
+                        EXTRACT_TIMEOUT.as_secs()
+                    );
                     return fail(deps, &mut doc, reason).await;
                 }
-                Ok(Err(_)) => return fail(deps, &mut doc, "the file could not be read (the reader crashed on it)".into()).await,
+                Ok(Err(_)) => {
+                    return fail(
+                        deps,
+                        &mut doc,
+                        "the file could not be read (the reader crashed on it)".into(),
+                    )
+                    .await;
+                }
                 Ok(Ok(Err(e))) => return fail(deps, &mut doc, e.to_string()).await,
                 Ok(Ok(Ok((out, chunks)))) => {
                     let metadata = serde_json::to_value(&out.metadata).unwrap_or_default();
-                    (out.markdown, metadata, format!("{:?}", out.format), out.warnings, chunks)
+                    (
+                        out.markdown,
+                        metadata,
+                        format!("{:?}", out.format),
+                        out.warnings,
+                        chunks,
+                    )
                 }
             }
         }
@@ -240,27 +283,66 @@ async fn fetch_original(
         Ok(f) => f,
         Err(e) => return Ok(Err(format!("could not import {url}: {e}"))),
     };
-    let content_type = fetched.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
-    let is_html = content_type.starts_with("text/html") || content_type.starts_with("application/xhtml");
-    let last = fetched.final_url.split(['?', '#']).next().unwrap_or("").trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    let mut name = if last.is_empty() || last.contains(':') { "page".to_string() } else { last.to_string() };
+    let content_type = fetched
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let is_html =
+        content_type.starts_with("text/html") || content_type.starts_with("application/xhtml");
+    let last = fetched
+        .final_url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    let mut name = if last.is_empty() || last.contains(':') {
+        "page".to_string()
+    } else {
+        last.to_string()
+    };
     if is_html && !name.ends_with(".html") && !name.ends_with(".htm") {
         name.push_str(".html");
     }
     let (connector_type, connector_id) = artifact_owner(deps, doc).await?;
-    let key = object_key(&doc.org_id, connector_type, &connector_id, Utc::now(), ArtifactKind::Original, &doc.id, &name);
-    deps.blobs.put(&key, fetched.bytes.clone(), &content_type).await?;
+    let key = object_key(
+        &doc.org_id,
+        connector_type,
+        &connector_id,
+        Utc::now(),
+        ArtifactKind::Original,
+        &doc.id,
+        &name,
+    );
+    deps.blobs
+        .put(&key, fetched.bytes.clone(), &content_type)
+        .await?;
     doc.original_key = Some(key);
     doc.mime_type = Some(content_type);
-    let mut meta = if doc.source_metadata.is_object() { doc.source_metadata.clone() } else { json!({}) };
+    let mut meta = if doc.source_metadata.is_object() {
+        doc.source_metadata.clone()
+    } else {
+        json!({})
+    };
     meta["final_url"] = json!(fetched.final_url);
     meta["http_status"] = json!(fetched.status);
     if !fetched.redirects.is_empty() {
         meta["redirects"] = json!(fetched.redirects);
     }
     doc.source_metadata = meta;
-    let article = is_html.then(|| main_content(&String::from_utf8_lossy(&fetched.bytes), Some(&fetched.final_url)));
-    if let Some(title) = article.as_ref().and_then(|a| a.title.clone()).filter(|t| !t.trim().is_empty()) {
+    let article = is_html.then(|| {
+        main_content(
+            &String::from_utf8_lossy(&fetched.bytes),
+            Some(&fetched.final_url),
+        )
+    });
+    if let Some(title) = article
+        .as_ref()
+        .and_then(|a| a.title.clone())
+        .filter(|t| !t.trim().is_empty())
+    {
         doc.title = title;
     }
     Ok(Ok((fetched.bytes, article)))

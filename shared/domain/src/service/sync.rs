@@ -564,7 +564,10 @@ async fn upsert(
             // A cancelled transaction may still have been ours (a lost reply, then a retry that
             // met its own write): only a document with another id is a concurrent delivery's.
             Err(StoreError::ConditionFailed(_)) => {
-                let there = deps.documents.find_by_external_id(&connector.id, &item.external_id).await?;
+                let there = deps
+                    .documents
+                    .find_by_external_id(&connector.id, &item.external_id)
+                    .await?;
                 if there.is_none_or(|d| d.id != doc.id) {
                     return Ok(ItemResult::Unchanged);
                 }
