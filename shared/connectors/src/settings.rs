@@ -23,9 +23,7 @@ impl ProviderSettings {
                 .unwrap_or_else(|| d.to_string())
         };
         ProviderSettings {
-            public_base_url: or("PUBLIC_BASE_URL", "http://127.0.0.1:3000")
-                .trim_end_matches('/')
-                .to_string(),
+            public_base_url: or("PUBLIC_BASE_URL", "").trim_end_matches('/').to_string(),
             google_auth_url: or(
                 "GOOGLE_AUTH_URL",
                 "https://accounts.google.com/o/oauth2/v2/auth",

@@ -47,6 +47,11 @@ pub async fn start(deps: &Deps, caller: &Caller, provider: &str) -> Result<Strin
             connector_type.info().name
         ))
     })?;
+    if deps.providers.public_base_url().is_empty() {
+        return Err(DomainError::Unsupported(
+            "connecting accounts needs the API's public URL: set PUBLIC_BASE_URL (the PublicBaseUrl parameter)".into(),
+        ));
+    }
     let state = Alphanumeric.sample_string(&mut rand::rng(), 40);
     // RFC 7636: 43–128 unreserved characters.
     let verifier = Alphanumeric.sample_string(&mut rand::rng(), 64);

@@ -73,6 +73,10 @@ pub async fn open_channel(deps: &Deps, connector: &Connector) -> Result<bool, Do
     if !connector.connector_type.info().supports_webhooks {
         return Ok(false);
     }
+    if deps.providers.public_base_url().is_empty() {
+        tracing::info!(connector_id = %connector.id, "no PUBLIC_BASE_URL: push channels are off");
+        return Ok(false);
+    }
     let Some(key) = webhook_key(deps).await? else {
         tracing::info!(connector_id = %connector.id, "no {DRIVE_WEBHOOK_SECRET} in the app secret: push channels are off");
         return Ok(false);
