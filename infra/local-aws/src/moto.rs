@@ -98,10 +98,14 @@ impl Moto {
 /// SDK config for any local endpoint.
 pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
     let creds = aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "local");
+    // moto is one Python process: under a loaded machine it can take seconds to accept a
+    // connection, longer than the SDK's 3.1 s default connect timeout.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder().connect_timeout(std::time::Duration::from_secs(30)).build();
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(creds)
         .endpoint_url(endpoint)
+        .timeout_config(timeouts)
         .load()
         .await
 }
