@@ -33,7 +33,7 @@ pub mod testing {
     static NEXT: AtomicU32 = AtomicU32::new(0);
 
     pub fn moto() -> &'static Moto {
-        MOTO.get_or_init(|| Moto::start().unwrap_or_else(|e| panic!("{e}")))
+        MOTO.get_or_init(|| Moto::start_serial().unwrap_or_else(|e| panic!("{e}")))
     }
 
     /// Provisions template.yaml under a new stack name; returns the SDK config and what was made.

@@ -59,15 +59,45 @@ impl Moto {
 
     pub fn start_on(port: u16) -> Result<Moto, MotoError> {
         let bin = find_binary()?;
+        let command = vec![
+            bin.display().to_string(),
+            "-H".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+        ];
+        Self::spawn(command, port)
+    }
+
+    /// A server that handles one request at a time. moto's threaded server updates items with an
+    /// unlocked read-modify-write, so concurrent `ADD`s to one item can lose increments there
+    /// (DynamoDB's are atomic); the adapter tests that check atomic counters use this one.
+    pub fn start_serial() -> Result<Moto, MotoError> {
+        let bin = find_binary()?;
+        let python = bin.with_file_name("python");
+        let python = if python.exists() {
+            python.display().to_string()
+        } else {
+            "python3".into()
+        };
+        let port = free_port();
+        let script = "import sys\nfrom werkzeug.serving import run_simple\nfrom moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app\nrun_simple('127.0.0.1', int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False, use_reloader=False)\n";
+        Self::spawn(
+            vec![python, "-c".into(), script.into(), port.to_string()],
+            port,
+        )
+    }
+
+    fn spawn(command: Vec<String>, port: u16) -> Result<Moto, MotoError> {
         // A watchdog shell stops moto when this process ends, even when Drop never runs (a server
         // shared by a whole test binary lives in a static).
         let script = format!(
-            "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {me} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m 2>/dev/null",
+            "\"$@\" >/dev/null 2>&1 & m=$!; while kill -0 {me} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m 2>/dev/null",
             me = std::process::id()
         );
         let child = Command::new("sh")
-            .args(["-c", &script])
-            .arg(bin)
+            .args(["-c", &script, "sh"])
+            .args(&command)
             .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -100,7 +130,9 @@ pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
     let creds = aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "local");
     // moto is one Python process: under a loaded machine it can take seconds to accept a
     // connection, longer than the SDK's 3.1 s default connect timeout.
-    let timeouts = aws_config::timeout::TimeoutConfig::builder().connect_timeout(std::time::Duration::from_secs(30)).build();
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(30))
+        .build();
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(creds)
