@@ -125,6 +125,19 @@ impl DriveSource {
         format!("{}/drive/v3/{path}", self.settings.google_api_base_url)
     }
 
+    /// One metered, authorised, paced call (retries per Drive's rules); `build` adds the method,
+    /// URL and parameters.
+    async fn call(
+        &self,
+        cx: &SourceContext,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, SourceError> {
+        cx.meter.call();
+        self.client
+            .send(|h| build(h).bearer_auth(cx.access_token.expose()), classify)
+            .await
+    }
+
     async fn get_json(
         &self,
         cx: &SourceContext,
@@ -133,18 +146,7 @@ impl DriveSource {
         what: &str,
     ) -> Result<Value, SourceError> {
         let url = self.url(path);
-        cx.meter.call();
-        let resp = self
-            .client
-            .send(
-                |h| {
-                    h.get(&url)
-                        .bearer_auth(cx.access_token.expose())
-                        .query(query)
-                },
-                classify,
-            )
-            .await?;
+        let resp = self.call(cx, |h| h.get(&url).query(query)).await?;
         if !resp.status().is_success() {
             return Err(failure(resp, what).await);
         }
@@ -373,18 +375,7 @@ impl Source for DriveSource {
                 },
             ),
         };
-        cx.meter.call();
-        let resp = self
-            .client
-            .send(
-                |h| {
-                    h.get(&url)
-                        .bearer_auth(cx.access_token.expose())
-                        .query(&query)
-                },
-                classify,
-            )
-            .await?;
+        let resp = self.call(cx, |h| h.get(&url).query(&query)).await?;
         if !resp.status().is_success() {
             return Err(failure(resp, "download").await);
         }
@@ -427,21 +418,15 @@ impl Source for DriveSource {
         let expiration = (Utc::now() + CHANNEL_TTL).timestamp_millis();
         let body = json!({"id": channel_id, "type": "web_hook", "address": address, "token": token, "expiration": expiration.to_string()});
         let url = self.url("changes/watch");
-        cx.meter.call();
         let resp = self
-            .client
-            .send(
-                |h| {
-                    h.post(&url)
-                        .bearer_auth(cx.access_token.expose())
-                        .query(&[
-                            ("pageToken", page_token.as_str()),
-                            ("supportsAllDrives", "true"),
-                        ])
-                        .json(&body)
-                },
-                classify,
-            )
+            .call(cx, |h| {
+                h.post(&url)
+                    .query(&[
+                        ("pageToken", page_token.as_str()),
+                        ("supportsAllDrives", "true"),
+                    ])
+                    .json(&body)
+            })
             .await?;
         if !resp.status().is_success() {
             return Err(failure(resp, "changes.watch").await);
@@ -476,18 +461,7 @@ impl Source for DriveSource {
         };
         let url = self.url("channels/stop");
         let body = json!({"id": id, "resourceId": resource});
-        cx.meter.call();
-        let resp = self
-            .client
-            .send(
-                |h| {
-                    h.post(&url)
-                        .bearer_auth(cx.access_token.expose())
-                        .json(&body)
-                },
-                classify,
-            )
-            .await?;
+        let resp = self.call(cx, |h| h.post(&url).json(&body)).await?;
         match resp.status().as_u16() {
             200..=299 | 404 => Ok(()),
             _ => Err(failure(resp, "channels.stop").await),
