@@ -47,6 +47,13 @@ impl Api {
 }
 
 async fn stack(overrides: &[(&str, &str)]) -> (local_stack::Stack, Api) {
+    stack_with(overrides, None).await
+}
+
+async fn stack_with(
+    overrides: &[(&str, &str)],
+    fake_whisper: Option<u16>,
+) -> (local_stack::Stack, Api) {
     let env: BTreeMap<_, _> = overrides
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -56,6 +63,7 @@ async fn stack(overrides: &[(&str, &str)]) -> (local_stack::Stack, Api) {
         moto_port: 0,
         retry_delay: Duration::from_secs(1),
         env_overrides: env,
+        fake_whisper,
         ..Options::default()
     };
     let stack = start(options).await.expect("the local stack starts");
@@ -320,4 +328,126 @@ async fn bad_uploads_are_refused_whole_naming_the_file_and_a_multipart_upload_co
         assert!(Instant::now() < deadline, "not processed: {d}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// 8 kHz mono 16-bit PCM: each (value, seconds) run is a "tone" the fake endpoint hears as words.
+fn tones_wav(runs: &[(i16, f64)]) -> Vec<u8> {
+    let data: Vec<u8> = runs
+        .iter()
+        .flat_map(|&(v, secs)| std::iter::repeat_n(v, (secs * 8000.0) as usize))
+        .flat_map(i16::to_le_bytes)
+        .collect();
+    let mut b = b"RIFF".to_vec();
+    b.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt \x10\0\0\0\x01\0\x01\0");
+    b.extend_from_slice(&8000u32.to_le_bytes());
+    b.extend_from_slice(&16000u32.to_le_bytes());
+    b.extend_from_slice(b"\x02\0\x10\0data");
+    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    b.extend_from_slice(&data);
+    b
+}
+
+#[tokio::test]
+async fn an_uploaded_recording_is_transcribed_and_past_the_quota_uploads_answer_429() {
+    // 48 kB pieces: the 10 s recording (160 kB) goes to the endpoint in four.
+    let (stack, api) = stack_with(
+        &[
+            ("TRANSCRIPTION_MAX_BYTES", "48000"),
+            ("MONTHLY_IMPORT_QUOTA", "2"),
+        ],
+        Some(0),
+    )
+    .await;
+    let wav = tones_wav(&[(300, 2.5), (0, 1.0), (-20, 4.0), (0, 0.5), (77, 2.0)]);
+    let (status, t) = api
+        .call(
+            "POST",
+            "/api/connectors/upload",
+            Some(json!({"name": "stand-up.wav", "size": wav.len(), "content_type": "audio/wav"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{t}");
+    api.put(&t, wav).await;
+    let id = t["document_id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let doc = loop {
+        let (_, d) = api.call("GET", &format!("/api/documents/{id}"), None).await;
+        if d["processing_status"] == "completed" || d["processing_status"] == "failed" {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "not processed in 60 s: {d}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(doc["processing_status"], "completed", "{doc}");
+    let t = &doc["source_metadata"]["extracted"]["transcription"];
+    assert_eq!(
+        (t["status"].as_str(), t["pieces"].as_u64()),
+        (Some("transcribed"), Some(4)),
+        "{doc}"
+    );
+
+    let sdk = local_aws::moto::sdk_config_for(&stack.aws_endpoint).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let vtt = s3
+        .get_object()
+        .bucket(&stack.provisioned.names.refs["FilesBucket"])
+        .key(doc["transcript_key"].as_str().expect("a transcript key"))
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let segments = recorder_extract::extract(
+        &vtt,
+        &recorder_extract::Hints::named("t.vtt"),
+        &Default::default(),
+    )
+    .unwrap()
+    .segments;
+    assert!(
+        segments.len() > 3,
+        "tones cut at piece boundaries come back in parts"
+    );
+    // Stitched back, each tone is exactly where it was spoken.
+    let mut merged: Vec<(String, u64, u64)> = Vec::new();
+    for s in segments {
+        match merged.last_mut() {
+            Some(last) if last.0 == s.text && s.start_ms <= last.2 + 1 => last.2 = s.end_ms,
+            _ => merged.push((s.text, s.start_ms, s.end_ms)),
+        }
+    }
+    let expected = [
+        ("tone 300", 0, 2500),
+        ("tone -20", 3500, 7500),
+        ("tone 77", 8000, 10000),
+    ];
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|&(t, a, b)| (t.to_string(), a, b))
+        .collect();
+    assert_eq!(merged, expected);
+
+    // The recording was the org's first import this month; the quota is 2.
+    let file = |n: &str| json!({"name": n, "size": 3, "content_type": "text/plain"});
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/connectors/upload/batch",
+            Some(json!({"files": [file("a.txt"), file("b.txt")]})),
+        )
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body["error"]["resets_at"].as_str().is_some(), "{body}");
+    let (status, body) = api
+        .call("POST", "/api/connectors/upload", Some(file("a.txt")))
+        .await;
+    assert_eq!(status, 201, "the one import left still fits: {body}");
 }

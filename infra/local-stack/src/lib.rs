@@ -40,6 +40,9 @@ pub struct Options {
     pub fake_google: Option<usize>,
     /// Port of the fake Google (0 picks a free one).
     pub fake_google_port: u16,
+    /// Start a fake Whisper-compatible transcription endpoint on this port (0 picks a free one)
+    /// and transcribe audio and video through it.
+    pub fake_whisper: Option<u16>,
     /// Environment values that replace the template's for every function (limits in tests).
     pub env_overrides: BTreeMap<String, String>,
 }
@@ -56,6 +59,7 @@ impl Default for Options {
             retry_delay: Duration::from_secs(5),
             fake_google: None,
             fake_google_port: 4444,
+            fake_whisper: None,
             env_overrides: BTreeMap::new(),
         }
     }
@@ -95,6 +99,7 @@ pub struct Stack {
     pub provisioned: Provisioned,
     pub functions: Vec<Arc<Function>>,
     pub fake_google: Option<fake_google::FakeGoogle>,
+    pub fake_whisper: Option<fake_whisper::FakeWhisper>,
     tasks: Vec<JoinHandle<()>>,
     _moto: Option<Moto>,
 }
@@ -158,6 +163,19 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
             Some(fake)
         }
     };
+    let whisper = match options.fake_whisper {
+        None => None,
+        Some(port) => {
+            let whisper = fake_whisper::FakeWhisper::start_on(
+                ([127, 0, 0, 1], port).into(),
+                fake_whisper::FakeWhisperConfig::default(),
+            )
+            .await
+            .map_err(StackError::FakeGoogle)?;
+            params.insert("TranscriptionBaseUrl".into(), whisper.base_url());
+            Some(whisper)
+        }
+    };
     let provisioned = provision(
         &sdk,
         &template,
@@ -165,8 +183,8 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
         &params,
     )
     .await?;
-    if let Some(fake) = &fake {
-        configure_app_secret(&sdk, &provisioned, fake).await?;
+    if fake.is_some() || whisper.is_some() {
+        configure_app_secret(&sdk, &provisioned, fake.as_ref(), whisper.as_ref()).await?;
     }
 
     let functions = provisioned
@@ -207,28 +225,34 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
         provisioned,
         functions,
         fake_google: fake,
+        fake_whisper: whisper,
         tasks,
         _moto: moto,
     })
 }
 
-/// Fills the app secret with the fake Google's client credentials and a webhook key, as an
-/// operator would after a deploy.
+/// Fills the app secret with the fakes' credentials (Google's client, the transcription API key)
+/// and a webhook key, as an operator would after a deploy.
 async fn configure_app_secret(
     sdk: &aws_config::SdkConfig,
     provisioned: &Provisioned,
-    fake: &fake_google::FakeGoogle,
+    fake: Option<&fake_google::FakeGoogle>,
+    whisper: Option<&fake_whisper::FakeWhisper>,
 ) -> Result<(), StackError> {
     let secret_id = provisioned
         .names
         .refs
         .get("AppSecret")
         .ok_or_else(|| StackError::AppSecret("template.yaml has no AppSecret".into()))?;
-    let value = serde_json::json!({
-        "google_client_id": fake.config().client_id,
-        "google_client_secret": fake.config().client_secret,
-        "drive_webhook_token": recorder_domain::ids::new_id(),
-    });
+    let mut value = serde_json::json!({"drive_webhook_token": recorder_domain::ids::new_id()});
+    if let Some(fake) = fake {
+        value["google_client_id"] = fake.config().client_id.clone().into();
+        value["google_client_secret"] = fake.config().client_secret.clone().into();
+    }
+    if whisper.is_some() {
+        let key = fake_whisper::FakeWhisperConfig::default().api_key;
+        value["whisper_api_key"] = key.unwrap_or_default().into();
+    }
     aws_sdk_secretsmanager::Client::new(sdk)
         .put_secret_value()
         .secret_id(secret_id)

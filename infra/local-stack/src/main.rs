@@ -8,9 +8,12 @@ fn usage() -> ! {
     eprintln!(
         "usage: local-stack [--port N] [--moto-port N] [--aws-endpoint URL] [--schedule-every SECS]\n\
          \x20                  [--fake-google] [--seed-files N] [--fake-google-port N] [--allow-url-host HOST:PORT]\n\
+         \x20                  [--fake-whisper] [--fake-whisper-port N] [--import-quota N]\n\
          Starts moto (unless --aws-endpoint), creates template.yaml's resources, serves the API on 127.0.0.1:PORT.\n\
          --fake-google runs a fake Google (OAuth + Drive) and points the Google Drive connector at it;\n\
-         --seed-files N puts N files in its Drive (implies --fake-google)."
+         --seed-files N puts N files in its Drive (implies --fake-google);\n\
+         --fake-whisper transcribes audio/video through a fake Whisper endpoint (port 4455 by default);\n\
+         --import-quota N sets a monthly import quota of N documents per org."
     );
     std::process::exit(2)
 }
@@ -39,6 +42,16 @@ async fn main() {
             }
             "--fake-google-port" => {
                 options.fake_google_port = value().parse().unwrap_or_else(|_| usage())
+            }
+            "--fake-whisper" => options.fake_whisper = Some(options.fake_whisper.unwrap_or(4455)),
+            "--fake-whisper-port" => {
+                options.fake_whisper = Some(value().parse().unwrap_or_else(|_| usage()))
+            }
+            "--import-quota" => {
+                let n: u64 = value().parse().unwrap_or_else(|_| usage());
+                options
+                    .env_overrides
+                    .insert("MONTHLY_IMPORT_QUOTA".into(), n.to_string());
             }
             // URL imports may reach this loopback host:port (the sandbox has no internet).
             "--allow-url-host" => {
@@ -102,6 +115,12 @@ async fn main() {
             fake.base_url,
             fake.file_count(),
             fake.base_url
+        );
+    }
+    if let Some(whisper) = &stack.fake_whisper {
+        println!(
+            "\n  Fake Whisper: {} (audio and video are transcribed through it)",
+            whisper.base_url()
         );
     }
     println!(

@@ -26,7 +26,8 @@ pub struct Config {
     /// The JSON secret holding app-wide secrets (client secrets, webhook secrets).
     pub app_secret_id: String,
     pub secrets_cache_ttl: Duration,
-    pub uploads: recorder_domain::settings::UploadLimits,
+    /// Upload limits and the import quota the domain applies.
+    pub settings: recorder_domain::settings::Settings,
 }
 
 impl Config {
@@ -57,12 +58,12 @@ impl Config {
             secrets_prefix: req("SECRETS_PREFIX")?.trim_end_matches('/').to_string(),
             app_secret_id: req("APP_SECRET_ID")?,
             secrets_cache_ttl: Duration::from_secs(ttl),
-            uploads: recorder_domain::settings::UploadLimits::from_lookup(&get).map_err(
-                |reason| ConfigError::Invalid {
-                    name: "upload limits",
+            settings: recorder_domain::settings::Settings::from_lookup(&get).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "upload limits and quota",
                     reason,
-                },
-            )?,
+                }
+            })?,
         })
     }
 }

@@ -95,6 +95,9 @@ fn channel_key(channel_id: &str) -> (String, String) {
 fn lock_key(name: &str) -> (String, String) {
     (format!("LOCK#{name}"), "LOCK".into())
 }
+fn usage_key(org_id: &str, month: &str) -> (String, String) {
+    (format!("ORG#{org_id}"), format!("USAGE#{month}"))
+}
 fn oauth_key(state: &str) -> (String, String) {
     (format!("OAUTH#{state}"), "OAUTH".into())
 }
@@ -647,6 +650,71 @@ impl ConnectorStore for DynamoStore {
             .into_iter()
             .map(from_item)
             .collect()
+    }
+}
+
+#[async_trait]
+impl UsageStore for DynamoStore {
+    async fn reserve_imports(
+        &self,
+        org_id: &str,
+        month: &str,
+        n: u64,
+        limit: u64,
+    ) -> Result<Result<u64, u64>, StoreError> {
+        let Some(room) = limit.checked_sub(n) else {
+            return Ok(Err(self.imports_used(org_id, month).await?));
+        };
+        // One conditional ADD: concurrent requests can never pass the limit together.
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(usage_key(org_id, month))))
+            .update_expression("ADD imports :n SET expires_at = if_not_exists(expires_at, :exp)")
+            .condition_expression("attribute_not_exists(imports) OR imports <= :room")
+            .expression_attribute_values(":n", AttributeValue::N(n.to_string()))
+            .expression_attribute_values(":room", AttributeValue::N(room.to_string()))
+            // Kept about 13 months for reporting, then TTL removes it.
+            .expression_attribute_values(
+                ":exp",
+                AttributeValue::N((Utc::now().timestamp() + 400 * 86_400).to_string()),
+            )
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match out {
+            Ok(o) => Ok(Ok(o
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get("imports"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(n))),
+            Err(e) if is_condition_failed(&e) => Ok(Err(self.imports_used(org_id, month).await?)),
+            Err(e) => Err(StoreError::backend("could not count imports", e)),
+        }
+    }
+}
+
+impl DynamoStore {
+    async fn imports_used(&self, org_id: &str, month: &str) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(usage_key(org_id, month))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("could not read import counts", e))?;
+        Ok(out
+            .item
+            .as_ref()
+            .and_then(|i| i.get("imports"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
     }
 }
 

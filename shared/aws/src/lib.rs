@@ -42,6 +42,7 @@ pub fn build_deps(
         webhook_events: store.clone(),
         batches: store.clone(),
         oauth_states: store.clone(),
+        usage: store.clone(),
         locks: store,
         blobs: Arc::new(s3::S3Blobs::new(s3::client(sdk), &config.bucket_name)),
         queue: Arc::new(sqs::SqsQueue::new(
@@ -52,9 +53,7 @@ pub fn build_deps(
         )),
         tokens: Arc::new(secrets.tokens()),
         providers: providers(app_secrets.clone()),
-        settings: Arc::new(recorder_domain::settings::Settings {
-            uploads: config.uploads.clone(),
-        }),
+        settings: Arc::new(config.settings.clone()),
         app_secrets,
         clock: Arc::new(SystemClock),
     }

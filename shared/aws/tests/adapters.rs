@@ -95,6 +95,7 @@ fn document(org: &str, connector_id: &str, external_id: &str) -> ImportedDocumen
         original_key: None,
         extracted_key: None,
         chunks_key: None,
+        transcript_key: None,
         duplicate_of: None,
         batch_id: None,
         updated_at: now,
@@ -426,6 +427,59 @@ async fn concurrent_batch_counters_never_lose_an_increment() {
     assert_eq!(
         got.processed_files, 40,
         "a status change keeps the counters"
+    );
+}
+
+#[tokio::test]
+async fn the_import_quota_admits_exactly_up_to_its_limit_under_concurrency() {
+    let s = stack().await;
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let usage = s.deps.usage.clone();
+            tokio::spawn(async move { usage.reserve_imports("o", "2026-11", 1, 20).await })
+        })
+        .collect();
+    let mut admitted = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap().is_ok() {
+            admitted += 1;
+        }
+    }
+    assert_eq!(admitted, 20);
+    assert_eq!(
+        s.deps
+            .usage
+            .reserve_imports("o", "2026-11", 1, 20)
+            .await
+            .unwrap(),
+        Err(20),
+        "refusals report the count and add nothing"
+    );
+    assert_eq!(
+        s.deps
+            .usage
+            .reserve_imports("o", "2026-11", 30, 20)
+            .await
+            .unwrap(),
+        Err(20)
+    );
+    assert_eq!(
+        s.deps
+            .usage
+            .reserve_imports("o", "2026-12", 5, 20)
+            .await
+            .unwrap(),
+        Ok(5),
+        "a new month starts at zero"
+    );
+    assert_eq!(
+        s.deps
+            .usage
+            .reserve_imports("other", "2026-11", 20, 20)
+            .await
+            .unwrap(),
+        Ok(20),
+        "orgs are counted apart"
     );
 }
 

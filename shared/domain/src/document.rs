@@ -43,6 +43,9 @@ pub struct ImportedDocument {
     pub original_key: Option<String>,
     pub extracted_key: Option<String>,
     pub chunks_key: Option<String>,
+    /// WebVTT transcript of audio and video (when a transcription endpoint is configured).
+    #[serde(default)]
+    pub transcript_key: Option<String>,
     /// Set when the same bytes were already processed in the org.
     pub duplicate_of: Option<String>,
     /// The upload batch this document arrived in, if any.

@@ -54,6 +54,12 @@ pub enum DomainError {
     /// Over a size or count limit.
     #[error("{0}")]
     TooLarge(String),
+    /// The org's monthly import quota would be passed; it resets at `resets_at`.
+    #[error("{message}")]
+    QuotaExceeded {
+        message: String,
+        resets_at: chrono::DateTime<chrono::Utc>,
+    },
     /// Storage or a queue failed; the cause is kept for logs, never shown to callers.
     #[error("a storage service failed")]
     Store(#[from] StoreError),

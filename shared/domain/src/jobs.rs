@@ -64,6 +64,8 @@ pub struct DocumentProcessed {
     pub title: String,
     pub extracted_key: Option<String>,
     pub chunks_key: Option<String>,
+    #[serde(default)]
+    pub transcript_key: Option<String>,
     pub chunk_count: u32,
     pub duplicate_of: Option<String>,
 }

@@ -57,6 +57,28 @@ pub struct MemoryStore {
     oauth: Mutex<HashMap<String, OAuthState>>,
     channels: Mutex<HashMap<String, (String, String)>>,
     locks: Mutex<HashMap<String, (String, std::time::Instant)>>,
+    usage: Mutex<HashMap<(String, String), u64>>,
+}
+
+#[async_trait]
+impl UsageStore for MemoryStore {
+    async fn reserve_imports(
+        &self,
+        org_id: &str,
+        month: &str,
+        n: u64,
+        limit: u64,
+    ) -> Result<Result<u64, u64>, StoreError> {
+        let mut usage = lock(&self.usage);
+        let count = usage
+            .entry((org_id.to_owned(), month.to_owned()))
+            .or_default();
+        if *count + n > limit {
+            return Ok(Err(*count));
+        }
+        *count += n;
+        Ok(Ok(*count))
+    }
 }
 
 #[async_trait]
@@ -751,6 +773,7 @@ impl MemoryDeps {
             tokens: secrets.clone(),
             app_secrets: secrets.clone(),
             locks: store.clone(),
+            usage: store.clone(),
             providers: providers.clone(),
             settings: Arc::new(crate::settings::Settings::default()),
             clock: clock.clone(),

@@ -265,6 +265,20 @@ impl StreamDigest {
     }
 }
 
+/// Per-org import counts per calendar month, for the optional monthly quota.
+#[async_trait]
+pub trait UsageStore: Send + Sync {
+    /// Adds `n` to the org's count for `month` ("2026-11") unless the total would pass `limit`.
+    /// `Ok(total)` after adding; `Err(current)` when refused (nothing added).
+    async fn reserve_imports(
+        &self,
+        org_id: &str,
+        month: &str,
+        n: u64,
+        limit: u64,
+    ) -> Result<Result<u64, u64>, StoreError>;
+}
+
 /// Short leases (token refresh, coalescing): one holder at a time, expiring on their own.
 #[async_trait]
 pub trait LockStore: Send + Sync {
@@ -350,6 +364,7 @@ pub struct Deps {
     pub tokens: Arc<dyn TokenStore>,
     pub app_secrets: Arc<dyn AppSecrets>,
     pub locks: Arc<dyn LockStore>,
+    pub usage: Arc<dyn UsageStore>,
     pub providers: Arc<dyn Providers>,
     pub settings: Arc<crate::settings::Settings>,
     pub clock: Arc<dyn Clock>,

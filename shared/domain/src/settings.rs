@@ -68,4 +68,23 @@ impl UploadLimits {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     pub uploads: UploadLimits,
+    /// Documents an org may import per calendar month (UTC), counted across every source
+    /// (MONTHLY_IMPORT_QUOTA; unset or 0 = no quota).
+    pub monthly_import_quota: Option<u64>,
+}
+
+impl Settings {
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let quota =
+            match get("MONTHLY_IMPORT_QUOTA").filter(|v| !v.trim().is_empty()) {
+                None => None,
+                Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
+                    format!("MONTHLY_IMPORT_QUOTA must be a whole number, got '{v}'")
+                })?),
+            };
+        Ok(Settings {
+            uploads: UploadLimits::from_lookup(get)?,
+            monthly_import_quota: quota.filter(|&q| q > 0),
+        })
+    }
 }

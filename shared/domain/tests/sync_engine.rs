@@ -552,3 +552,44 @@ async fn a_file_changed_during_a_sync_ends_in_its_latest_version_once() {
             .clone();
     assert_eq!(stored, b"edited while syncing");
 }
+
+#[tokio::test]
+async fn past_the_monthly_quota_new_files_fail_with_the_reset_and_updates_still_sync() {
+    let mut w = world().await;
+    w.m.deps.settings = Arc::new(recorder_domain::settings::Settings {
+        monthly_import_quota: Some(4),
+        ..Default::default()
+    });
+    for i in 0..6 {
+        w.source.put(&format!("f{i}"), &format!("c{i}"), 1);
+    }
+    let (outcome, log) = w.sync().await;
+    assert_eq!(outcome, JobOutcome::Finished(SyncStatus::Partial));
+    assert_eq!((log.counts.synced, log.counts.failed), (4, 2));
+    assert!(
+        log.error_details
+            .iter()
+            .all(|f| f.reason.contains("monthly import quota of 4")
+                && f.reason.contains("resets at")),
+        "{:?}",
+        log.error_details
+    );
+    // An edit of an imported file is not a new import.
+    let imported = w.docs().await[0].external_id.clone();
+    w.source.put(&imported, "edited", 2);
+    let (_, log) = w.sync().await;
+    assert_eq!((log.counts.updated, log.counts.failed), (1, 2));
+    // Next month the two waiting files come in.
+    w.m.clock.advance(Duration::days(32));
+    let fresh = OAuthTokens {
+        access_token: Secret::new("at2"),
+        refresh_token: Some(Secret::new("rt")),
+        expires_at: Some(w.m.deps.clock.now() + Duration::hours(1)),
+        scope: None,
+    };
+    w.m.secrets.put_tokens("c1", &fresh).await.unwrap();
+    let (outcome, log) = w.sync().await;
+    assert_eq!(outcome, JobOutcome::Finished(SyncStatus::Success));
+    assert_eq!(log.counts.synced, 2);
+    assert_eq!(w.docs().await.len(), 6);
+}

@@ -25,6 +25,8 @@ pub use chunk::{Chunk, ChunkOptions, chunk, chunk_transcript};
 pub use detect::{detect, format_from_mime, format_from_name};
 pub use error::ExtractError;
 pub use fidelity::{Fidelity, fidelity, text_recall};
+pub use formats::audio_split::{AudioPiece, SplitError, split_audio};
+pub use formats::transcript::{transcript_markdown, webvtt};
 pub use types::{Detected, Extracted, Format, Hints, Limits, Metadata, Segment};
 
 /// Extracts Markdown, metadata and (for transcripts) timed segments from `bytes`.

@@ -58,6 +58,12 @@ pub enum Format {
 }
 
 impl Format {
+    /// Audio and video: what a transcription endpoint can turn into text.
+    pub fn is_media(self) -> bool {
+        use Format::*;
+        matches!(self, Mp3 | Wav | M4a | Mp4 | Mov | Webm)
+    }
+
     /// The name people know the format by, used in messages.
     pub fn label(self) -> &'static str {
         use Format::*;

@@ -47,6 +47,7 @@ impl ApiError {
                 DomainError::InvalidState(_) => (409, "invalid_state", d.to_string()),
                 DomainError::Unsupported(_) => (422, "unsupported", d.to_string()),
                 DomainError::TooLarge(_) => (413, "too_large", d.to_string()),
+                DomainError::QuotaExceeded { .. } => (429, "quota_exceeded", d.to_string()),
                 DomainError::Store(StoreError::InvalidCursor) => (
                     400,
                     "invalid_cursor",
@@ -72,10 +73,20 @@ impl ApiError {
             let chain = error_chain(&self);
             tracing::error!(status, code, error = %chain, "request failed");
         }
-        crate::json_response(
-            status,
-            &json!({"error": {"code": code, "message": message}}),
-        )
+        let mut body = json!({"error": {"code": code, "message": message}});
+        let mut retry_after = None;
+        if let ApiError::Domain(DomainError::QuotaExceeded { resets_at, .. }) = &self {
+            body["error"]["resets_at"] = json!(resets_at.to_rfc3339());
+            retry_after = Some((*resets_at - chrono::Utc::now()).num_seconds().max(1));
+        }
+        let mut response = crate::json_response(status, &body);
+        if let Some(secs) = retry_after {
+            response.headers.insert(
+                aws_lambda_events::http::header::RETRY_AFTER,
+                aws_lambda_events::http::HeaderValue::from(secs),
+            );
+        }
+        response
     }
 }
 

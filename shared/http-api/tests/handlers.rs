@@ -361,3 +361,97 @@ fn the_openapi_document_lists_every_route() {
     }
     assert!(doc["paths"]["/api/connectors/auth/{provider}/callback"]["get"].is_object());
 }
+
+#[tokio::test]
+async fn past_the_monthly_import_quota_uploads_and_url_imports_answer_429_with_the_reset() {
+    let mut m = MemoryDeps::new();
+    m.deps.settings = std::sync::Arc::new(recorder_domain::settings::Settings {
+        monthly_import_quota: Some(3),
+        ..Default::default()
+    });
+    let file = |n: &str| json!({"name": n, "size": 10, "content_type": "text/plain"});
+    let batch = json!({"files": [file("a.txt"), file("b.txt")]});
+    let resp = handle_api(
+        &m.deps,
+        with(
+            event(CREATE),
+            "POST",
+            "/api/connectors/upload/batch",
+            Some(batch),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status_code, 201, "{:?}", resp.body);
+
+    let too_many = json!({"files": [file("c.txt"), file("d.txt")]});
+    let resp = handle_api(
+        &m.deps,
+        with(
+            event(CREATE),
+            "POST",
+            "/api/connectors/upload/batch",
+            Some(too_many),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status_code, 429, "{:?}", resp.body);
+    let err = body(&resp)["error"].clone();
+    assert_eq!(err["code"], "quota_exceeded");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("(2 used, 1 left, 2 requested)")
+    );
+    let resets_at: chrono::DateTime<chrono::Utc> =
+        err["resets_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        resets_at,
+        recorder_domain::service::quota::next_month(chrono::Utc::now())
+    );
+    let retry_after: i64 = resp.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 0 && retry_after <= 31 * 86_400);
+
+    let one = json!({"url": "https://example.com/a"});
+    let resp = handle_api(
+        &m.deps,
+        with(
+            event(CREATE),
+            "POST",
+            "/api/connectors/url-import",
+            Some(one.clone()),
+        ),
+    )
+    .await;
+    assert!(resp.status_code < 300, "the last one fits: {:?}", resp.body);
+    let resp = handle_api(
+        &m.deps,
+        with(
+            event(CREATE),
+            "POST",
+            "/api/connectors/url-import",
+            Some(one),
+        ),
+    )
+    .await;
+    assert!(
+        resp.status_code < 300,
+        "a re-import is an update, not counted: {:?}",
+        resp.body
+    );
+    let resp = handle_api(
+        &m.deps,
+        with(
+            event(CREATE),
+            "POST",
+            "/api/connectors/upload",
+            Some(file("e.txt")),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status_code, 429, "{:?}", resp.body);
+}

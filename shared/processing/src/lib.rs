@@ -2,7 +2,8 @@
 //!
 //! 1. load the record; work already done is skipped (a redelivered message changes nothing);
 //! 2. read the original from the blob store; detect the real type from the bytes;
-//! 3. extract Markdown and metadata (in a blocking task, with a time cap);
+//! 3. extract Markdown and metadata (in a blocking task, with a time cap); audio and video are
+//!    transcribed when an endpoint is configured (see [`transcribe`]);
 //! 4. same bytes already completed in the org → a duplicate of that document, artifacts reused;
 //! 5. chunk (structure-aware; transcripts by speaker turn);
 //! 6. write the Markdown and the chunks (JSON Lines) next to the original, mark the record
@@ -11,6 +12,9 @@
 //! A file that cannot be read ends `failed` with a reason a person can act on; storage trouble is
 //! returned as an error so SQS retries the message (and dead-letters it after repeated failures).
 
+pub mod transcribe;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -18,10 +22,13 @@ use recorder_domain::document::{ImportedDocument, ProcessingStatus};
 use recorder_domain::keys::{ArtifactKind, object_key};
 use recorder_domain::upload::BatchStatus;
 use recorder_domain::{Deps, StoreError};
-use recorder_extract::{ChunkOptions, Hints, Limits, chunk, chunk_transcript, extract};
+use recorder_extract::{
+    ChunkOptions, Hints, Limits, chunk, chunk_transcript, extract, transcript_markdown, webvtt,
+};
 use recorder_fetch::{Article, FetchPolicy, main_content};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use transcribe::{TranscribeError, TranscriptionSettings};
 
 /// Originals above this are refused rather than read into a 512 MB function.
 pub const MAX_PROCESSED_BYTES: u64 = 256 * 1024 * 1024;
@@ -47,6 +54,9 @@ pub enum Outcome {
 pub enum ProcessError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A service the pipeline needs is down (the transcription endpoint): SQS retries later.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -55,14 +65,19 @@ pub struct Options {
     pub limits: Limits,
     /// How URL imports are fetched (timeouts, size cap, SSRF allowlist).
     pub fetch: FetchPolicy,
+    /// Where audio and video are transcribed; `None`: media gets metadata only.
+    pub transcription: Option<TranscriptionSettings>,
+    /// For the transcription endpoint (an operator-chosen host, so not the SSRF-safe fetcher).
+    pub http: reqwest::Client,
 }
 
 impl Options {
     /// Read once at cold start: URL_IMPORT_TIMEOUT, URL_IMPORT_MAX_SIZE, USER_AGENT,
-    /// URL_IMPORT_ALLOW_HOSTS.
+    /// URL_IMPORT_ALLOW_HOSTS, and the TRANSCRIPTION_* settings.
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
         Options {
             fetch: FetchPolicy::from_lookup(get),
+            transcription: TranscriptionSettings::from_lookup(get),
             ..Options::default()
         }
     }
@@ -132,7 +147,8 @@ pub async fn process_document(
             .await;
         }
     };
-    let hash = hex::encode(Sha256::digest(&bytes));
+    let bytes = Arc::new(bytes);
+    let hash = hex::encode(Sha256::digest(&*bytes));
     doc.content_hash = Some(hash.clone());
     doc.size_bytes = Some(bytes.len() as u64);
 
@@ -146,6 +162,7 @@ pub async fn process_document(
         doc.duplicate_of = Some(original.id.clone());
         doc.extracted_key = original.extracted_key.clone();
         doc.chunks_key = original.chunks_key.clone();
+        doc.transcript_key = original.transcript_key.clone();
         doc.chunk_count = original.chunk_count;
         doc.processing_error = None;
         doc.updated_at = Utc::now();
@@ -156,6 +173,7 @@ pub async fn process_document(
     }
 
     let chunking = options.chunking.clone();
+    let mut transcript_vtt = None;
     let (markdown, metadata, format, warnings, chunks) = match article {
         Some(a) => {
             let chunks = chunk(&a.markdown, &chunking);
@@ -169,8 +187,9 @@ pub async fn process_document(
                 file_name: Some(doc.title.clone()),
             };
             let limits = options.limits.clone();
+            let source = bytes.clone();
             let work = tokio::task::spawn_blocking(move || {
-                let out = extract(&bytes, &hints, &limits)?;
+                let out = extract(&source, &hints, &limits)?;
                 let chunks = if out.segments.is_empty() {
                     chunk(&out.markdown, &chunking)
                 } else {
@@ -196,9 +215,28 @@ pub async fn process_document(
                 }
                 Ok(Ok(Err(e))) => return fail(deps, &mut doc, e.to_string()).await,
                 Ok(Ok(Ok((out, chunks)))) => {
-                    let metadata = serde_json::to_value(&out.metadata).unwrap_or_default();
+                    let mut metadata = serde_json::to_value(&out.metadata).unwrap_or_default();
+                    let (mut markdown, mut chunks) = (out.markdown, chunks);
+                    if out.format.is_media() {
+                        match media_text(deps, options, &bytes, out.format).await? {
+                            Err(reason) => return fail(deps, &mut doc, reason).await,
+                            Ok(None) => {
+                                metadata["transcription"] = json!({"status": "not_configured"});
+                                markdown.push_str(NOT_TRANSCRIBED);
+                                chunks = chunk(&markdown, &options.chunking);
+                            }
+                            Ok(Some(t)) => {
+                                metadata["transcription"] = json!({"status": "transcribed",
+                                    "model": options.transcription.as_ref().map(|s| &s.model),
+                                    "language": t.language, "segments": t.segments.len(), "pieces": t.pieces});
+                                markdown = transcript_markdown(&t.segments);
+                                chunks = chunk_transcript(&t.segments, &options.chunking);
+                                transcript_vtt = Some(webvtt(&t.segments));
+                            }
+                        }
+                    }
                     (
-                        out.markdown,
+                        markdown,
                         metadata,
                         format!("{:?}", out.format),
                         out.warnings,
@@ -244,6 +282,22 @@ pub async fn process_document(
     deps.blobs
         .put(&chunks_key, jsonl.into_bytes(), "application/x-ndjson")
         .await?;
+    doc.transcript_key = None;
+    if let Some(vtt) = transcript_vtt {
+        let key = object_key(
+            &doc.org_id,
+            connector_type,
+            &connector_id,
+            now,
+            ArtifactKind::Transcript,
+            &doc.id,
+            &format!("{}.vtt", doc.title),
+        );
+        deps.blobs
+            .put(&key, vtt.into_bytes(), "text/vtt; charset=utf-8")
+            .await?;
+        doc.transcript_key = Some(key);
+    }
 
     let mut meta = if doc.source_metadata.is_object() {
         doc.source_metadata.clone()
@@ -269,6 +323,40 @@ pub async fn process_document(
     Ok(Outcome::Completed {
         chunks: chunks.len(),
     })
+}
+
+const NOT_TRANSCRIBED: &str = "\n\nNot transcribed: no transcription endpoint is configured \
+     (TRANSCRIPTION_BASE_URL), so only the media's metadata was extracted.";
+
+/// The spoken text of audio or video. `Ok(None)`: no endpoint configured; `Ok(Err(reason))`: this
+/// file cannot be transcribed; `Err`: the endpoint is unavailable, retry the message later.
+async fn media_text(
+    deps: &Deps,
+    options: &Options,
+    bytes: &[u8],
+    format: recorder_extract::Format,
+) -> Result<Result<Option<transcribe::Transcript>, String>, ProcessError> {
+    let Some(settings) = &options.transcription else {
+        return Ok(Ok(None));
+    };
+    let key = match &settings.api_key_secret {
+        None => None,
+        Some(name) => match deps.app_secrets.get(name).await? {
+            Some(secret) => Some(secret),
+            None => {
+                return Ok(Err(format!(
+                    "transcription is configured but the app secret has no {name:?} value \
+                     (the transcription API key); add it and retry the document"
+                )));
+            }
+        },
+    };
+    let key = key.as_ref().map(|k| k.expose());
+    match transcribe::transcribe(&options.http, settings, key, bytes, format).await {
+        Ok(t) => Ok(Ok(Some(t))),
+        Err(TranscribeError::Refused(reason)) => Ok(Err(reason)),
+        Err(TranscribeError::Unavailable(reason)) => Err(ProcessError::Unavailable(reason)),
+    }
 }
 
 /// Fetches a URL import's original, stores it beside the connector's other originals, and for
@@ -401,6 +489,7 @@ async fn announce(deps: &Deps, doc: &ImportedDocument) -> Result<(), StoreError>
         title: doc.title.clone(),
         extracted_key: doc.extracted_key.clone(),
         chunks_key: doc.chunks_key.clone(),
+        transcript_key: doc.transcript_key.clone(),
         chunk_count: doc.chunk_count,
         duplicate_of: doc.duplicate_of.clone(),
     };

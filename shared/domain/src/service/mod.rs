@@ -4,6 +4,7 @@ pub mod activity;
 pub mod connectors;
 pub mod credentials;
 pub mod oauth;
+pub mod quota;
 pub mod scheduler;
 pub mod sync;
 pub mod uploads;

@@ -473,6 +473,14 @@ async fn upsert(
             reason,
         }))
     };
+    if existing.is_none() {
+        match super::quota::reserve(deps, &connector.org_id, 1).await {
+            Ok(()) => {}
+            Err(DomainError::Store(e)) => return Err(e),
+            // Retried on the next sync, which may be in the next month.
+            Err(e) => return failed(e.to_string()),
+        }
+    }
     let content = match source.fetch(cx, &item).await {
         Ok(c) => c,
         Err(SourceError::Item(reason)) => return failed(reason),
@@ -528,6 +536,7 @@ async fn upsert(
             original_key: None,
             extracted_key: None,
             chunks_key: None,
+            transcript_key: None,
             duplicate_of: None,
             batch_id: None,
             updated_at: now,
@@ -550,6 +559,7 @@ async fn upsert(
             doc.duplicate_of = Some(original.id.clone());
             doc.extracted_key = original.extracted_key.clone();
             doc.chunks_key = original.chunks_key.clone();
+            doc.transcript_key = original.transcript_key.clone();
             doc.chunk_count = original.chunk_count;
         }
         None => {

@@ -193,6 +193,7 @@ fn new_document(
         original_key: Some(key),
         extracted_key: None,
         chunks_key: None,
+        transcript_key: None,
         duplicate_of: None,
         batch_id: batch.map(str::to_string),
         updated_at: now,
@@ -260,6 +261,7 @@ pub async fn request_upload(
     };
     check_file(&deps.settings.uploads, "file", &f)?;
     let connector = owner(deps, caller, req.connector_id.as_deref()).await?;
+    super::quota::reserve(deps, &caller.org_id, 1).await?;
     let doc = new_document(caller, connector.as_deref(), &f, None);
     deps.documents.create(&doc).await?;
     if let Some(c) = &connector {
@@ -298,6 +300,7 @@ pub async fn request_batch(
         .map(|n| n.trim().chars().take(200).collect::<String>())
         .filter(|n| !n.is_empty());
     let connector = owner(deps, caller, req.connector_id.as_deref()).await?;
+    super::quota::reserve(deps, &caller.org_id, req.files.len() as u64).await?;
     let batch_id = new_id();
     let docs: Vec<_> = req
         .files

@@ -175,6 +175,21 @@ pub async fn import(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let connector = import_connector(deps, caller, req.connector_id.as_deref()).await?;
+    // Only URLs new to the org count against the quota; re-imports update their document.
+    let mut new_urls = 0;
+    for url in &canonical {
+        if deps
+            .documents
+            .find_by_external_id(&connector.id, url)
+            .await?
+            .is_none()
+        {
+            new_urls += 1;
+        }
+    }
+    if new_urls > 0 {
+        super::quota::reserve(deps, &caller.org_id, new_urls).await?;
+    }
     let mut out = Vec::with_capacity(canonical.len());
     for url in canonical {
         out.push(queue_one(deps, caller, &connector, &url).await?);
@@ -232,6 +247,7 @@ async fn queue_one(
                 original_key: None,
                 extracted_key: None,
                 chunks_key: None,
+                transcript_key: None,
                 duplicate_of: None,
                 batch_id: None,
                 updated_at: now,

@@ -1,5 +1,6 @@
 //! One module per format; `extract_as` routes detected bytes to the right one.
 
+pub(crate) mod audio_split;
 pub(crate) mod csv;
 pub(crate) mod docx;
 pub(crate) mod eml;

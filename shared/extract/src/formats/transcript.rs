@@ -36,14 +36,53 @@ pub(crate) fn extract(bytes: &[u8], format: Format) -> Result<Extracted, Extract
             speakers.into_iter().collect::<Vec<_>>().join(", "),
         );
     }
-    let markdown = segments
-        .iter()
-        .map(segment_line)
-        .collect::<Vec<_>>()
-        .join("\n\n");
+    let markdown = transcript_markdown(&segments);
     let mut out = Extracted::new(format, markdown, metadata);
     out.segments = segments;
     Ok(out)
+}
+
+/// A transcript as Markdown, one line per segment: the layout `chunk_transcript` offsets refer to.
+pub fn transcript_markdown(segments: &[Segment]) -> String {
+    segments
+        .iter()
+        .map(segment_line)
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// A transcript as WebVTT (speakers as `<v>` voice spans), readable back by `extract`.
+pub fn webvtt(segments: &[Segment]) -> String {
+    let stamp = |ms: u64| {
+        format!(
+            "{:02}:{:02}:{:02}.{:03}",
+            ms / 3_600_000,
+            ms / 60_000 % 60,
+            ms / 1000 % 60,
+            ms % 1000
+        )
+    };
+    // Cue text may not contain "-->", and `&` and `<` start entities and tags.
+    let escape = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut out = String::from("WEBVTT\n");
+    for (i, s) in segments.iter().enumerate() {
+        let text = escape(s.text.trim());
+        let text = match &s.speaker {
+            Some(v) => format!("<v {}>{text}", escape(v)),
+            None => text,
+        };
+        out.push_str(&format!(
+            "\n{}\n{} --> {}\n{text}\n",
+            i + 1,
+            stamp(s.start_ms),
+            stamp(s.end_ms.max(s.start_ms))
+        ));
+    }
+    out
 }
 
 /// `**Speaker** [00:01:02]: text`
@@ -142,10 +181,10 @@ fn voice_and_text(cue: &str) -> (Option<String>, String) {
     }
     text.push_str(rest);
     let text = text
-        .replace("&amp;", "&")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
-        .replace("&nbsp;", " ");
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&"); // last, so an escaped "&lt;" stays literal
     (
         speaker,
         text.split_whitespace().collect::<Vec<_>>().join(" "),
@@ -220,4 +259,33 @@ fn parse_zoom_chat(text: &str) -> Vec<Segment> {
     }
     segments.retain(|s| !s.text.is_empty());
     segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webvtt_reads_back_as_the_same_segments() {
+        let segments = vec![
+            Segment {
+                speaker: Some("Ana Ruiz".into()),
+                start_ms: 0,
+                end_ms: 4_250,
+                text: "Q3 <draft> & the \"--> arrow\" &lt;kept&gt;".into(),
+            },
+            Segment {
+                speaker: None,
+                start_ms: 3_723_004,
+                end_ms: 3_725_000,
+                text: "an hour in".into(),
+            },
+        ];
+        let vtt = webvtt(&segments);
+        assert!(vtt.starts_with("WEBVTT\n"));
+        assert!(vtt.contains("01:02:03.004 --> 01:02:05.000"), "{vtt}");
+        let back = extract(vtt.as_bytes(), Format::Vtt).unwrap();
+        assert_eq!(back.segments, segments);
+        assert_eq!(back.markdown, transcript_markdown(&segments));
+    }
 }

@@ -1,0 +1,247 @@
+//! Audio and video to timed text through a Whisper-compatible `/v1/audio/transcriptions`
+//! endpoint (OpenAI's, or any server that speaks its API). Media over the endpoint's size limit is
+//! cut into pieces without re-encoding where the format allows (WAV, MP3) and the pieces'
+//! timestamps are stitched back onto one timeline.
+
+use std::time::Duration;
+
+use recorder_extract::{AudioPiece, Format, Segment, split_audio};
+use serde::Deserialize;
+
+/// Whisper's documented upload limit.
+pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 25 * 1024 * 1024;
+const ATTEMPTS: u32 = 4;
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Read once at cold start; `None` when no endpoint is configured (media then completes with
+/// metadata only, and says so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptionSettings {
+    /// TRANSCRIPTION_BASE_URL, e.g. `https://api.openai.com` (the path `/v1/audio/transcriptions`
+    /// is appended).
+    pub base_url: String,
+    /// TRANSCRIPTION_MODEL, default `whisper-1`.
+    pub model: String,
+    /// TRANSCRIPTION_API_KEY_SECRET: the app secret's (Secrets Manager) field holding the API key,
+    /// `whisper_api_key` in the template; unset sends no key (a local server).
+    pub api_key_secret: Option<String>,
+    /// TRANSCRIPTION_MAX_BYTES, default 25 MB.
+    pub max_upload_bytes: usize,
+    /// TRANSCRIPTION_TIMEOUT (seconds) per request, default 600.
+    pub timeout: Duration,
+}
+
+impl TranscriptionSettings {
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
+        let non_empty = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        Some(TranscriptionSettings {
+            base_url: non_empty("TRANSCRIPTION_BASE_URL")?
+                .trim_end_matches('/')
+                .to_owned(),
+            model: non_empty("TRANSCRIPTION_MODEL").unwrap_or_else(|| "whisper-1".into()),
+            api_key_secret: non_empty("TRANSCRIPTION_API_KEY_SECRET"),
+            max_upload_bytes: non_empty("TRANSCRIPTION_MAX_BYTES")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
+            timeout: Duration::from_secs(
+                non_empty("TRANSCRIPTION_TIMEOUT")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(600),
+            ),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    pub segments: Vec<Segment>,
+    pub language: Option<String>,
+    /// How many requests the media was sent in (1 unless it was cut).
+    pub pieces: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TranscribeError {
+    /// Will not work on a retry: the document fails with this reason.
+    #[error("{0}")]
+    Refused(String),
+    /// The endpoint is down or busy: the message is retried later.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+pub async fn transcribe(
+    http: &reqwest::Client,
+    settings: &TranscriptionSettings,
+    api_key: Option<&str>,
+    bytes: &[u8],
+    format: Format,
+) -> Result<Transcript, TranscribeError> {
+    let max = settings.max_upload_bytes;
+    let pieces = if bytes.len() <= max {
+        vec![AudioPiece {
+            header: Vec::new(),
+            range: 0..bytes.len(),
+            start_secs: 0.0,
+        }]
+    } else {
+        split_audio(bytes, format, max).map_err(|e| {
+            TranscribeError::Refused(format!(
+                "too large for transcription ({} MB > {} MB): {e}",
+                bytes.len().div_ceil(1024 * 1024),
+                max / (1024 * 1024)
+            ))
+        })?
+    };
+    let mut transcript = Transcript {
+        segments: Vec::new(),
+        language: None,
+        pieces: pieces.len(),
+    };
+    for (i, piece) in pieces.iter().enumerate() {
+        let body = piece.bytes(bytes);
+        let reply = send(http, settings, api_key, body, format, i).await?;
+        transcript.language = transcript.language.or(reply.language);
+        transcript
+            .segments
+            .extend(reply.segments.into_iter().filter_map(|s| {
+                let text = s.text.trim();
+                (!text.is_empty()).then(|| Segment {
+                    speaker: None,
+                    start_ms: secs_to_ms(piece.start_secs + s.start),
+                    end_ms: secs_to_ms(piece.start_secs + s.end),
+                    text: text.to_owned(),
+                })
+            }));
+    }
+    Ok(transcript)
+}
+
+fn secs_to_ms(secs: f64) -> u64 {
+    (secs.max(0.0) * 1000.0).round() as u64
+}
+
+/// `verbose_json`: the only response format with segment timestamps.
+#[derive(Debug, Deserialize)]
+struct VerboseJson {
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    segments: Vec<ReplySegment>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReplySegment {
+    start: f64,
+    end: f64,
+    text: String,
+}
+
+/// One piece, retried on 429/5xx/network errors (honouring Retry-After) before giving up.
+async fn send(
+    http: &reqwest::Client,
+    settings: &TranscriptionSettings,
+    api_key: Option<&str>,
+    body: Vec<u8>,
+    format: Format,
+    index: usize,
+) -> Result<VerboseJson, TranscribeError> {
+    let url = format!("{}/v1/audio/transcriptions", settings.base_url);
+    // The endpoint tells formats by extension; the user's file name is not sent anywhere.
+    let file_name = format!("audio-{index}.{}", extension(format));
+    let mut last_problem = String::new();
+    for attempt in 0..ATTEMPTS {
+        let form = reqwest::multipart::Form::new()
+            .text("model", settings.model.clone())
+            .text("response_format", "verbose_json")
+            .text("timestamp_granularities[]", "segment")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(body.clone()).file_name(file_name.clone()),
+            );
+        let mut request = http.post(&url).timeout(settings.timeout).multipart(form);
+        if let Some(key) = api_key {
+            request = request.bearer_auth(key);
+        }
+        let wait = match request.send().await {
+            Ok(response) if response.status().is_success() => {
+                return response.json::<VerboseJson>().await.map_err(|e| {
+                    TranscribeError::Unavailable(format!(
+                        "the transcription endpoint sent an unreadable reply: {e}"
+                    ))
+                });
+            }
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                let message = error_message(response).await;
+                match status.as_u16() {
+                    401 | 403 => {
+                        return Err(TranscribeError::Refused(format!(
+                            "the transcription endpoint refused the API key (HTTP {status}): \
+                             check the secret named by TRANSCRIPTION_API_KEY_SECRET"
+                        )));
+                    }
+                    429 | 500..=599 => {
+                        last_problem = format!("HTTP {}: {message}", status.as_u16());
+                        retry_after.unwrap_or(backoff(attempt)).min(MAX_RETRY_AFTER)
+                    }
+                    _ => {
+                        return Err(TranscribeError::Refused(format!(
+                            "the transcription endpoint refused the file (HTTP {}): {message}",
+                            status.as_u16()
+                        )));
+                    }
+                }
+            }
+            Err(e) => {
+                last_problem = if e.is_timeout() {
+                    format!("no answer within {} s", settings.timeout.as_secs())
+                } else {
+                    format!("could not reach it ({e})")
+                };
+                backoff(attempt)
+            }
+        };
+        if attempt + 1 < ATTEMPTS {
+            tracing::info!(attempt, ?wait, problem = %last_problem, "transcription retry");
+            tokio::time::sleep(wait).await;
+        }
+    }
+    Err(TranscribeError::Unavailable(format!(
+        "the transcription endpoint is unavailable after {ATTEMPTS} attempts ({last_problem})"
+    )))
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500 * 2u64.pow(attempt))
+}
+
+/// OpenAI-style `{"error":{"message":...}}`, or the start of whatever else came back.
+async fn error_message(response: reqwest::Response) -> String {
+    let text = response.text().await.unwrap_or_default();
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| text.chars().take(200).collect())
+}
+
+fn extension(format: Format) -> &'static str {
+    match format {
+        Format::Mp3 => "mp3",
+        Format::Wav => "wav",
+        Format::M4a => "m4a",
+        Format::Webm => "webm",
+        // MOV is the same ISO base media container as MP4.
+        _ => "mp4",
+    }
+}
