@@ -76,7 +76,8 @@ impl ApiError {
         let mut body = json!({"error": {"code": code, "message": message}});
         let mut retry_after = None;
         if let ApiError::Domain(DomainError::QuotaExceeded { resets_at, .. }) = &self {
-            body["error"]["resets_at"] = json!(resets_at.to_rfc3339());
+            body["error"]["resets_at"] =
+                json!(resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
             retry_after = Some((*resets_at - chrono::Utc::now()).num_seconds().max(1));
         }
         let mut response = crate::json_response(status, &body);

@@ -39,6 +39,7 @@ pub enum Op {
     ListDocuments,
     ListSyncLogs,
     GetDocument,
+    DownloadArtifact,
     ListActivity,
     Upload,
     UploadBatch,
@@ -191,6 +192,13 @@ pub const API_ROUTES: &[Route] = &[
         "/api/documents/{id}",
         Op::GetDocument,
         "Get one imported document",
+        Access::Member,
+    ),
+    route(
+        "GET",
+        "/api/documents/{id}/download/{artifact}",
+        Op::DownloadArtifact,
+        "A short-lived download URL for the original, extracted (Markdown), chunks (JSON Lines) or transcript (WebVTT)",
         Access::Member,
     ),
     Route {
@@ -392,6 +400,14 @@ async fn dispatch(
             to_json,
         ),
         Op::GetDocument => to_json(&connectors::get_document(deps, &who, id).await?),
+        Op::DownloadArtifact => {
+            let artifact = params
+                .get("artifact")
+                .map(String::as_str)
+                .unwrap_or_default();
+            let (url, ttl) = connectors::artifact_url(deps, &who, id, artifact).await?;
+            json!({"document_id": id, "artifact": artifact, "url": url, "expires_in_secs": ttl.as_secs()})
+        }
         Op::ListActivity => page_view(activity::list(deps, &who, &page(event)?).await?, to_json),
         Op::Upload => to_json(&uploads::request_upload(deps, &who, json_body(event)?).await?),
         Op::UploadBatch => {

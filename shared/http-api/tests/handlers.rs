@@ -455,3 +455,38 @@ async fn past_the_monthly_import_quota_uploads_and_url_imports_answer_429_with_t
     .await;
     assert_eq!(resp.status_code, 429, "{:?}", resp.body);
 }
+
+#[tokio::test]
+async fn artifacts_download_through_short_lived_urls_for_their_own_org_only() {
+    let m = MemoryDeps::new();
+    let file = json!({"name": "notes.md", "size": 10, "content_type": "text/markdown"});
+    let resp = handle_api(
+        &m.deps,
+        with(event(CREATE), "POST", "/api/connectors/upload", Some(file)),
+    )
+    .await;
+    let id = body(&resp)["document_id"].as_str().unwrap().to_string();
+    let get = |path: String, e: &str| handle_api(&m.deps, with(event(e), "GET", &path, None));
+
+    let resp = get(format!("/api/documents/{id}/download/original"), CREATE).await;
+    assert_eq!(resp.status_code, 200, "{:?}", resp.body);
+    let b = body(&resp);
+    let key = m
+        .deps
+        .documents
+        .get(&id)
+        .await
+        .unwrap()
+        .unwrap()
+        .original_key
+        .unwrap();
+    assert_eq!(b["url"], format!("memory://get/{key}?expires=900"));
+    assert_eq!(b["expires_in_secs"], 900);
+
+    let resp = get(format!("/api/documents/{id}/download/transcript"), CREATE).await;
+    assert_eq!(resp.status_code, 404, "not produced: {:?}", resp.body);
+    let resp = get(format!("/api/documents/{id}/download/secrets"), CREATE).await;
+    assert_eq!(resp.status_code, 422);
+    let resp = get(format!("/api/documents/{id}/download/original"), OTHER_ORG).await;
+    assert_eq!(resp.status_code, 404, "another org's document is not there");
+}

@@ -511,6 +511,39 @@ pub async fn list_sync_logs(
     Ok(deps.sync_logs.list(&connector.id, page).await?)
 }
 
+/// How long an artifact download URL works.
+pub const DOWNLOAD_URL_TTL: std::time::Duration = std::time::Duration::from_secs(900);
+
+/// A presigned GET for one of the document's stored files: `original`, `extracted`, `chunks` or
+/// `transcript`. Another org's document, or an artifact not made (yet), answers not found.
+pub async fn artifact_url(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+    artifact: &str,
+) -> Result<(String, std::time::Duration), DomainError> {
+    let doc = get_document(deps, caller, id).await?;
+    let key = match artifact {
+        "original" => doc.original_key,
+        "extracted" => doc.extracted_key,
+        "chunks" => doc.chunks_key,
+        "transcript" => doc.transcript_key,
+        _ => {
+            return Err(DomainError::validation(
+                "artifact",
+                "must be original, extracted, chunks or transcript",
+            ));
+        }
+    };
+    let key = key.ok_or_else(|| {
+        DomainError::NotFound(format!(
+            "{artifact} of document {id} (not produced, or not yet)"
+        ))
+    })?;
+    let url = deps.blobs.presign_get(&key, DOWNLOAD_URL_TTL).await?;
+    Ok((url, DOWNLOAD_URL_TTL))
+}
+
 pub async fn get_document(
     deps: &Deps,
     caller: &Caller,
