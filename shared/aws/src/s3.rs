@@ -10,7 +10,9 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use futures::StreamExt;
 use recorder_domain::StoreError;
-use recorder_domain::ports::{BlobStore, PutStreamError, StoredBlob, StreamDigest, UploadedPart};
+use recorder_domain::ports::{
+    BlobStore, PutStreamError, RangeRead, StoredBlob, StreamDigest, UploadedPart,
+};
 use recorder_domain::source::ByteStream as ContentStream;
 
 /// An S3 client; path-style addressing when an endpoint override is set (local emulators serve
@@ -82,6 +84,71 @@ impl BlobStore for S3Blobs {
             StoreError::backend(format!("could not read s3://{}/{key}", self.bucket), e)
         })?;
         Ok(Some(data.into_bytes().to_vec()))
+    }
+
+    async fn get_range(
+        &self,
+        key: &str,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<RangeRead>, StoreError> {
+        let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+            StoreError::backend(format!("could not read s3://{}/{key}", self.bucket), e)
+        };
+        if len == 0 {
+            return Err(StoreError::backend(
+                format!("an empty range of s3://{}/{key}", self.bucket),
+                "len must be > 0",
+            ));
+        }
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={start}-{}", start.saturating_add(len) - 1))
+            .send()
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            // A start at or past the end (an empty object included): no bytes; the size comes
+            // from a HEAD.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => {
+                let head = self
+                    .client
+                    .head_object()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .map_err(|e| failed(Box::new(e)))?;
+                return Ok(Some(RangeRead {
+                    bytes: Vec::new(),
+                    total: head.content_length.unwrap_or(0).max(0) as u64,
+                }));
+            }
+            Err(e) => return Err(failed(Box::new(e))),
+        };
+        // "bytes 0-99/1234"; a server that ignores Range sends the whole object instead.
+        let total = out
+            .content_range
+            .as_deref()
+            .and_then(|r| r.rsplit('/').next())
+            .and_then(|t| t.parse().ok());
+        let data = out.body.collect().await.map_err(|e| failed(Box::new(e)))?;
+        let mut bytes = data.into_bytes().to_vec();
+        let total = match total {
+            Some(t) => t,
+            None => {
+                let whole = bytes.len() as u64;
+                let from = (start as usize).min(bytes.len());
+                let to = (start.saturating_add(len) as usize).min(bytes.len());
+                bytes = bytes[from..to].to_vec();
+                whole
+            }
+        };
+        Ok(Some(RangeRead { bytes, total }))
     }
 
     async fn presign_put(

@@ -1067,3 +1067,63 @@ async fn a_client_fills_a_multipart_upload_through_presigned_part_urls_and_we_co
     assert_eq!(&back[..3], &[1, 1, 1]);
     assert_eq!(back[back.len() - 1], 2);
 }
+
+#[tokio::test]
+async fn range_reads_return_the_slice_and_the_whole_size() {
+    let s = stack().await;
+    let body: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    s.deps
+        .blobs
+        .put("org/r/obj.bin", body.clone(), "application/octet-stream")
+        .await
+        .unwrap();
+    let r = s
+        .deps
+        .blobs
+        .get_range("org/r/obj.bin", 1000, 5000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.bytes.as_slice(), r.total), (&body[1000..6000], 100_000));
+    let tail = s
+        .deps
+        .blobs
+        .get_range("org/r/obj.bin", 99_000, 5000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        tail.bytes,
+        &body[99_000..],
+        "a range past the end is cut at the end"
+    );
+    let past = s
+        .deps
+        .blobs
+        .get_range("org/r/obj.bin", 200_000, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((past.bytes.len(), past.total), (0, 100_000));
+    s.deps
+        .blobs
+        .put("org/r/empty", Vec::new(), "text/plain")
+        .await
+        .unwrap();
+    let empty = s
+        .deps
+        .blobs
+        .get_range("org/r/empty", 0, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((empty.bytes.len(), empty.total), (0, 0));
+    assert!(
+        s.deps
+            .blobs
+            .get_range("org/r/missing", 0, 10)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

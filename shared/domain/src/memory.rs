@@ -537,6 +537,8 @@ impl OAuthStateStore for MemoryStore {
 #[derive(Default)]
 pub struct MemoryBlobs {
     pub objects: Mutex<HashMap<String, (Vec<u8>, String)>>,
+    /// Every range read (key, start, len), so tests can see how much was read at once.
+    pub range_reads: Mutex<Vec<(String, u64, u64)>>,
 }
 
 #[async_trait]
@@ -548,6 +550,23 @@ impl BlobStore for MemoryBlobs {
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(lock(&self.objects).get(key).map(|(b, _)| b.clone()))
+    }
+
+    async fn get_range(
+        &self,
+        key: &str,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<RangeRead>, StoreError> {
+        lock(&self.range_reads).push((key.to_owned(), start, len));
+        Ok(lock(&self.objects).get(key).map(|(b, _)| {
+            let from = (start as usize).min(b.len());
+            let to = (start.saturating_add(len) as usize).min(b.len());
+            RangeRead {
+                bytes: b[from..to].to_vec(),
+                total: b.len() as u64,
+            }
+        }))
     }
 
     async fn presign_put(

@@ -180,10 +180,26 @@ pub trait OAuthStateStore: Send + Sync {
     async fn take(&self, state: &str) -> Result<Option<OAuthState>, StoreError>;
 }
 
+/// Part of a stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeRead {
+    pub bytes: Vec<u8>,
+    /// The whole object's size.
+    pub total: u64,
+}
+
 #[async_trait]
 pub trait BlobStore: Send + Sync {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Up to `len` bytes from `start`, and the object's whole size: how files too big to hold
+    /// are read (a start at or past the end gives no bytes).
+    async fn get_range(
+        &self,
+        key: &str,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<RangeRead>, StoreError>;
     async fn presign_put(
         &self,
         key: &str,

@@ -2,7 +2,7 @@
 # Fuzzes every extractor family for SECONDS each (default 120): ./run.sh [SECONDS] [TARGET...]
 # Needs a nightly toolchain and cargo-fuzz (cargo install cargo-fuzz). Seeds come from the test
 # fixtures plus a few small samples made here; crashes land in artifacts/<target>/.
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")"
 secs=${1:-120}
 shift || true

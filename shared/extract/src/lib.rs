@@ -25,8 +25,30 @@ pub use chunk::{Chunk, ChunkOptions, chunk, chunk_transcript};
 pub use detect::{detect, format_from_mime, format_from_name};
 pub use error::ExtractError;
 pub use fidelity::{Fidelity, fidelity, text_recall};
-pub use formats::audio_split::{AudioPiece, SplitError, split_audio};
+pub use formats::audio_split::{
+    AudioPiece, CutPlan, FrameRun, SplitError, mp3_run, plan_cut, split_audio,
+};
+pub use formats::media::iso_box;
 pub use formats::transcript::{transcript_markdown, webvtt};
+
+/// Metadata (duration, codecs, size) of audio or video too big to read whole: `head` is the
+/// start of the file (for MP4, MOV and M4A: its `ftyp` and `moov` boxes, found with [`iso_box`]),
+/// `total_len` its size.
+pub fn media_metadata(
+    head: &[u8],
+    total_len: u64,
+    format: Format,
+) -> Result<Extracted, ExtractError> {
+    if !format.is_media() {
+        return Err(ExtractError::corrupt(
+            format.label(),
+            "it is not audio or video",
+        ));
+    }
+    guarded(format, || {
+        formats::media::extract_sized(head, total_len, format)
+    })
+}
 pub use types::{Detected, Extracted, Format, Hints, Limits, Metadata, Segment};
 
 /// Extracts Markdown, metadata and (for transcripts) timed segments from `bytes`.

@@ -513,3 +513,17 @@ fn chunking_a_20_mb_document_stays_linear() {
         started.elapsed()
     );
 }
+
+/// Found by the `office_legacy` fuzz target: calamine panics on this truncated OLE2 sector chain.
+/// The panic stays inside `extract` and the file is reported as damaged.
+#[test]
+fn a_panic_inside_a_parser_library_is_contained_as_a_damaged_file() {
+    let bytes = include_bytes!("fixtures/fuzz-cfb-short-sector.xls");
+    for name in ["x.xls", "x.doc", "x.bin"] {
+        let result = extract(bytes, &Hints::named(name), &Limits::default());
+        match result {
+            Err(ExtractError::Corrupt { .. } | ExtractError::Unsupported { .. }) => {}
+            other => panic!("{name}: expected a clean error, got {other:?}"),
+        }
+    }
+}

@@ -12,6 +12,7 @@
 //! A file that cannot be read ends `failed` with a reason a person can act on; storage trouble is
 //! returned as an error so SQS retries the message (and dead-letters it after repeated failures).
 
+mod large;
 pub mod transcribe;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use chrono::Utc;
 use recorder_domain::document::{ImportedDocument, ProcessingStatus};
 use recorder_domain::keys::{ArtifactKind, object_key};
+use recorder_domain::ports::Secret;
 use recorder_domain::upload::BatchStatus;
 use recorder_domain::{Deps, StoreError};
 use recorder_extract::{
@@ -30,7 +32,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use transcribe::{TranscribeError, TranscriptionSettings};
 
-/// Originals above this are refused rather than read into a 512 MB function.
+/// Originals above this are not read whole into a 512 MB function: audio and video are read by
+/// range (see `large`), anything else is refused.
 pub const MAX_PROCESSED_BYTES: u64 = 256 * 1024 * 1024;
 /// Extraction of one file may take at most this long.
 pub const EXTRACT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -59,8 +62,10 @@ pub enum ProcessError {
     Unavailable(String),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
+    /// Originals up to this size are read whole ([`MAX_PROCESSED_BYTES`]).
+    pub max_whole_bytes: u64,
     pub chunking: ChunkOptions,
     pub limits: Limits,
     /// How URL imports are fetched (timeouts, size cap, SSRF allowlist).
@@ -69,6 +74,19 @@ pub struct Options {
     pub transcription: Option<TranscriptionSettings>,
     /// For the transcription endpoint (an operator-chosen host, so not the SSRF-safe fetcher).
     pub http: reqwest::Client,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_whole_bytes: MAX_PROCESSED_BYTES,
+            chunking: ChunkOptions::default(),
+            limits: Limits::default(),
+            fetch: FetchPolicy::default(),
+            transcription: None,
+            http: reqwest::Client::default(),
+        }
+    }
 }
 
 impl Options {
@@ -109,25 +127,46 @@ pub async fn process_document(
     // URL imports have no original yet: the fetch (with its SSRF checks) happens here, in the
     // worker, never in the API request.
     let mut article = None;
+    let mut large = None;
+    let missing = "the original file is missing from storage; upload or sync it again";
     let bytes = match (doc.original_key.clone(), doc.external_url.clone()) {
         (Some(key), _) => {
-            if doc.size_bytes.is_some_and(|s| s > MAX_PROCESSED_BYTES) {
-                let mb = doc.size_bytes.unwrap_or(0) / (1024 * 1024);
-                let reason = format!(
-                    "exceeds the {} MB processing limit ({mb} MB)",
-                    MAX_PROCESSED_BYTES / (1024 * 1024)
-                );
-                return fail(deps, &mut doc, reason).await;
-            }
-            match deps.blobs.get(&key).await? {
-                Some(b) => b,
-                None => {
-                    return fail(
-                        deps,
-                        &mut doc,
-                        "the original file is missing from storage; upload or sync it again".into(),
-                    )
-                    .await;
+            // The stored size, not the declared one, decides how the file is read.
+            let Some(head) = deps.blobs.get_range(&key, 0, large::HEAD_BYTES).await? else {
+                return fail(deps, &mut doc, missing.into()).await;
+            };
+            if head.total > options.max_whole_bytes {
+                let hints = hints_of(&doc);
+                let format = recorder_extract::detect(
+                    &head.bytes,
+                    hints.declared_mime.as_deref(),
+                    hints.file_name.as_deref(),
+                )
+                .format;
+                if !format.is_media() {
+                    let reason = format!(
+                        "exceeds the {} MB processing limit ({} MB); only audio and video are \
+                         read beyond it",
+                        options.max_whole_bytes / (1024 * 1024),
+                        head.total / (1024 * 1024)
+                    );
+                    return fail(deps, &mut doc, reason).await;
+                }
+                large = Some((
+                    large::LargeOriginal {
+                        key,
+                        head: head.bytes,
+                        total: head.total,
+                    },
+                    format,
+                ));
+                Vec::new()
+            } else if head.total == head.bytes.len() as u64 {
+                head.bytes
+            } else {
+                match deps.blobs.get(&key).await? {
+                    Some(b) => b,
+                    None => return fail(deps, &mut doc, missing.into()).await,
                 }
             }
         }
@@ -148,9 +187,12 @@ pub async fn process_document(
         }
     };
     let bytes = Arc::new(bytes);
-    let hash = hex::encode(Sha256::digest(&*bytes));
+    let hash = match &large {
+        None => hex::encode(Sha256::digest(&*bytes)),
+        Some((l, _)) => l.sha256(deps.blobs.as_ref()).await?,
+    };
     doc.content_hash = Some(hash.clone());
-    doc.size_bytes = Some(bytes.len() as u64);
+    doc.size_bytes = Some(large.as_ref().map_or(bytes.len() as u64, |(l, _)| l.total));
 
     if let Some(original) = deps
         .documents
@@ -174,18 +216,28 @@ pub async fn process_document(
 
     let chunking = options.chunking.clone();
     let mut transcript_vtt = None;
-    let (markdown, metadata, format, warnings, chunks) = match article {
-        Some(a) => {
+    let (markdown, metadata, format, warnings, chunks) = match (article, large) {
+        (_, Some((l, format))) => match large_media(deps, options, &l, format).await? {
+            Err(reason) => return fail(deps, &mut doc, reason).await,
+            Ok((markdown, metadata, chunks, vtt)) => {
+                transcript_vtt = vtt;
+                (
+                    markdown,
+                    metadata,
+                    format!("{format:?}"),
+                    Vec::new(),
+                    chunks,
+                )
+            }
+        },
+        (Some(a), None) => {
             let chunks = chunk(&a.markdown, &chunking);
             let metadata = json!({"title": a.title, "author": a.byline, "site_name": a.site_name, "published_time": a.published_time,
                 "excerpt": a.excerpt, "language": a.language, "canonical_url": a.canonical_url});
             (a.markdown, metadata, "Html".to_string(), Vec::new(), chunks)
         }
-        None => {
-            let hints = Hints {
-                declared_mime: doc.mime_type.clone(),
-                file_name: Some(doc.title.clone()),
-            };
+        (None, None) => {
+            let hints = hints_of(&doc);
             let limits = options.limits.clone();
             let source = bytes.clone();
             let work = tokio::task::spawn_blocking(move || {
@@ -218,21 +270,23 @@ pub async fn process_document(
                     let mut metadata = serde_json::to_value(&out.metadata).unwrap_or_default();
                     let (mut markdown, mut chunks) = (out.markdown, chunks);
                     if out.format.is_media() {
-                        match media_text(deps, options, &bytes, out.format).await? {
+                        let text = match transcription_key(deps, options).await? {
+                            Err(reason) => Err(reason),
+                            Ok(None) => Ok(None),
+                            Ok(Some((settings, key))) => transcribed(
+                                transcribe::transcribe(
+                                    &options.http,
+                                    settings,
+                                    key.as_ref().map(|k| k.expose()),
+                                    &bytes,
+                                    out.format,
+                                )
+                                .await,
+                            )?,
+                        };
+                        match with_transcript(options, markdown, &mut metadata, text) {
                             Err(reason) => return fail(deps, &mut doc, reason).await,
-                            Ok(None) => {
-                                metadata["transcription"] = json!({"status": "not_configured"});
-                                markdown.push_str(NOT_TRANSCRIBED);
-                                chunks = chunk(&markdown, &options.chunking);
-                            }
-                            Ok(Some(t)) => {
-                                metadata["transcription"] = json!({"status": "transcribed",
-                                    "model": options.transcription.as_ref().map(|s| &s.model),
-                                    "language": t.language, "segments": t.segments.len(), "pieces": t.pieces});
-                                markdown = transcript_markdown(&t.segments);
-                                chunks = chunk_transcript(&t.segments, &options.chunking);
-                                transcript_vtt = Some(webvtt(&t.segments));
-                            }
+                            Ok((md, c, vtt)) => (markdown, chunks, transcript_vtt) = (md, c, vtt),
                         }
                     }
                     (
@@ -328,35 +382,118 @@ pub async fn process_document(
 const NOT_TRANSCRIBED: &str = "\n\nNot transcribed: no transcription endpoint is configured \
      (TRANSCRIPTION_BASE_URL), so only the media's metadata was extracted.";
 
-/// The spoken text of audio or video. `Ok(None)`: no endpoint configured; `Ok(Err(reason))`: this
-/// file cannot be transcribed; `Err`: the endpoint is unavailable, retry the message later.
-async fn media_text(
+fn hints_of(doc: &ImportedDocument) -> Hints {
+    Hints {
+        declared_mime: doc.mime_type.clone(),
+        file_name: Some(doc.title.clone()),
+    }
+}
+
+type Spoken = Result<Option<transcribe::Transcript>, String>;
+
+/// The endpoint and its key. `Ok(None)`: no endpoint configured; `Ok(Err)`: configured but the
+/// key is missing (the document fails with what to fix).
+async fn transcription_key<'a>(
     deps: &Deps,
-    options: &Options,
-    bytes: &[u8],
-    format: recorder_extract::Format,
-) -> Result<Result<Option<transcribe::Transcript>, String>, ProcessError> {
+    options: &'a Options,
+) -> Result<Result<Option<(&'a TranscriptionSettings, Option<Secret>)>, String>, ProcessError> {
     let Some(settings) = &options.transcription else {
         return Ok(Ok(None));
     };
-    let key = match &settings.api_key_secret {
-        None => None,
-        Some(name) => match deps.app_secrets.get(name).await? {
-            Some(secret) => Some(secret),
-            None => {
-                return Ok(Err(format!(
-                    "transcription is configured but the app secret has no {name:?} value \
-                     (the transcription API key); add it and retry the document"
-                )));
-            }
-        },
+    let Some(name) = &settings.api_key_secret else {
+        return Ok(Ok(Some((settings, None))));
     };
-    let key = key.as_ref().map(|k| k.expose());
-    match transcribe::transcribe(&options.http, settings, key, bytes, format).await {
+    match deps.app_secrets.get(name).await? {
+        Some(secret) => Ok(Ok(Some((settings, Some(secret))))),
+        None => Ok(Err(format!(
+            "transcription is configured but the app secret has no {name:?} value \
+             (the transcription API key); add it and retry the document"
+        ))),
+    }
+}
+
+/// A refusal fails the document; an unavailable endpoint leaves the message to SQS's retry.
+fn transcribed(
+    result: Result<transcribe::Transcript, TranscribeError>,
+) -> Result<Spoken, ProcessError> {
+    match result {
         Ok(t) => Ok(Ok(Some(t))),
         Err(TranscribeError::Refused(reason)) => Ok(Err(reason)),
         Err(TranscribeError::Unavailable(reason)) => Err(ProcessError::Unavailable(reason)),
     }
+}
+
+/// Markdown, chunks and WebVTT of media: the transcript when there is one, else the metadata
+/// description and a note saying why there is no text.
+fn with_transcript(
+    options: &Options,
+    description: String,
+    metadata: &mut serde_json::Value,
+    text: Spoken,
+) -> Result<(String, Vec<recorder_extract::Chunk>, Option<String>), String> {
+    match text? {
+        None => {
+            metadata["transcription"] = json!({"status": "not_configured"});
+            let markdown = description + NOT_TRANSCRIBED;
+            let chunks = chunk(&markdown, &options.chunking);
+            Ok((markdown, chunks, None))
+        }
+        Some(t) => {
+            metadata["transcription"] = json!({"status": "transcribed",
+                "model": options.transcription.as_ref().map(|s| &s.model),
+                "language": t.language, "segments": t.segments.len(), "pieces": t.pieces});
+            Ok((
+                transcript_markdown(&t.segments),
+                chunk_transcript(&t.segments, &options.chunking),
+                Some(webvtt(&t.segments)),
+            ))
+        }
+    }
+}
+
+/// Audio or video too big to hold: metadata from its header, the transcript piece by piece.
+async fn large_media(
+    deps: &Deps,
+    options: &Options,
+    original: &large::LargeOriginal,
+    format: recorder_extract::Format,
+) -> Result<
+    Result<
+        (
+            String,
+            serde_json::Value,
+            Vec<recorder_extract::Chunk>,
+            Option<String>,
+        ),
+        String,
+    >,
+    ProcessError,
+> {
+    let header = original.media_header(deps.blobs.as_ref()).await?;
+    let out = match recorder_extract::media_metadata(&header, original.total, format) {
+        Ok(out) => out,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let mut metadata = serde_json::to_value(&out.metadata).unwrap_or_default();
+    let text = match transcription_key(deps, options).await? {
+        Err(reason) => Err(reason),
+        Ok(None) => Ok(None),
+        Ok(Some((settings, key))) => transcribed(
+            transcribe::transcribe_stored(
+                &options.http,
+                settings,
+                key.as_ref().map(|k| k.expose()),
+                deps.blobs.as_ref(),
+                &original.key,
+                &original.head,
+                original.total,
+                format,
+            )
+            .await,
+        )?,
+    };
+    Ok(with_transcript(options, out.markdown, &mut metadata, text)
+        .map(|(markdown, chunks, vtt)| (markdown, metadata, chunks, vtt)))
 }
 
 /// Fetches a URL import's original, stores it beside the connector's other originals, and for

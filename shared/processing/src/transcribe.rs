@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use recorder_extract::{AudioPiece, Format, Segment, split_audio};
+use recorder_domain::ports::BlobStore;
+use recorder_extract::{AudioPiece, CutPlan, Format, Segment, mp3_run, plan_cut, split_audio};
 use serde::Deserialize;
 
 /// Whisper's documented upload limit.
@@ -56,7 +57,7 @@ impl TranscriptionSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Transcript {
     pub segments: Vec<Segment>,
     pub language: Option<String>,
@@ -89,36 +90,103 @@ pub async fn transcribe(
             start_secs: 0.0,
         }]
     } else {
-        split_audio(bytes, format, max).map_err(|e| {
-            TranscribeError::Refused(format!(
-                "too large for transcription ({} MB > {} MB): {e}",
-                bytes.len().div_ceil(1024 * 1024),
-                max / (1024 * 1024)
-            ))
-        })?
+        split_audio(bytes, format, max).map_err(|e| too_large(bytes.len() as u64, max, e))?
     };
-    let mut transcript = Transcript {
-        segments: Vec::new(),
-        language: None,
-        pieces: pieces.len(),
+    let mut transcript = Transcript::default();
+    for piece in &pieces {
+        let reply = send(
+            http,
+            settings,
+            api_key,
+            piece.bytes(bytes),
+            format,
+            transcript.pieces,
+        );
+        transcript.add(reply.await?, piece.start_secs);
+    }
+    Ok(transcript)
+}
+
+/// The same for a stored file too big to hold: `head` is its start, `total` its size; one piece
+/// at a time is read by range (at most the endpoint's limit in memory).
+#[allow(clippy::too_many_arguments)]
+pub async fn transcribe_stored(
+    http: &reqwest::Client,
+    settings: &TranscriptionSettings,
+    api_key: Option<&str>,
+    blobs: &dyn BlobStore,
+    key: &str,
+    head: &[u8],
+    total: u64,
+    format: Format,
+) -> Result<Transcript, TranscribeError> {
+    let max = settings.max_upload_bytes;
+    let total_len = usize::try_from(total).unwrap_or(usize::MAX);
+    let plan = plan_cut(head, total_len, format, max).map_err(|e| too_large(total, max, e))?;
+    let read = |start: usize, len: usize| async move {
+        blobs
+            .get_range(key, start as u64, len as u64)
+            .await
+            .map_err(|e| {
+                TranscribeError::Unavailable(format!("could not read the recording: {e}"))
+            })?
+            .map(|r| r.bytes)
+            .ok_or_else(|| {
+                TranscribeError::Refused("the original file is missing from storage".into())
+            })
     };
-    for (i, piece) in pieces.iter().enumerate() {
-        let body = piece.bytes(bytes);
-        let reply = send(http, settings, api_key, body, format, i).await?;
-        transcript.language = transcript.language.or(reply.language);
-        transcript
-            .segments
+    let mut transcript = Transcript::default();
+    match plan {
+        CutPlan::Pieces(pieces) => {
+            for piece in pieces {
+                let mut body = piece.header.clone();
+                body.extend(read(piece.range.start, piece.range.len()).await?);
+                let reply = send(http, settings, api_key, body, format, transcript.pieces);
+                transcript.add(reply.await?, piece.start_secs);
+            }
+        }
+        CutPlan::Frames { audio_start } => {
+            let (mut pos, mut samples) = (audio_start, 0u64);
+            while pos < total_len {
+                let mut window = read(pos, max).await?;
+                let Some(run) = mp3_run(&window).filter(|r| r.bytes > 0) else {
+                    break; // an ID3v1 tag or trailing junk
+                };
+                window.truncate(run.bytes);
+                let reply = send(http, settings, api_key, window, format, transcript.pieces);
+                transcript.add(reply.await?, samples as f64 / run.sample_rate as f64);
+                samples += run.samples;
+                pos += run.bytes;
+            }
+        }
+    }
+    Ok(transcript)
+}
+
+fn too_large(size: u64, max: usize, why: recorder_extract::SplitError) -> TranscribeError {
+    TranscribeError::Refused(format!(
+        "too large for transcription ({} MB > {} MB): {why}",
+        size.div_ceil(1024 * 1024),
+        max / (1024 * 1024)
+    ))
+}
+
+impl Transcript {
+    /// One piece's reply, its timestamps moved to where the piece starts in the recording.
+    fn add(&mut self, reply: VerboseJson, start_secs: f64) {
+        self.pieces += 1;
+        self.language = self.language.take().or(reply.language);
+        self.segments
             .extend(reply.segments.into_iter().filter_map(|s| {
                 let text = s.text.trim();
                 (!text.is_empty()).then(|| Segment {
                     speaker: None,
-                    start_ms: secs_to_ms(piece.start_secs + s.start),
-                    end_ms: secs_to_ms(piece.start_secs + s.end),
+                    start_ms: secs_to_ms(start_secs + s.start),
+                    end_ms: secs_to_ms(start_secs + s.end),
                     text: text.to_owned(),
                 })
             }));
     }
-    Ok(transcript)
 }
 
 fn secs_to_ms(secs: f64) -> u64 {

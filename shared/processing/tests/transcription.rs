@@ -49,6 +49,11 @@ fn mp3(frames: usize) -> Vec<u8> {
 
 /// An MP4 skeleton (ftyp, moov/mvhd with a duration) followed by `media` bytes of mdat.
 fn mp4(media: usize) -> Vec<u8> {
+    mp4_laid_out(media, false)
+}
+
+/// `moov_last`: the index after the media data, as cameras and phones write it.
+fn mp4_laid_out(media: usize, moov_last: bool) -> Vec<u8> {
     let boxed = |kind: &[u8; 4], body: &[u8]| {
         let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
         b.extend_from_slice(kind);
@@ -59,8 +64,14 @@ fn mp4(media: usize) -> Vec<u8> {
     mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
     mvhd[16..20].copy_from_slice(&60_000u32.to_be_bytes());
     let mut b = boxed(b"ftyp", b"isom\0\0\0\0isommp41");
-    b.extend(boxed(b"moov", &boxed(b"mvhd", &mvhd)));
+    let moov = boxed(b"moov", &boxed(b"mvhd", &mvhd));
+    if !moov_last {
+        b.extend_from_slice(&moov);
+    }
     b.extend(boxed(b"mdat", &vec![7u8; media]));
+    if moov_last {
+        b.extend(moov);
+    }
     b
 }
 
@@ -97,6 +108,18 @@ impl Case {
             options,
             fake: Some(fake),
         }
+    }
+
+    /// Originals above 512 kB count as too big to hold: they are read by range.
+    fn reading_by_range(mut self) -> Case {
+        self.options.max_whole_bytes = 512 * 1024;
+        self
+    }
+
+    /// The largest single read from storage, apart from the first.
+    fn largest_range_read(&self) -> u64 {
+        let reads = self.m.blobs.range_reads.lock().unwrap();
+        reads.iter().skip(1).map(|r| r.2).max().unwrap_or(0)
     }
 
     fn without_endpoint() -> Case {
@@ -380,4 +403,127 @@ fn settings_are_off_unless_a_base_url_is_set() {
         ("https://api.openai.com", "whisper-1", 25 * 1024 * 1024)
     );
     assert!(Format::Mov.is_media() && !Format::Vtt.is_media());
+}
+
+#[tokio::test]
+async fn a_recording_too_big_to_hold_is_hashed_described_and_transcribed_by_range() {
+    let limit = 200_000;
+    let case = Case::new(limit).await.reading_by_range();
+    let mut runs = Vec::new();
+    for i in 1..=25 {
+        runs.push((i * 10, 3.0));
+        runs.push((0, 1.0));
+    }
+    let wav = wav(&runs); // 100 s, 1.6 MB
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&wav))
+    };
+    case.add("d1", "town-hall.wav", wav).await;
+    assert!(matches!(
+        case.process("d1").await.unwrap(),
+        Outcome::Completed { .. }
+    ));
+    let doc = case.doc("d1").await;
+    assert_eq!(
+        doc.content_hash.as_deref(),
+        Some(sha.as_str()),
+        "hashed in steps"
+    );
+    assert_eq!(doc.size_bytes, Some(1_600_044));
+    assert_eq!(doc.source_metadata["extracted"]["duration_secs"], 100.0);
+    let expected: Vec<_> = (0..25u64)
+        .map(|i| (format!("tone {}", (i + 1) * 10), i * 4000, i * 4000 + 3000))
+        .collect();
+    assert_eq!(merged(&case.transcript("d1").await), expected);
+    let sent = case.fake().requests();
+    assert_eq!(sent.len(), 1_600_000usize.div_ceil(limit - 44));
+    assert!(case.largest_range_read() <= 8 * 1024 * 1024);
+}
+
+#[tokio::test]
+async fn an_mp3_too_big_to_hold_is_cut_from_range_reads_of_one_piece_each() {
+    let case = Case::new(200_000).await.reading_by_range();
+    case.add("d1", "podcast.mp3", mp3(4_000)).await; // 104 s, 1.67 MB
+    assert!(matches!(
+        case.process("d1").await.unwrap(),
+        Outcome::Completed { .. }
+    ));
+    let segments = case.transcript("d1").await;
+    let total_ms = (4_000u64 * 1152 * 1000) / 44100;
+    assert!(
+        segments
+            .windows(2)
+            .all(|w| w[0].end_ms <= w[1].start_ms + 1),
+        "in order"
+    );
+    assert!(segments.last().unwrap().end_ms.abs_diff(total_ms) <= 30);
+    assert_eq!(case.fake().requests().len(), 9);
+    assert!(
+        case.fake()
+            .requests()
+            .iter()
+            .all(|r| r.file_bytes <= 200_000)
+    );
+    let duration = case.doc("d1").await.source_metadata["extracted"]["duration_secs"].as_f64();
+    // No Xing header: estimated from size and bitrate, as players do (within 0.5 %).
+    assert!(
+        duration.is_some_and(|d| (d - total_ms as f64 / 1000.0).abs() < 0.5),
+        "{duration:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_large_video_with_its_index_at_the_end_gets_its_duration_and_no_read_of_the_whole() {
+    let case = Case::without_endpoint().reading_by_range();
+    case.add(
+        "d1",
+        "screen-recording.mov",
+        mp4_laid_out(3 * 1024 * 1024, true),
+    )
+    .await;
+    assert!(matches!(
+        case.process("d1").await.unwrap(),
+        Outcome::Completed { .. }
+    ));
+    let doc = case.doc("d1").await;
+    assert_eq!(doc.source_metadata["extracted"]["duration_secs"], 60.0);
+    assert_eq!(
+        doc.source_metadata["extracted"]["transcription"]["status"],
+        "not_configured"
+    );
+
+    let case = Case::new(1024 * 1024).await.reading_by_range();
+    case.add(
+        "d2",
+        "screen-recording.mp4",
+        mp4_laid_out(3 * 1024 * 1024, true),
+    )
+    .await;
+    let Outcome::Failed { reason } = case.process("d2").await.unwrap() else {
+        panic!("video over the limit cannot be cut")
+    };
+    assert!(
+        reason.starts_with("too large for transcription (4 MB > 1 MB)"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn other_files_too_big_to_hold_are_refused_with_the_limit() {
+    let case = Case::without_endpoint().reading_by_range();
+    case.add("d1", "export.csv", b"a,b\n1,2\n".repeat(100_000))
+        .await;
+    let Outcome::Failed { reason } = case.process("d1").await.unwrap() else {
+        panic!("a CSV over the limit is refused")
+    };
+    assert!(
+        reason.contains("processing limit") && reason.contains("only audio and video"),
+        "{reason}"
+    );
+    assert_eq!(
+        case.m.blobs.range_reads.lock().unwrap().len(),
+        1,
+        "only the head was read"
+    );
 }

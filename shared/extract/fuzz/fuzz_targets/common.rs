@@ -11,8 +11,27 @@ pub fn limits() -> Limits {
     }
 }
 
+/// libFuzzer's hook aborts on every panic. A panic inside a third-party parser is contained by
+/// `extract` (catch_unwind → a `Corrupt` error; `tests/hostile.rs` replays the ones found), so
+/// only panics in our own code count as crashes here.
+fn contain_dependency_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let abort = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let ours = info
+                .location()
+                .is_none_or(|l| l.file().contains("shared/extract/src"));
+            if ours {
+                abort(info);
+            }
+        }));
+    });
+}
+
 /// The first byte picks the declared name, so detection by content and by hint both get fuzzed.
 pub fn run(data: &[u8], names: &[&str]) {
+    contain_dependency_panics();
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };

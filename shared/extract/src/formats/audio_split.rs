@@ -50,11 +50,84 @@ pub fn split_audio(
     format: Format,
     max_piece: usize,
 ) -> Result<Vec<AudioPiece>, SplitError> {
+    match plan_cut(bytes, bytes.len(), format, max_piece)? {
+        CutPlan::Pieces(pieces) => Ok(pieces),
+        CutPlan::Frames { audio_start } => {
+            let (mut pieces, mut pos, mut samples) = (Vec::new(), audio_start, 0u64);
+            while pos < bytes.len() {
+                let window = &bytes[pos..bytes.len().min(pos + max_piece)];
+                let Some(run) = mp3_run(window).filter(|r| r.bytes > 0) else {
+                    break; // an ID3v1 tag or trailing junk
+                };
+                pieces.push(AudioPiece {
+                    header: Vec::new(),
+                    range: pos..pos + run.bytes,
+                    start_secs: samples as f64 / run.sample_rate as f64,
+                });
+                samples += run.samples;
+                pos += run.bytes;
+            }
+            if pieces.is_empty() {
+                return Err(SplitError::Unreadable("MP3"));
+            }
+            Ok(pieces)
+        }
+    }
+}
+
+/// How a recording is cut, worked out from its first bytes and its length, so a file too big to
+/// hold can be cut by range reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CutPlan {
+    /// WAV: every piece is known up front (ranges are offsets in the whole file).
+    Pieces(Vec<AudioPiece>),
+    /// MP3: audio frames start at `audio_start`; read up to `max_piece` bytes from where the last
+    /// piece ended and [`mp3_run`] says how much of it is the next piece.
+    Frames { audio_start: usize },
+}
+
+/// `head` is the start of the file (1 MB is plenty), `total_len` its full length.
+pub fn plan_cut(
+    head: &[u8],
+    total_len: usize,
+    format: Format,
+    max_piece: usize,
+) -> Result<CutPlan, SplitError> {
     match format {
-        Format::Wav => split_wav(bytes, max_piece).ok_or(SplitError::Unreadable("WAV")),
-        Format::Mp3 => split_mp3(bytes, max_piece).ok_or(SplitError::Unreadable("MP3")),
+        Format::Wav => wav_pieces(head, total_len, max_piece)
+            .map(CutPlan::Pieces)
+            .ok_or(SplitError::Unreadable("WAV")),
+        Format::Mp3 => mp3_audio_start(head)
+            .map(|audio_start| CutPlan::Frames { audio_start })
+            .ok_or(SplitError::Unreadable("MP3")),
         other => Err(SplitError::NotSplittable(other.label())),
     }
+}
+
+/// Whole MPEG audio frames at the start of `window`: how many bytes, samples, at what rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameRun {
+    pub bytes: usize,
+    pub samples: u64,
+    pub sample_rate: u32,
+}
+
+/// The longest run of whole frames from the start of `window` (which must start on a frame).
+/// `None` when it does not start on one.
+pub fn mp3_run(window: &[u8]) -> Option<FrameRun> {
+    let first = mpeg_frame(window)?;
+    let mut run = FrameRun {
+        bytes: 0,
+        samples: 0,
+        sample_rate: first.sample_rate,
+    };
+    while let Some(frame) =
+        mpeg_frame(&window[run.bytes..]).filter(|f| f.len > 4 && run.bytes + f.len <= window.len())
+    {
+        run.bytes += frame.len;
+        run.samples += frame.samples as u64;
+    }
+    Some(run)
 }
 
 fn u16_le(b: &[u8], at: usize) -> Option<u16> {
@@ -64,7 +137,7 @@ fn u32_le(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
-fn split_wav(b: &[u8], max_piece: usize) -> Option<Vec<AudioPiece>> {
+fn wav_pieces(b: &[u8], total_len: usize, max_piece: usize) -> Option<Vec<AudioPiece>> {
     if !(b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WAVE")) {
         return None;
     }
@@ -77,9 +150,9 @@ fn split_wav(b: &[u8], max_piece: usize) -> Option<Vec<AudioPiece>> {
             b"data" => {
                 // Streaming writers leave the size at 0 or u32::MAX: the data runs to the end.
                 let end = if size == 0 || size == u32::MAX as usize {
-                    b.len()
+                    total_len
                 } else {
-                    b.len().min(body + size)
+                    total_len.min(body + size)
                 };
                 data = Some(body..end);
                 break;
@@ -184,7 +257,8 @@ fn mpeg_frame(b: &[u8]) -> Option<Frame> {
     })
 }
 
-fn split_mp3(b: &[u8], max_piece: usize) -> Option<Vec<AudioPiece>> {
+/// Where the audio frames begin: after an ID3v2 tag, any junk, and a Xing/Info frame.
+fn mp3_audio_start(b: &[u8]) -> Option<usize> {
     let mut pos = 0;
     if b.starts_with(b"ID3") {
         let size = b
@@ -207,37 +281,7 @@ fn split_mp3(b: &[u8], max_piece: usize) -> Option<Vec<AudioPiece>> {
     {
         pos += first.len; // a silent frame holding the VBR table: its counts describe the whole
     }
-    let (mut pieces, mut start, mut start_samples, mut samples) = (Vec::new(), pos, 0u64, 0u64);
-    let mut rate = first.sample_rate as u64;
-    while pos < b.len() {
-        let Some(frame) = mpeg_frame(&b[pos..]).filter(|f| pos + f.len <= b.len() && f.len > 4)
-        else {
-            break; // an ID3v1 tag, trailing junk or a truncated last frame
-        };
-        if frame.len > max_piece {
-            return None;
-        }
-        if pos + frame.len - start > max_piece {
-            pieces.push(AudioPiece {
-                header: Vec::new(),
-                range: start..pos,
-                start_secs: start_samples as f64 / rate as f64,
-            });
-            start = pos;
-            start_samples = samples;
-        }
-        rate = frame.sample_rate as u64;
-        samples += frame.samples as u64;
-        pos += frame.len;
-    }
-    if pos > start {
-        pieces.push(AudioPiece {
-            header: Vec::new(),
-            range: start..pos,
-            start_secs: start_samples as f64 / rate as f64,
-        });
-    }
-    (!pieces.is_empty()).then_some(pieces)
+    Some(pos)
 }
 
 #[cfg(test)]

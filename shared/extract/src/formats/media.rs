@@ -15,9 +15,22 @@ struct MediaInfo {
 }
 
 pub(crate) fn extract(bytes: &[u8], format: Format) -> Result<Extracted, ExtractError> {
+    extract_sized(bytes, bytes.len() as u64, format)
+}
+
+/// `bytes` may be only the start of a file of `total_len` bytes (for ISO media: its `ftyp` and
+/// `moov` boxes): durations that depend on the length use `total_len`.
+pub(crate) fn extract_sized(
+    bytes: &[u8],
+    total_len: u64,
+    format: Format,
+) -> Result<Extracted, ExtractError> {
+    let total = usize::try_from(total_len)
+        .unwrap_or(usize::MAX)
+        .max(bytes.len());
     let info = match format {
-        Format::Wav => wav(bytes),
-        Format::Mp3 => mp3(bytes),
+        Format::Wav => wav(bytes, total),
+        Format::Mp3 => mp3(bytes, total),
         Format::Webm => webm(bytes),
         _ => mp4(bytes),
     }
@@ -69,7 +82,7 @@ fn u64_be(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
-fn wav(b: &[u8]) -> Option<MediaInfo> {
+fn wav(b: &[u8], total: usize) -> Option<MediaInfo> {
     let mut info = MediaInfo::default();
     let (mut pos, mut byte_rate) = (12usize, 0u32);
     while pos + 8 <= b.len() {
@@ -92,7 +105,7 @@ fn wav(b: &[u8]) -> Option<MediaInfo> {
         } else if id == b"data" && byte_rate > 0 {
             // Streaming writers leave the size at 0 or max; the file length is the better guess.
             let data = if size == 0 || size == u32::MAX as usize {
-                b.len() - body
+                total - body
             } else {
                 size
             };
@@ -103,7 +116,7 @@ fn wav(b: &[u8]) -> Option<MediaInfo> {
     (!info.codecs.is_empty()).then_some(info)
 }
 
-fn mp3(b: &[u8]) -> Option<MediaInfo> {
+fn mp3(b: &[u8], total: usize) -> Option<MediaInfo> {
     let mut pos = 0;
     if b.starts_with(b"ID3") {
         let size = b
@@ -152,7 +165,7 @@ fn mp3(b: &[u8]) -> Option<MediaInfo> {
     });
     info.duration_secs = match (frames, kbps) {
         (Some(n), _) => Some(n as f64 * samples_per_frame / sample_rate as f64),
-        (None, k) if k > 0 => Some((b.len() - start) as f64 * 8.0 / (k as f64 * 1000.0)),
+        (None, k) if k > 0 => Some((total - start) as f64 * 8.0 / (k as f64 * 1000.0)),
         _ => None,
     };
     info.extra.push(("bitrate_kbps", kbps.to_string()));
@@ -216,6 +229,18 @@ fn path<'a>(mut data: &'a [u8], kinds: &[&[u8; 4]]) -> Option<&'a [u8]> {
 }
 
 /// Iterates the boxes at one level: (type, body).
+/// An ISO base media box header at the start of `b`, in a file with `remaining` bytes from
+/// there: its type, whole size and header length. Lets a caller find `moov` by range reads.
+pub fn iso_box(b: &[u8], remaining: u64) -> Option<([u8; 4], u64, usize)> {
+    let kind: [u8; 4] = b.get(4..8)?.try_into().ok()?;
+    let (size, header) = match u32_be(b, 0)? {
+        1 => (u64_be(b, 8)?, 16),
+        0 => (remaining, 8),
+        n => (n as u64, 8),
+    };
+    (size >= header as u64).then_some((kind, size, header))
+}
+
 fn boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     let mut pos = 0usize;
     std::iter::from_fn(move || {

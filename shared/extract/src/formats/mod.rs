@@ -8,7 +8,7 @@ pub(crate) mod epub;
 pub(crate) mod html;
 pub(crate) mod image;
 pub(crate) mod json;
-pub(crate) mod media;
+pub mod media;
 pub(crate) mod odf;
 pub(crate) mod ooxml;
 pub(crate) mod pdf;
