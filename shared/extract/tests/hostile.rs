@@ -527,3 +527,14 @@ fn a_panic_inside_a_parser_library_is_contained_as_a_damaged_file() {
         }
     }
 }
+
+/// Found by the `office_legacy` fuzz target: a 7 KB OLE2 file whose sector chain loops made
+/// calamine's reader grow memory without bound (over 2 GB). The container is checked first now.
+#[test]
+fn an_ole2_file_whose_sector_chain_loops_fails_fast_in_bounded_memory() {
+    let bytes = include_bytes!("fixtures/fuzz-cfb-sector-loop.xls");
+    let started = std::time::Instant::now();
+    let err = extract(bytes, &Hints::named("x.xls"), &Limits::default()).unwrap_err();
+    assert!(matches!(err, ExtractError::Corrupt { .. }), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

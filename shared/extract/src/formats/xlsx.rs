@@ -25,6 +25,9 @@ pub(crate) fn extract(
             crate::formats::ooxml::core_properties(&mut zip, limits, label)?
         };
     }
+    if format == Format::Xls {
+        check_compound_file(bytes, limits, label)?;
+    }
     let cursor = Cursor::new(bytes);
     let sheets = match format {
         Format::Xls => render(
@@ -44,6 +47,37 @@ pub(crate) fn extract(
         .into_iter()
         .flat_map(|(name, body)| [format!("## {}", name.trim()), body]);
     Ok(Extracted::new(format, join_blocks(blocks), metadata))
+}
+
+/// calamine's own OLE2 reader follows sector chains without checking for loops (a 7 KB file
+/// grew memory without bound in fuzzing); the `cfb` crate validates the container, so it reads
+/// every stream first, within the decompression budget, and a damaged file stops here.
+fn check_compound_file(
+    bytes: &[u8],
+    limits: &Limits,
+    label: &'static str,
+) -> Result<(), ExtractError> {
+    use std::io::Read;
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
+        .map_err(|e| ExtractError::corrupt_by(label, e))?;
+    let streams: Vec<_> = file
+        .walk()
+        .filter(|e| e.is_stream())
+        .map(|e| (e.path().to_path_buf(), e.len()))
+        .collect();
+    let mut budget = limits.max_decompressed_bytes;
+    for (path, len) in streams {
+        budget = budget.checked_sub(len).ok_or(ExtractError::TooLarge {
+            what: "decompressed",
+            limit_mb: limits.max_decompressed_bytes / (1024 * 1024),
+        })?;
+        let mut stream = file
+            .open_stream(&path)
+            .map_err(|e| ExtractError::corrupt_by(label, e))?;
+        std::io::copy(&mut (&mut stream).take(len), &mut std::io::sink())
+            .map_err(|e| ExtractError::corrupt_by(label, e))?;
+    }
+    Ok(())
 }
 
 fn xls_error(error: calamine::XlsError, label: &'static str) -> ExtractError {
