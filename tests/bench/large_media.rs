@@ -161,6 +161,7 @@ async fn main() {
     let took = t1.elapsed().as_secs_f64();
     let peak = peak_rss_kb();
     let _ = whisper.kill();
+    let _ = whisper.wait();
     let doc = deps.documents.get(&id).await.unwrap().unwrap();
     let t = &doc.source_metadata["extracted"]["transcription"];
     println!(
