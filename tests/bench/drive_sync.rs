@@ -47,7 +47,7 @@ impl Api {
     }
 
     async fn wait_sync(&self, id: &str, skip: usize) -> Value {
-        loop {
+        for round in 0u64.. {
             let logs = self
                 .get(&format!("/api/connectors/{id}/sync-logs?limit=50"))
                 .await;
@@ -59,9 +59,13 @@ impl Api {
                 {
                     return newest.clone();
                 }
+                if round % 20 == 19 {
+                    eprintln!("sync {}: {}", newest["status"], newest["progress"]);
+                }
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
+        unreachable!("the loop only ends by returning")
     }
 
     async fn all_documents(&self, id: &str) -> Vec<Value> {
@@ -184,15 +188,23 @@ async fn main() {
         .map(|d| d["external_id"].as_str().unwrap().to_string())
         .collect();
     // Synced is not the end: wait until the doc-processor has finished every document.
+    // Listing every document is itself work for moto: poll big drives less often.
+    let poll = Duration::from_millis((files as u64 / 2).clamp(500, 10_000));
     let processed_docs = loop {
         let docs = api.all_documents(&id).await;
-        if docs
+        let done = docs
             .iter()
-            .all(|d| d["processing_status"] == "completed" || d["processing_status"] == "failed")
-        {
+            .filter(|d| d["processing_status"] == "completed" || d["processing_status"] == "failed")
+            .count();
+        if done == docs.len() {
             break docs;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        eprintln!(
+            "[{:.0} s] processed {done} of {} documents",
+            t0.elapsed().as_secs_f64(),
+            docs.len()
+        );
+        tokio::time::sleep(poll).await;
     };
     let processed_secs = t0.elapsed().as_secs_f64();
     let completed = processed_docs

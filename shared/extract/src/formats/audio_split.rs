@@ -271,8 +271,11 @@ fn mp3_audio_start(b: &[u8]) -> Option<usize> {
     // Junk between the tag and the first frame: look for two frames in a row.
     let limit = b.len().min(pos + 64 * 1024);
     pos = (pos..limit).find(|&i| {
-        mpeg_frame(&b[i..])
-            .is_some_and(|f| mpeg_frame(&b[i + f.len..]).is_some() || i + f.len == b.len())
+        mpeg_frame(&b[i..]).is_some_and(|f| match b.get(i + f.len..) {
+            Some([]) => true,
+            Some(next) => mpeg_frame(next).is_some(),
+            None => false, // the frame runs past the end
+        })
     })?;
     let first = mpeg_frame(&b[pos..])?;
     let first_bytes = &b[pos..b.len().min(pos + first.len)];
@@ -374,6 +377,18 @@ mod tests {
         }
         assert_eq!(frames_before, 1000);
         assert_eq!(pieces.len(), 5);
+    }
+
+    /// Found by the `media` fuzz target: a frame header whose length runs past the end.
+    #[test]
+    fn a_frame_header_near_the_end_is_not_read_past_it() {
+        let mut b = vec![0x80, 0x3e, 0x00, 0x4e];
+        b.extend_from_slice(&[0xFF; 34]);
+        b.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        assert_eq!(
+            split_audio(&b, Format::Mp3, 4096),
+            Err(SplitError::Unreadable("MP3"))
+        );
     }
 
     #[test]
