@@ -651,3 +651,41 @@ fn a_pdf_without_text_says_it_needs_ocr() {
         out.warnings
     );
 }
+
+/// Long documents take their heading sizes from an even sample of pages (300), then render page
+/// by page, so memory holds one page's lines rather than the whole document's.
+#[test]
+fn a_long_pdf_is_rendered_page_by_page_with_sampled_heading_sizes() {
+    let bodies: Vec<String> = (2..=700)
+        .map(|n| format!("Body text of page {n}."))
+        .collect();
+    let mut pages: Vec<(i64, &str)> = vec![(24, "Annual Report")];
+    pages.extend(bodies.iter().map(|b| (11, b.as_str())));
+    let out = extract(
+        &pdf_with_sized_pages(&pages),
+        &Hints::named("long.pdf"),
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(out.metadata.page_count, Some(700));
+    assert!(
+        out.markdown
+            .starts_with("<!-- page 1 -->\n\n# Annual Report\n\n<!-- page 2 -->"),
+        "{}",
+        &out.markdown[..80]
+    );
+    let markers: Vec<usize> = (1..=700)
+        .map(|n| {
+            out.markdown
+                .find(&format!("<!-- page {n} -->\n"))
+                .expect("every page")
+        })
+        .collect();
+    assert!(markers.windows(2).all(|w| w[0] < w[1]), "pages in order");
+    assert!(out.markdown.ends_with("Body text of page 700."));
+    assert_eq!(
+        out.markdown.matches("# ").count(),
+        1,
+        "body lines are not headings"
+    );
+}

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use lopdf::{DecompressError, Document, LoadOptions, Object};
 
-use crate::formats::pdf_text::{Line, Segment, join_segments, page_lines};
+use crate::formats::pdf_text::{FontCache, Line, Segment, join_segments, page_lines};
 
 use crate::detect::find;
 use crate::markdown::{normalise, table};
@@ -14,26 +14,46 @@ const FORMAT: &str = "PDF";
 /// Per-page bound on decompressed content streams.
 const MAX_PAGE_CONTENT: usize = 64 * 1024 * 1024;
 
+/// Heading sizes come from every page of a document up to this long, and from this many pages
+/// spread evenly through a longer one, so memory stays one page's worth however long it is.
+const STATS_PAGES: usize = 300;
+
 pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
     let mut budget = Budget::new(limits);
     let doc = load(bytes, budget.per_stream())?;
     let pages: Vec<(u32, lopdf::ObjectId)> = doc.get_pages().into_iter().collect();
-    let page_lines = pages
-        .iter()
-        .map(|(number, id)| lines_of(&doc, *number, *id, &mut budget))
-        .collect::<Result<Vec<Vec<Line>>, ExtractError>>()?;
-    let body_size = body_size(&page_lines);
-    let heading_sizes = heading_sizes(&page_lines, body_size);
-    let parts: Vec<String> = pages
-        .iter()
-        .zip(&page_lines)
-        .map(|((number, _), lines)| {
-            format!(
-                "<!-- page {number} -->\n\n{}",
-                render(lines, &heading_sizes)
-            )
-        })
-        .collect();
+    let sample: Vec<usize> = if pages.len() <= STATS_PAGES {
+        (0..pages.len()).collect()
+    } else {
+        (0..STATS_PAGES)
+            .map(|i| i * pages.len() / STATS_PAGES)
+            .collect()
+    };
+    // The sampled pages' lines are kept for the rendering pass, not read twice.
+    let mut read: Vec<Option<Vec<Line>>> = vec![None; pages.len()];
+    let mut stats = SizeStats::default();
+    let mut fonts = FontCache::new();
+    for i in sample {
+        let (number, id) = pages[i];
+        let lines = lines_of(&doc, number, id, &mut budget, &mut fonts)?;
+        stats.add(&lines);
+        read[i] = Some(lines);
+    }
+    let heading_sizes = stats.heading_sizes();
+    let mut markdown = String::new();
+    let mut any_text = false;
+    for (i, (number, id)) in pages.iter().enumerate() {
+        let lines = match read[i].take() {
+            Some(lines) => lines,
+            None => lines_of(&doc, *number, *id, &mut budget, &mut fonts)?,
+        };
+        any_text |= !lines.is_empty();
+        if !markdown.is_empty() {
+            markdown.push_str("\n\n");
+        }
+        markdown.push_str(&format!("<!-- page {number} -->\n\n"));
+        markdown.push_str(&render(&lines, &heading_sizes));
+    }
     let mut metadata = info(&doc);
     metadata.page_count = Some(pages.len() as u32);
     if doc.was_encrypted() {
@@ -42,9 +62,8 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
             "owner password only (readable without a password)".to_owned(),
         );
     }
-    let markdown = parts.join("\n\n").trim().to_owned();
-    let mut out = Extracted::new(Format::Pdf, markdown, metadata);
-    if !pages.is_empty() && page_lines.iter().all(Vec::is_empty) {
+    let mut out = Extracted::new(Format::Pdf, markdown.trim().to_owned(), metadata);
+    if !pages.is_empty() && !any_text {
         // Scanned documents are images of text; saying so beats an empty result.
         out.metadata
             .extra
@@ -95,14 +114,15 @@ fn is_bomb(error: &lopdf::Error) -> bool {
 /// A page's lines; a page our layout reader cannot handle falls back to lopdf's plain text, and
 /// a page neither can read is left empty rather than failing the document. Content over the
 /// budget fails it.
-fn lines_of(
-    doc: &Document,
+fn lines_of<'a>(
+    doc: &'a Document,
     number: u32,
     id: lopdf::ObjectId,
     budget: &mut Budget,
+    fonts: &mut FontCache<'a>,
 ) -> Result<Vec<Line>, ExtractError> {
     let limit = budget.per_stream();
-    match page_lines(doc, id, limit) {
+    match page_lines(doc, id, limit, fonts) {
         Ok((lines, used)) => {
             budget.remaining = budget.remaining.saturating_sub(used);
             Ok(lines)
@@ -129,32 +149,43 @@ fn lines_of(
     }
 }
 
-/// The type size most of the text is set in, weighted by length.
-fn body_size(pages: &[Vec<Line>]) -> f32 {
-    let mut by_size: BTreeMap<u32, usize> = BTreeMap::new();
-    for line in pages.iter().flatten() {
-        *by_size
-            .entry((line.size * 10.0).round() as u32)
-            .or_default() += line.text.len();
-    }
-    by_size
-        .into_iter()
-        .max_by_key(|(_, n)| *n)
-        .map_or(0.0, |(s, _)| s as f32 / 10.0)
-}
+/// Type sizes seen, in tenths of a point: text length set in each, and the largest exact size
+/// of a short line (≤ 120 chars) in it.
+#[derive(Default)]
+struct SizeStats(BTreeMap<u32, (usize, Option<f32>)>);
 
-/// Sizes clearly larger than the body text, largest first: they become heading levels 1..=3.
-fn heading_sizes(pages: &[Vec<Line>], body: f32) -> Vec<u32> {
-    let mut sizes: Vec<u32> = pages
-        .iter()
-        .flatten()
-        .filter(|l| body > 0.0 && l.size >= body * 1.15 && l.text.chars().count() <= 120)
-        .map(|l| (l.size * 10.0).round() as u32)
-        .collect();
-    sizes.sort_unstable_by(|a, b| b.cmp(a));
-    sizes.dedup();
-    sizes.truncate(3);
-    sizes
+impl SizeStats {
+    fn add(&mut self, lines: &[Line]) {
+        for line in lines {
+            let entry = self.0.entry((line.size * 10.0).round() as u32).or_default();
+            entry.0 += line.text.len();
+            if line.text.chars().count() <= 120 {
+                entry.1 = Some(entry.1.map_or(line.size, |m| m.max(line.size)));
+            }
+        }
+    }
+
+    /// The type size most of the text is set in, weighted by length.
+    fn body_size(&self) -> f32 {
+        self.0
+            .iter()
+            .max_by_key(|(_, (n, _))| *n)
+            .map_or(0.0, |(s, _)| *s as f32 / 10.0)
+    }
+
+    /// Sizes clearly larger than the body text, largest first: they become heading levels 1..=3.
+    fn heading_sizes(&self) -> Vec<u32> {
+        let body = self.body_size();
+        let mut sizes: Vec<u32> = self
+            .0
+            .iter()
+            .filter(|(_, (_, short))| body > 0.0 && short.is_some_and(|s| s >= body * 1.15))
+            .map(|(s, _)| *s)
+            .collect();
+        sizes.sort_unstable_by(|a, b| b.cmp(a));
+        sizes.truncate(3);
+        sizes
+    }
 }
 
 const BULLETS: &[char] = &['•', '▪', '◦', '‣', '∙', '·', '\u{f0b7}', '\u{f0a7}', '–'];

@@ -461,6 +461,12 @@ pub const SAMPLE_EML_MD: &str = "| Header | Value |
 
 /// A PDF with one line of text per page, written with lopdf.
 pub fn pdf_with_pages(pages: &[&str]) -> Vec<u8> {
+    let sized: Vec<(i64, &str)> = pages.iter().map(|t| (24, *t)).collect();
+    pdf_with_sized_pages(&sized)
+}
+
+/// A PDF with one line of text per page, each in its own type size.
+pub fn pdf_with_sized_pages(pages: &[(i64, &str)]) -> Vec<u8> {
     use lopdf::content::{Content, Operation};
     use lopdf::{Document, Object, Stream, dictionary};
     let mut doc = Document::with_version("1.5");
@@ -470,13 +476,13 @@ pub fn pdf_with_pages(pages: &[&str]) -> Vec<u8> {
     );
     let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
     let mut kids = Vec::new();
-    for text in pages {
+    for &(size, text) in pages {
         let content = Content {
             operations: vec![
                 Operation::new("BT", vec![]),
-                Operation::new("Tf", vec!["F1".into(), 24.into()]),
+                Operation::new("Tf", vec!["F1".into(), size.into()]),
                 Operation::new("Td", vec![72.into(), 700.into()]),
-                Operation::new("Tj", vec![Object::string_literal(*text)]),
+                Operation::new("Tj", vec![Object::string_literal(text)]),
                 Operation::new("ET", vec![]),
             ],
         };
