@@ -51,6 +51,26 @@ fn free_port() -> u16 {
         .unwrap_or(5000)
 }
 
+/// `moto_server.py` (next to this crate) run by moto's Python: the server with whole-table copies
+/// taken out of TransactWriteItems (see the script). `MOTO_SERVER` names another server to run
+/// as it is.
+fn launcher(port: u16, serial: bool) -> Result<Vec<String>, MotoError> {
+    let bin = find_binary()?;
+    let python = bin.with_file_name("python3");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_server.py");
+    if std::env::var_os("MOTO_SERVER").is_some() || !python.exists() || !script.exists() {
+        let mut command = vec![bin.display().to_string(), "-H".into(), "127.0.0.1".into()];
+        command.extend(["-p".into(), port.to_string()]);
+        return Ok(command);
+    }
+    let mut command = vec![python.display().to_string(), script.display().to_string()];
+    command.push(port.to_string());
+    if serial {
+        command.push("--serial".into());
+    }
+    Ok(command)
+}
+
 impl Moto {
     /// Starts a fresh server on a free port (each test binary gets its own, so state never leaks).
     pub fn start() -> Result<Moto, MotoError> {
@@ -58,34 +78,15 @@ impl Moto {
     }
 
     pub fn start_on(port: u16) -> Result<Moto, MotoError> {
-        let bin = find_binary()?;
-        let command = vec![
-            bin.display().to_string(),
-            "-H".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            port.to_string(),
-        ];
-        Self::spawn(command, port)
+        Self::spawn(launcher(port, false)?, port)
     }
 
     /// A server that handles one request at a time. moto's threaded server updates items with an
     /// unlocked read-modify-write, so concurrent `ADD`s to one item can lose increments there
     /// (DynamoDB's are atomic); the adapter tests that check atomic counters use this one.
     pub fn start_serial() -> Result<Moto, MotoError> {
-        let bin = find_binary()?;
-        let python = bin.with_file_name("python");
-        let python = if python.exists() {
-            python.display().to_string()
-        } else {
-            "python3".into()
-        };
         let port = free_port();
-        let script = "import sys\nfrom werkzeug.serving import run_simple\nfrom moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app\nrun_simple('127.0.0.1', int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False, use_reloader=False)\n";
-        Self::spawn(
-            vec![python, "-c".into(), script.into(), port.to_string()],
-            port,
-        )
+        Self::spawn(launcher(port, true)?, port)
     }
 
     fn spawn(command: Vec<String>, port: u16) -> Result<Moto, MotoError> {
