@@ -100,6 +100,7 @@ async fn main() {
         moto_port: 0,
         fake_google: Some(0),
         fake_google_port: 0,
+        pollers_per_queue: arg("--pollers", 1) as usize,
         ..Options::default()
     };
     let stack = start(options).await.expect("local stack");

@@ -43,6 +43,9 @@ pub struct Options {
     /// Start a fake Whisper-compatible transcription endpoint on this port (0 picks a free one)
     /// and transcribe audio and video through it.
     pub fake_whisper: Option<u16>,
+    /// Pollers per queue (Lambda runs several for a standard queue; 1 keeps counters exact on
+    /// moto's threaded server, which can lose concurrent ADDs to one item).
+    pub pollers_per_queue: usize,
     /// Environment values that replace the template's for every function (limits in tests).
     pub env_overrides: BTreeMap<String, String>,
 }
@@ -60,6 +63,7 @@ impl Default for Options {
             fake_google: None,
             fake_google_port: 4444,
             fake_whisper: None,
+            pollers_per_queue: 1,
             env_overrides: BTreeMap::new(),
         }
     }
@@ -200,12 +204,14 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
     let mut tasks = vec![tokio::spawn(gateway::serve(listener, functions.clone()))];
     for f in &functions {
         if let Some(source) = &f.spec.queue {
-            tasks.push(tokio::spawn(pollers::poll(
-                f.clone(),
-                source.clone(),
-                sdk.clone(),
-                options.retry_delay,
-            )));
+            for _ in 0..options.pollers_per_queue.max(1) {
+                tasks.push(tokio::spawn(pollers::poll(
+                    f.clone(),
+                    source.clone(),
+                    sdk.clone(),
+                    options.retry_delay,
+                )));
+            }
         }
         for expr in &f.spec.schedules {
             let every = options
