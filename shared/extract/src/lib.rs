@@ -29,6 +29,7 @@ pub use formats::audio_split::{
     AudioPiece, CutPlan, FrameRun, SplitError, mp3_run, plan_cut, split_audio,
 };
 pub use formats::media::iso_box;
+pub use formats::text::decode_html;
 pub use formats::transcript::{transcript_markdown, webvtt};
 
 /// Metadata (duration, codecs, size) of audio or video too big to read whole: `head` is the

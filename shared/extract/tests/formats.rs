@@ -689,3 +689,29 @@ fn a_long_pdf_is_rendered_page_by_page_with_sampled_heading_sizes() {
         "body lines are not headings"
     );
 }
+
+#[test]
+fn html_in_a_legacy_charset_is_decoded_by_its_declaration() {
+    // "Café déjà vu" in Windows-1252, declared by the page itself.
+    let mut page = b"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1252\"><title>Caf\xe9</title></head><body><p>Caf\xe9 d\xe9j\xe0 vu</p></body></html>".to_vec();
+    let out = extract(&page, &Hints::named("page.html"), &Limits::default()).unwrap();
+    assert!(out.markdown.contains("Café déjà vu"), "{}", out.markdown);
+    // A server's charset wins over a guess; Shift_JIS text read as declared.
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("<p>日本語のページ</p>");
+    let (text, name) = recorder_extract::decode_html(&sjis, Some("text/html; charset=Shift_JIS"));
+    assert_eq!(
+        (text.as_str(), name),
+        ("<p>日本語のページ</p>", "Shift_JIS")
+    );
+    // A page that says UTF-8 and is UTF-8 stays as it is; a BOM beats a wrong declaration.
+    page = "<meta charset=\"utf-8\"><p>naïve</p>".as_bytes().to_vec();
+    assert_eq!(
+        recorder_extract::decode_html(&page, None).0,
+        "<meta charset=\"utf-8\"><p>naïve</p>"
+    );
+    let bom = [b"\xEF\xBB\xBF".as_slice(), "<p>ü</p>".as_bytes()].concat();
+    assert_eq!(
+        recorder_extract::decode_html(&bom, Some("text/html; charset=iso-8859-1")).0,
+        "<p>ü</p>"
+    );
+}

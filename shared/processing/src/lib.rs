@@ -558,10 +558,9 @@ async fn fetch_original(
     }
     doc.source_metadata = meta;
     let article = is_html.then(|| {
-        main_content(
-            &String::from_utf8_lossy(&fetched.bytes),
-            Some(&fetched.final_url),
-        )
+        let (html, _) =
+            recorder_extract::decode_html(&fetched.bytes, fetched.content_type.as_deref());
+        main_content(&html, Some(&fetched.final_url))
     });
     if let Some(title) = article
         .as_ref()

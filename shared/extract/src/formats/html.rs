@@ -4,7 +4,7 @@
 use ego_tree::NodeRef;
 use scraper::{Html, Node};
 
-use crate::formats::text::decode;
+use crate::formats::text::decode_html;
 use crate::markdown::{collapse_ws, emphasise, fence, join_blocks, link, table};
 use crate::{ExtractError, Extracted, Format, Limits, Metadata};
 
@@ -61,7 +61,7 @@ const BLOCKS: &[&str] = &[
 const LIST_INDENT: &str = "    ";
 
 pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
-    let (text, _) = decode(bytes);
+    let (text, _) = decode_html(bytes, None);
     let (markdown, title) = to_markdown(&text, limits)?;
     let metadata = Metadata {
         title,

@@ -15,7 +15,7 @@ pub(crate) mod pdf;
 pub(crate) mod pdf_text;
 pub(crate) mod pptx;
 pub(crate) mod rtf;
-pub(crate) mod text;
+pub mod text;
 pub(crate) mod transcript;
 pub(crate) mod xlsx;
 pub(crate) mod xml;

@@ -5,6 +5,50 @@ use crate::{ExtractError, Extracted, Format, Metadata};
 
 /// Decodes text in any common encoding: BOMs first, then UTF-8, then a statistical guess
 /// (Windows-1252 and friends). Returns the text and the encoding's name.
+/// An HTML page's text: a byte-order mark, else the charset its server declared (`Content-Type:
+/// text/html; charset=…`), else its own `<meta charset>` / `http-equiv` in the first 1024 bytes,
+/// else UTF-8 when valid, else a guess from the bytes.
+pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> (String, &'static str) {
+    let has_bom = bytes.starts_with(b"\xEF\xBB\xBF")
+        || bytes.starts_with(b"\xFF\xFE")
+        || bytes.starts_with(b"\xFE\xFF");
+    let declared = content_type
+        .and_then(charset_param)
+        .or_else(|| meta_charset(&bytes[..bytes.len().min(1024)]))
+        .and_then(|label| encoding_rs::Encoding::for_label(label.trim().as_bytes()))
+        // A page cannot really be UTF-16 when its bytes declare it in ASCII (HTML's rule).
+        .filter(|e| *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE);
+    match declared {
+        Some(encoding) if !has_bom => {
+            let (text, _, _) = encoding.decode(bytes);
+            (text.into_owned(), encoding.name())
+        }
+        _ => decode(bytes),
+    }
+}
+
+fn charset_param(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches(['"', '\'']))
+    })
+}
+
+/// `<meta charset="x">` or `<meta http-equiv="Content-Type" content="text/html; charset=x">`.
+fn meta_charset(head: &[u8]) -> Option<&str> {
+    let head = std::str::from_utf8(head)
+        .unwrap_or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""));
+    let lower = head.to_ascii_lowercase();
+    let at = lower.find("charset=")? + "charset=".len();
+    let rest = head[at..].trim_start_matches(['"', '\'']);
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':'))
+        .unwrap_or(rest.len());
+    (end > 0 && lower[..at].contains("<meta")).then(|| &rest[..end])
+}
+
 pub(crate) fn decode(bytes: &[u8]) -> (String, &'static str) {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return (String::from_utf8_lossy(rest).into_owned(), "UTF-8");
