@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Encoding, Object, ObjectId};
 
 use crate::markdown::link;
@@ -75,7 +74,8 @@ pub(crate) fn page_lines<'a>(
     let fonts = load_fonts(doc, page_id, cache)?;
     let data = doc.get_page_content_with_limit(page_id, max_content)?;
     let used = data.len();
-    let content = Content::decode(&data)?;
+    let operations = crate::formats::pdf_content::operations(&data)
+        .map_err(|_| lopdf::Error::Syntax("unreadable content stream".into()))?;
     let mut layout = Layout {
         links: link_areas(doc, page_id),
         ..Layout::default()
@@ -89,7 +89,7 @@ pub(crate) fn page_lines<'a>(
         leading: 0.0,
         font: Vec::new(),
     };
-    for op in &content.operations {
+    for op in &operations {
         let num = |i: usize| {
             op.operands
                 .get(i)
