@@ -4,7 +4,7 @@
 //! peak RSS while processing (the 512 MB Lambda is the bar).
 //!
 //! cargo build --release -p fake-whisper
-//! cargo run --release -p e2e-tests --bin bench-large-media -- --mb 1024 [--format wav|mp3]
+//! cargo run --release -p e2e-tests --bin bench-large-media -- --mb 1024 [--format wav|mp3|csv]
 
 use std::time::{Duration, Instant};
 
@@ -79,6 +79,32 @@ fn mp3_stream(len: u64) -> recorder_domain::source::ByteStream {
     Box::pin(futures::stream::iter(chunks))
 }
 
+/// A ledger CSV: 10 columns, one quoted field with the delimiter in it, made 8 MB at a time.
+fn csv_stream(len: u64) -> recorder_domain::source::ByteStream {
+    let header = "date,account,counterparty,amount,currency,category,region,owner,status,memo\n";
+    let mut made = 0u64;
+    let mut row = 0u64;
+    let chunks = std::iter::from_fn(move || {
+        if made >= len {
+            return None;
+        }
+        let mut out = String::with_capacity(8 * 1024 * 1024 + 256);
+        if made == 0 {
+            out.push_str(header);
+        }
+        while out.len() < 8 * 1024 * 1024 && made + (out.len() as u64) < len {
+            out.push_str(&format!(
+                "2026-{:02}-{:02},ACC-{:06},Vendor {},{}.{:02},EUR,ops,emea,owner{},posted,\"net 30, paid\"\n",
+                row % 12 + 1, row % 28 + 1, row, row % 977, row % 100_000, row % 100, row % 50
+            ));
+            row += 1;
+        }
+        made += out.len() as u64;
+        Some(Ok(Bytes::from(out)))
+    });
+    Box::pin(futures::stream::iter(chunks))
+}
+
 #[tokio::main]
 async fn main() {
     let mb: u64 = arg("--mb", "1024").parse().expect("--mb N");
@@ -124,6 +150,7 @@ async fn main() {
     let size = mb * 1024 * 1024;
     let (stream, content_type) = match format.as_str() {
         "mp3" => (mp3_stream(size), "audio/mpeg"),
+        "csv" => (csv_stream(size), "text/csv"),
         _ => (wav_stream(size - 44), "audio/wav"),
     };
     let t0 = Instant::now();
@@ -163,13 +190,15 @@ async fn main() {
     let _ = whisper.kill();
     let _ = whisper.wait();
     let doc = deps.documents.get(&id).await.unwrap().unwrap();
-    let t = &doc.source_metadata["extracted"]["transcription"];
+    let extracted = &doc.source_metadata["extracted"];
+    let t = &extracted["transcription"];
     println!(
-        "processed in {took:.1} s ({:.1} MB/s): {outcome:?}; pieces {}, segments {}, duration {} s",
+        "processed in {took:.1} s ({:.1} MB/s): {outcome:?}; pieces {}, segments {}, duration {} s, rows {}",
         stored.size as f64 / 1e6 / took,
         t["pieces"],
         t["segments"],
-        doc.source_metadata["extracted"]["duration_secs"]
+        extracted["duration_secs"],
+        extracted["extra"]["rows"]
     );
     println!(
         "peak RSS while processing: {} MB (at start {} MB); Lambda memory: 512 MB",

@@ -28,6 +28,7 @@ pub use fidelity::{Fidelity, fidelity, text_recall};
 pub use formats::audio_split::{
     AudioPiece, CutPlan, FrameRun, SplitError, mp3_run, plan_cut, split_audio,
 };
+pub use formats::csv::{CsvTables, TablePart, sniff_delimiter};
 pub use formats::media::iso_box;
 pub use formats::text::decode_html;
 pub use formats::transcript::{transcript_markdown, webvtt};

@@ -72,3 +72,107 @@ impl LargeOriginal {
         Ok(out)
     }
 }
+
+/// Formats read beyond the whole-file limit: audio and video by range, CSV and TSV streamed.
+pub fn streamable(format: recorder_extract::Format) -> bool {
+    use recorder_extract::Format::{Csv, Tsv};
+    format.is_media() || matches!(format, Csv | Tsv)
+}
+
+type Part = Result<bytes::Bytes, recorder_domain::source::SourceError>;
+
+fn stream_of(rx: tokio::sync::mpsc::Receiver<Part>) -> recorder_domain::source::ByteStream {
+    Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|part| (part, rx))
+    }))
+}
+
+/// A CSV or TSV too big to hold, read in steps and written as it is read: tables of about one
+/// chunk each go to the Markdown artifact, their chunks to the JSON Lines artifact, both through
+/// streamed multipart puts. `Ok(Err(reason))` fails the document.
+pub(crate) async fn stream_table(
+    deps: &recorder_domain::Deps,
+    original: &LargeOriginal,
+    format: recorder_extract::Format,
+    chunking: &recorder_extract::ChunkOptions,
+    keys: &crate::ArtifactKeys,
+) -> Result<Result<(serde_json::Value, usize), String>, crate::ProcessError> {
+    use recorder_domain::ports::PutStreamError;
+    let (md_tx, md_rx) = tokio::sync::mpsc::channel::<Part>(4);
+    let (chunk_tx, chunk_rx) = tokio::sync::mpsc::channel::<Part>(4);
+    let blobs = deps.blobs.as_ref();
+    let markdown = blobs.put_stream(&keys.markdown, crate::MARKDOWN_TYPE, stream_of(md_rx));
+    let chunks = blobs.put_stream(&keys.chunks, crate::CHUNKS_TYPE, stream_of(chunk_rx));
+    let produce = async move {
+        let mut tables =
+            recorder_extract::CsvTables::for_file(&original.head, format, chunking.target_chars);
+        let encoding = tables.encoding;
+        let (mut at, mut count) = (0u64, 0usize);
+        let mut pending = Vec::new();
+        let failure = loop {
+            for part in pending.drain(..) {
+                let recorder_extract::TablePart { markdown, chunk } = part;
+                let line = serde_json::to_string(&chunk).unwrap_or_default() + "\n";
+                // A closed channel: that upload already failed, and says why below.
+                if md_tx.send(Ok(markdown.into())).await.is_err()
+                    || chunk_tx.send(Ok(line.into())).await.is_err()
+                {
+                    return Err(None);
+                }
+                count += 1;
+            }
+            if at >= original.total {
+                break None;
+            }
+            match blobs.get_range(&original.key, at, HASH_STEP).await {
+                Ok(Some(read)) if !read.bytes.is_empty() => {
+                    at += read.bytes.len() as u64;
+                    pending = tables.push_bytes(&read.bytes, at >= original.total);
+                }
+                Ok(_) => break Some(StoreError::NotFound(original.key.clone())),
+                Err(e) => break Some(e),
+            }
+        };
+        if let Some(e) = failure {
+            // Abort both uploads rather than complete them with half the file.
+            let why = || recorder_domain::source::SourceError::Transient(e.to_string());
+            let _ = md_tx.send(Err(why())).await;
+            let _ = chunk_tx.send(Err(why())).await;
+            return Err(Some(e));
+        }
+        let (rest, rows) = tables.finish();
+        for recorder_extract::TablePart { markdown, chunk } in rest {
+            let line = serde_json::to_string(&chunk).unwrap_or_default() + "\n";
+            if md_tx.send(Ok(markdown.into())).await.is_err()
+                || chunk_tx.send(Ok(line.into())).await.is_err()
+            {
+                return Err(None);
+            }
+            count += 1;
+        }
+        Ok((rows, count, encoding))
+    };
+    let (markdown, chunks, produced) = tokio::join!(markdown, chunks, produce);
+    for put in [markdown, chunks] {
+        match put {
+            Ok(_) => {}
+            Err(PutStreamError::Store(e)) => return Err(e.into()),
+            Err(PutStreamError::Source(_)) => {} // our own abort: the read error follows
+        }
+    }
+    let (rows, count, encoding) = match produced {
+        Ok(done) => done,
+        Err(Some(e)) => return Err(e.into()),
+        Err(None) => {
+            return Err(StoreError::NotFound("an artifact upload stopped".into()).into());
+        }
+    };
+    let mut metadata = recorder_extract::Metadata::default();
+    metadata.extra.insert("rows".into(), rows.to_string());
+    metadata.extra.insert("encoding".into(), encoding.into());
+    metadata.extra.insert("tables".into(), count.to_string());
+    Ok(Ok((
+        serde_json::to_value(&metadata).unwrap_or_default(),
+        count,
+    )))
+}

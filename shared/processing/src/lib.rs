@@ -143,10 +143,10 @@ pub async fn process_document(
                     hints.file_name.as_deref(),
                 )
                 .format;
-                if !format.is_media() {
+                if !large::streamable(format) {
                     let reason = format!(
-                        "exceeds the {} MB processing limit ({} MB); only audio and video are \
-                         read beyond it",
+                        "exceeds the {} MB processing limit ({} MB); only audio, video, CSV \
+                         and TSV are read beyond it",
                         options.max_whole_bytes / (1024 * 1024),
                         head.total / (1024 * 1024)
                     );
@@ -212,6 +212,26 @@ pub async fn process_document(
             return Ok(Outcome::Duplicate { of: original.id });
         }
         return Ok(Outcome::Skipped("already processed"));
+    }
+
+    if let Some((l, format @ (recorder_extract::Format::Csv | recorder_extract::Format::Tsv))) =
+        &large
+    {
+        // Streamed straight to its artifacts: the Markdown of a 1 GB CSV is bigger than memory.
+        let keys = artifact_keys(deps, &doc).await?;
+        return match large::stream_table(deps, l, *format, &options.chunking, &keys).await? {
+            Err(reason) => fail(deps, &mut doc, reason).await,
+            Ok((metadata, chunk_count)) => {
+                let done = Done {
+                    metadata,
+                    format: format!("{format:?}"),
+                    warnings: Vec::new(),
+                    chunk_count,
+                    transcript_key: None,
+                };
+                complete(deps, &mut doc, keys, done).await
+            }
+        };
     }
 
     let chunking = options.chunking.clone();
@@ -301,81 +321,110 @@ pub async fn process_document(
         }
     };
 
-    let (connector_type, connector_id) = artifact_owner(deps, &doc).await?;
-    let now = Utc::now();
-    let md_key = object_key(
-        &doc.org_id,
-        connector_type,
-        &connector_id,
-        now,
-        ArtifactKind::Extracted,
-        &doc.id,
-        &format!("{}.md", doc.title),
-    );
-    let chunks_key = object_key(
-        &doc.org_id,
-        connector_type,
-        &connector_id,
-        now,
-        ArtifactKind::Chunks,
-        &doc.id,
-        &format!("{}.jsonl", doc.title),
-    );
+    let keys = artifact_keys(deps, &doc).await?;
     let mut jsonl = String::new();
     for c in &chunks {
         jsonl.push_str(&serde_json::to_string(c).unwrap_or_default());
         jsonl.push('\n');
     }
     deps.blobs
-        .put(
-            &md_key,
-            markdown.into_bytes(),
-            "text/markdown; charset=utf-8",
-        )
+        .put(&keys.markdown, markdown.into_bytes(), MARKDOWN_TYPE)
         .await?;
     deps.blobs
-        .put(&chunks_key, jsonl.into_bytes(), "application/x-ndjson")
+        .put(&keys.chunks, jsonl.into_bytes(), CHUNKS_TYPE)
         .await?;
-    doc.transcript_key = None;
+    let mut transcript_key = None;
     if let Some(vtt) = transcript_vtt {
-        let key = object_key(
+        deps.blobs
+            .put(
+                &keys.transcript,
+                vtt.into_bytes(),
+                "text/vtt; charset=utf-8",
+            )
+            .await?;
+        transcript_key = Some(keys.transcript.clone());
+    }
+    let done = Done {
+        metadata,
+        format,
+        warnings,
+        chunk_count: chunks.len(),
+        transcript_key,
+    };
+    complete(deps, &mut doc, keys, done).await
+}
+
+pub(crate) const MARKDOWN_TYPE: &str = "text/markdown; charset=utf-8";
+pub(crate) const CHUNKS_TYPE: &str = "application/x-ndjson";
+
+/// Where a document's artifacts go: beside its original.
+pub(crate) struct ArtifactKeys {
+    pub markdown: String,
+    pub chunks: String,
+    pub transcript: String,
+}
+
+async fn artifact_keys(deps: &Deps, doc: &ImportedDocument) -> Result<ArtifactKeys, StoreError> {
+    let (connector_type, connector_id) = artifact_owner(deps, doc).await?;
+    let now = Utc::now();
+    let key = |kind, ext: &str| {
+        object_key(
             &doc.org_id,
             connector_type,
             &connector_id,
             now,
-            ArtifactKind::Transcript,
+            kind,
             &doc.id,
-            &format!("{}.vtt", doc.title),
-        );
-        deps.blobs
-            .put(&key, vtt.into_bytes(), "text/vtt; charset=utf-8")
-            .await?;
-        doc.transcript_key = Some(key);
-    }
+            &format!("{}.{ext}", doc.title),
+        )
+    };
+    Ok(ArtifactKeys {
+        markdown: key(ArtifactKind::Extracted, "md"),
+        chunks: key(ArtifactKind::Chunks, "jsonl"),
+        transcript: key(ArtifactKind::Transcript, "vtt"),
+    })
+}
 
+/// What extraction produced, its artifacts already stored.
+struct Done {
+    metadata: serde_json::Value,
+    format: String,
+    warnings: Vec<String>,
+    chunk_count: usize,
+    transcript_key: Option<String>,
+}
+
+/// Records the result on the document and finishes it (exactly once).
+async fn complete(
+    deps: &Deps,
+    doc: &mut ImportedDocument,
+    keys: ArtifactKeys,
+    done: Done,
+) -> Result<Outcome, ProcessError> {
     let mut meta = if doc.source_metadata.is_object() {
         doc.source_metadata.clone()
     } else {
         json!({})
     };
-    meta["extracted"] = metadata;
-    meta["format"] = json!(format);
-    if !warnings.is_empty() {
-        meta["warnings"] = json!(warnings);
+    meta["extracted"] = done.metadata;
+    meta["format"] = json!(done.format);
+    if !done.warnings.is_empty() {
+        meta["warnings"] = json!(done.warnings);
     }
     doc.source_metadata = meta;
     doc.processing_status = ProcessingStatus::Completed;
     doc.processing_error = None;
-    doc.chunk_count = chunks.len() as u32;
-    doc.extracted_key = Some(md_key);
-    doc.chunks_key = Some(chunks_key);
+    doc.chunk_count = done.chunk_count as u32;
+    doc.extracted_key = Some(keys.markdown);
+    doc.chunks_key = Some(keys.chunks);
+    doc.transcript_key = done.transcript_key;
     doc.duplicate_of = None;
-    doc.updated_at = now;
-    if !finish(deps, &doc).await? {
+    doc.updated_at = Utc::now();
+    if !finish(deps, doc).await? {
         return Ok(Outcome::Skipped("already processed"));
     }
     Ok(Outcome::Completed {
-        chunks: chunks.len(),
+        chunks: done.chunk_count,
     })
 }
 

@@ -512,13 +512,13 @@ async fn a_large_video_with_its_index_at_the_end_gets_its_duration_and_no_read_o
 #[tokio::test]
 async fn other_files_too_big_to_hold_are_refused_with_the_limit() {
     let case = Case::without_endpoint().reading_by_range();
-    case.add("d1", "export.csv", b"a,b\n1,2\n".repeat(100_000))
+    case.add("d1", "notes.txt", b"just words\n".repeat(100_000))
         .await;
     let Outcome::Failed { reason } = case.process("d1").await.unwrap() else {
-        panic!("a CSV over the limit is refused")
+        panic!("a text file over the limit is refused")
     };
     assert!(
-        reason.contains("processing limit") && reason.contains("only audio and video"),
+        reason.contains("processing limit") && reason.contains("only audio, video, CSV"),
         "{reason}"
     );
     assert_eq!(
@@ -526,4 +526,49 @@ async fn other_files_too_big_to_hold_are_refused_with_the_limit() {
         1,
         "only the head was read"
     );
+}
+
+#[tokio::test]
+async fn a_csv_too_big_to_hold_is_streamed_into_tables_and_chunks() {
+    let case = Case::without_endpoint().reading_by_range();
+    let mut csv = String::from("date;account;amount;memo\n");
+    for i in 0..40_000 {
+        csv.push_str(&format!(
+            "2026-11-{:02};ACC-{i:05};{}.50;\"paid; in full\"\n",
+            i % 28 + 1,
+            i * 3
+        ));
+    }
+    assert!(csv.len() > 1_500_000);
+    case.add("d1", "ledger.csv", csv.into_bytes()).await;
+    let Outcome::Completed { chunks } = case.process("d1").await.unwrap() else {
+        panic!("a large CSV is streamed, not refused")
+    };
+    let doc = case.doc("d1").await;
+    let extra = &doc.source_metadata["extracted"]["extra"];
+    assert_eq!(extra["rows"], "40001");
+    assert_eq!(doc.chunk_count as usize, chunks);
+    let markdown = String::from_utf8(case.blob(doc.extracted_key.as_deref().unwrap())).unwrap();
+    let lines = String::from_utf8(case.blob(doc.chunks_key.as_deref().unwrap())).unwrap();
+    assert_eq!(lines.lines().count(), chunks);
+    for line in lines.lines() {
+        let c: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (a, b) = (
+            c["start_offset"].as_u64().unwrap() as usize,
+            c["end_offset"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&markdown[a..b], c["text"].as_str().unwrap());
+        assert!(
+            c["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("| date | account | amount | memo |")
+        );
+    }
+    assert!(
+        markdown.contains("| 2026-11-16 | ACC-39999 | 119997.50 | paid; in full |"),
+        "the last row"
+    );
+    let reads = case.m.blobs.range_reads.lock().unwrap();
+    assert!(reads.iter().all(|r| r.2 <= 8 * 1024 * 1024));
 }

@@ -49,7 +49,10 @@ fn is_space(b: u8) -> bool {
 }
 
 fn is_delimiter(b: u8) -> bool {
-    matches!(b, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
+    matches!(
+        b,
+        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
+    )
 }
 
 fn is_regular(b: u8) -> bool {
@@ -325,7 +328,12 @@ mod tests {
         for sample in samples {
             let ours = operations(sample).unwrap();
             let theirs = Content::decode(sample).unwrap().operations;
-            assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{}", String::from_utf8_lossy(sample));
+            assert_eq!(
+                format!("{ours:?}"),
+                format!("{theirs:?}"),
+                "{}",
+                String::from_utf8_lossy(sample)
+            );
         }
     }
 
