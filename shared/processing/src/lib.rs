@@ -13,6 +13,7 @@
 //! returned as an error so SQS retries the message (and dead-letters it after repeated failures).
 
 mod large;
+mod media;
 pub mod transcribe;
 
 use std::sync::Arc;
@@ -21,16 +22,13 @@ use std::time::Duration;
 use chrono::Utc;
 use recorder_domain::document::{ImportedDocument, ProcessingStatus};
 use recorder_domain::keys::{ArtifactKind, object_key};
-use recorder_domain::ports::Secret;
 use recorder_domain::upload::BatchStatus;
 use recorder_domain::{Deps, StoreError};
-use recorder_extract::{
-    ChunkOptions, Hints, Limits, chunk, chunk_transcript, extract, transcript_markdown, webvtt,
-};
+use recorder_extract::{ChunkOptions, Hints, Limits, chunk, chunk_transcript, extract};
 use recorder_fetch::{Article, FetchPolicy, main_content};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use transcribe::{TranscribeError, TranscriptionSettings};
+use transcribe::TranscriptionSettings;
 
 /// Originals above this are not read whole into a 512 MB function: audio and video are read by
 /// range (see `large`), anything else is refused.
@@ -237,7 +235,7 @@ pub async fn process_document(
     let chunking = options.chunking.clone();
     let mut transcript_vtt = None;
     let (markdown, metadata, format, warnings, chunks) = match (article, large) {
-        (_, Some((l, format))) => match large_media(deps, options, &l, format).await? {
+        (_, Some((l, format))) => match media::large_media(deps, options, &l, format).await? {
             Err(reason) => return fail(deps, &mut doc, reason).await,
             Ok((markdown, metadata, chunks, vtt)) => {
                 transcript_vtt = vtt;
@@ -290,10 +288,10 @@ pub async fn process_document(
                     let mut metadata = serde_json::to_value(&out.metadata).unwrap_or_default();
                     let (mut markdown, mut chunks) = (out.markdown, chunks);
                     if out.format.is_media() {
-                        let text = match transcription_key(deps, options).await? {
+                        let text = match media::transcription_key(deps, options).await? {
                             Err(reason) => Err(reason),
                             Ok(None) => Ok(None),
-                            Ok(Some((settings, key))) => transcribed(
+                            Ok(Some((settings, key))) => media::transcribed(
                                 transcribe::transcribe(
                                     &options.http,
                                     settings,
@@ -304,7 +302,7 @@ pub async fn process_document(
                                 .await,
                             )?,
                         };
-                        match with_transcript(options, markdown, &mut metadata, text) {
+                        match media::with_transcript(options, markdown, &mut metadata, text) {
                             Err(reason) => return fail(deps, &mut doc, reason).await,
                             Ok((md, c, vtt)) => (markdown, chunks, transcript_vtt) = (md, c, vtt),
                         }
@@ -428,121 +426,11 @@ async fn complete(
     })
 }
 
-const NOT_TRANSCRIBED: &str = "\n\nNot transcribed: no transcription endpoint is configured \
-     (TRANSCRIPTION_BASE_URL), so only the media's metadata was extracted.";
-
 fn hints_of(doc: &ImportedDocument) -> Hints {
     Hints {
         declared_mime: doc.mime_type.clone(),
         file_name: Some(doc.title.clone()),
     }
-}
-
-type Spoken = Result<Option<transcribe::Transcript>, String>;
-
-/// The endpoint and its key. `Ok(None)`: no endpoint configured; `Ok(Err)`: configured but the
-/// key is missing (the document fails with what to fix).
-async fn transcription_key<'a>(
-    deps: &Deps,
-    options: &'a Options,
-) -> Result<Result<Option<(&'a TranscriptionSettings, Option<Secret>)>, String>, ProcessError> {
-    let Some(settings) = &options.transcription else {
-        return Ok(Ok(None));
-    };
-    let Some(name) = &settings.api_key_secret else {
-        return Ok(Ok(Some((settings, None))));
-    };
-    match deps.app_secrets.get(name).await? {
-        Some(secret) => Ok(Ok(Some((settings, Some(secret))))),
-        None => Ok(Err(format!(
-            "transcription is configured but the app secret has no {name:?} value \
-             (the transcription API key); add it and retry the document"
-        ))),
-    }
-}
-
-/// A refusal fails the document; an unavailable endpoint leaves the message to SQS's retry.
-fn transcribed(
-    result: Result<transcribe::Transcript, TranscribeError>,
-) -> Result<Spoken, ProcessError> {
-    match result {
-        Ok(t) => Ok(Ok(Some(t))),
-        Err(TranscribeError::Refused(reason)) => Ok(Err(reason)),
-        Err(TranscribeError::Unavailable(reason)) => Err(ProcessError::Unavailable(reason)),
-    }
-}
-
-/// Markdown, chunks and WebVTT of media: the transcript when there is one, else the metadata
-/// description and a note saying why there is no text.
-fn with_transcript(
-    options: &Options,
-    description: String,
-    metadata: &mut serde_json::Value,
-    text: Spoken,
-) -> Result<(String, Vec<recorder_extract::Chunk>, Option<String>), String> {
-    match text? {
-        None => {
-            metadata["transcription"] = json!({"status": "not_configured"});
-            let markdown = description + NOT_TRANSCRIBED;
-            let chunks = chunk(&markdown, &options.chunking);
-            Ok((markdown, chunks, None))
-        }
-        Some(t) => {
-            metadata["transcription"] = json!({"status": "transcribed",
-                "model": options.transcription.as_ref().map(|s| &s.model),
-                "language": t.language, "segments": t.segments.len(), "pieces": t.pieces});
-            Ok((
-                transcript_markdown(&t.segments),
-                chunk_transcript(&t.segments, &options.chunking),
-                Some(webvtt(&t.segments)),
-            ))
-        }
-    }
-}
-
-/// Audio or video too big to hold: metadata from its header, the transcript piece by piece.
-async fn large_media(
-    deps: &Deps,
-    options: &Options,
-    original: &large::LargeOriginal,
-    format: recorder_extract::Format,
-) -> Result<
-    Result<
-        (
-            String,
-            serde_json::Value,
-            Vec<recorder_extract::Chunk>,
-            Option<String>,
-        ),
-        String,
-    >,
-    ProcessError,
-> {
-    let header = original.media_header(deps.blobs.as_ref()).await?;
-    let out = match recorder_extract::media_metadata(&header, original.total, format) {
-        Ok(out) => out,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
-    let mut metadata = serde_json::to_value(&out.metadata).unwrap_or_default();
-    let text = match transcription_key(deps, options).await? {
-        Err(reason) => Err(reason),
-        Ok(None) => Ok(None),
-        Ok(Some((settings, key))) => transcribed(
-            transcribe::transcribe_stored(
-                &options.http,
-                settings,
-                key.as_ref().map(|k| k.expose()),
-                deps.blobs.as_ref(),
-                &original.key,
-                &original.head,
-                original.total,
-                format,
-            )
-            .await,
-        )?,
-    };
-    Ok(with_transcript(options, out.markdown, &mut metadata, text)
-        .map(|(markdown, chunks, vtt)| (markdown, metadata, chunks, vtt)))
 }
 
 /// Fetches a URL import's original, stores it beside the connector's other originals, and for
