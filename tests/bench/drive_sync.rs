@@ -189,8 +189,35 @@ async fn main() {
         .map(|d| d["external_id"].as_str().unwrap().to_string())
         .collect();
     // Synced is not the end: wait until the doc-processor has finished every document.
-    // Listing every document is itself work for moto: poll big drives less often.
-    let poll = Duration::from_millis((files as u64 / 2).clamp(500, 10_000));
+    // Listing 10,000 documents is itself heavy work for moto, so progress comes from the count of
+    // `document.processed` events (one per completed document) and the full listing is read once
+    // that count is reached (or stops moving for two minutes).
+    let sqs = aws_sdk_sqs::Client::new(&local_aws::moto::sdk_config_for(&stack.aws_endpoint).await);
+    let events_queue = stack.provisioned.names.refs["DocumentEventsQueue"].clone();
+    let (mut last, mut since) = (0u64, Instant::now());
+    loop {
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&events_queue)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.attributes)
+            .unwrap_or_default();
+        let events: u64 = attrs
+            .get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if events != last {
+            (last, since) = (events, Instant::now());
+        }
+        if events >= files as u64 || since.elapsed() > Duration::from_secs(120) {
+            break;
+        }
+        eprintln!("[{:.0} s] processed {events} of {files} documents", t0.elapsed().as_secs_f64());
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
     let processed_docs = loop {
         let docs = api.all_documents(&id).await;
         let done = docs
@@ -200,12 +227,8 @@ async fn main() {
         if done == docs.len() {
             break docs;
         }
-        eprintln!(
-            "[{:.0} s] processed {done} of {} documents",
-            t0.elapsed().as_secs_f64(),
-            docs.len()
-        );
-        tokio::time::sleep(poll).await;
+        eprintln!("[{:.0} s] listed: {done} of {} documents done", t0.elapsed().as_secs_f64(), docs.len());
+        tokio::time::sleep(Duration::from_secs(30)).await;
     };
     let processed_secs = t0.elapsed().as_secs_f64();
     let completed = processed_docs
