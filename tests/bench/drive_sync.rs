@@ -215,7 +215,10 @@ async fn main() {
         if events >= files as u64 || since.elapsed() > Duration::from_secs(120) {
             break;
         }
-        eprintln!("[{:.0} s] processed {events} of {files} documents", t0.elapsed().as_secs_f64());
+        eprintln!(
+            "[{:.0} s] processed {events} of {files} documents",
+            t0.elapsed().as_secs_f64()
+        );
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
     let processed_docs = loop {
@@ -227,7 +230,11 @@ async fn main() {
         if done == docs.len() {
             break docs;
         }
-        eprintln!("[{:.0} s] listed: {done} of {} documents done", t0.elapsed().as_secs_f64(), docs.len());
+        eprintln!(
+            "[{:.0} s] listed: {done} of {} documents done",
+            t0.elapsed().as_secs_f64(),
+            docs.len()
+        );
         tokio::time::sleep(Duration::from_secs(30)).await;
     };
     let processed_secs = t0.elapsed().as_secs_f64();
