@@ -6,7 +6,9 @@ use recorder_extract::{Format, split_audio};
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     common::run(
         data,
-        &["x.png", "x.jpg", "x.gif", "x.webp", "x.tiff", "x.mp3", "x.wav", "x.mp4", "x.webm"],
+        &[
+            "x.png", "x.jpg", "x.gif", "x.webp", "x.tiff", "x.mp3", "x.wav", "x.mp4", "x.webm",
+        ],
     );
     // Every piece must lie inside the input, in order, and within the size asked for.
     for format in [Format::Wav, Format::Mp3] {
