@@ -115,17 +115,13 @@ impl BlobStore for S3Blobs {
             // A start at or past the end (an empty object included): no bytes; the size comes
             // from a HEAD.
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => {
-                let head = self
-                    .client
-                    .head_object()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .send()
+                let total = self
+                    .size_of(key)
                     .await
-                    .map_err(|e| failed(Box::new(e)))?;
+                    .ok_or_else(|| failed("the object's size could not be read".into()))?;
                 return Ok(Some(RangeRead {
                     bytes: Vec::new(),
-                    total: head.content_length.unwrap_or(0).max(0) as u64,
+                    total,
                 }));
             }
             Err(e) => return Err(failed(Box::new(e))),

@@ -511,6 +511,38 @@ pub async fn list_sync_logs(
     Ok(deps.sync_logs.list(&connector.id, page).await?)
 }
 
+/// A connector of the caller's org that documents may be added to: it exists (else not found,
+/// like another org's), has the given type and is active.
+pub(crate) async fn active_of_type(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+    wanted: crate::connector::ConnectorType,
+) -> Result<Connector, DomainError> {
+    let missing = || DomainError::NotFound(format!("connector {id}"));
+    if !is_valid_id(id) {
+        return Err(missing());
+    }
+    let c = deps
+        .connectors
+        .get(&caller.org_id, id)
+        .await?
+        .ok_or_else(missing)?;
+    if c.connector_type != wanted {
+        return Err(DomainError::validation(
+            "connector_id",
+            format!("must be a {} connector", wanted.as_str()),
+        ));
+    }
+    if c.status != crate::connector::ConnectorStatus::Active {
+        return Err(DomainError::InvalidState(format!(
+            "the connector is {}",
+            c.status.as_str()
+        )));
+    }
+    Ok(c)
+}
+
 /// How long an artifact download URL works.
 pub const DOWNLOAD_URL_TTL: std::time::Duration = std::time::Duration::from_secs(900);
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::caller::Caller;
-use crate::connector::{ConnectorStatus, ConnectorType};
+use crate::connector::ConnectorType;
 use crate::document::{ImportedDocument, ProcessingStatus};
 use crate::error::DomainError;
 use crate::ids::{is_valid_id, new_id};
@@ -128,27 +128,7 @@ async fn owner(
     let Some(id) = connector_id else {
         return Ok(None);
     };
-    let missing = || DomainError::NotFound(format!("connector {id}"));
-    if !is_valid_id(id) {
-        return Err(missing());
-    }
-    let c = deps
-        .connectors
-        .get(&caller.org_id, id)
-        .await?
-        .ok_or_else(missing)?;
-    if c.connector_type != ConnectorType::FileUpload {
-        return Err(DomainError::validation(
-            "connector_id",
-            "must be a file_upload connector",
-        ));
-    }
-    if c.status != ConnectorStatus::Active {
-        return Err(DomainError::InvalidState(format!(
-            "the connector is {}",
-            c.status.as_str()
-        )));
-    }
+    let c = super::connectors::active_of_type(deps, caller, id, ConnectorType::FileUpload).await?;
     Ok(Some(c.id))
 }
 

@@ -11,7 +11,7 @@ use crate::caller::Caller;
 use crate::connector::*;
 use crate::document::{ImportedDocument, ProcessingStatus};
 use crate::error::{DomainError, StoreError};
-use crate::ids::{is_valid_id, new_id};
+use crate::ids::new_id;
 use crate::jobs::DocumentJob;
 use crate::paging::PageRequest;
 use crate::ports::Deps;
@@ -80,28 +80,7 @@ async fn import_connector(
     id: Option<&str>,
 ) -> Result<Connector, DomainError> {
     if let Some(id) = id {
-        let missing = || DomainError::NotFound(format!("connector {id}"));
-        if !is_valid_id(id) {
-            return Err(missing());
-        }
-        let c = deps
-            .connectors
-            .get(&caller.org_id, id)
-            .await?
-            .ok_or_else(missing)?;
-        if c.connector_type != ConnectorType::UrlImport {
-            return Err(DomainError::validation(
-                "connector_id",
-                "must be a url_import connector",
-            ));
-        }
-        if c.status != ConnectorStatus::Active {
-            return Err(DomainError::InvalidState(format!(
-                "the connector is {}",
-                c.status.as_str()
-            )));
-        }
-        return Ok(c);
+        return super::connectors::active_of_type(deps, caller, id, ConnectorType::UrlImport).await;
     }
     // The org's default: found by type and name, created once (names are unique per type).
     let mut page = PageRequest::new(Some(200), None);
