@@ -52,3 +52,44 @@ pub struct ImportedDocument {
     pub batch_id: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
+
+impl ImportedDocument {
+    /// A document seen for the first time, waiting to be stored and processed; callers set the
+    /// source-specific fields (title, URL, keys, metadata) on it.
+    pub fn new_pending(
+        id: String,
+        org_id: &str,
+        connector_id: Option<&str>,
+        external_id: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        ImportedDocument {
+            id,
+            org_id: org_id.to_owned(),
+            connector_id: connector_id.map(str::to_owned),
+            external_id,
+            external_url: None,
+            parent_external_id: None,
+            title: String::new(),
+            mime_type: None,
+            size_bytes: None,
+            content_hash: None,
+            processing_status: ProcessingStatus::Pending,
+            processing_error: None,
+            chunk_count: 0,
+            source_metadata: Value::Object(Default::default()),
+            first_synced_at: now,
+            last_synced_at: now,
+            sync_count: 1,
+            is_deleted: false,
+            deleted_at: None,
+            original_key: None,
+            extracted_key: None,
+            chunks_key: None,
+            transcript_key: None,
+            duplicate_of: None,
+            batch_id: None,
+            updated_at: now,
+        }
+    }
+}

@@ -513,34 +513,13 @@ async fn upsert(
             d.deleted_at = None;
             d
         }
-        None => ImportedDocument {
-            id: id.clone(),
-            org_id: connector.org_id.clone(),
-            connector_id: Some(connector.id.clone()),
-            external_id: item.external_id.clone(),
-            external_url: None,
-            parent_external_id: None,
-            title: String::new(),
-            mime_type: None,
-            size_bytes: None,
-            content_hash: None,
-            processing_status: ProcessingStatus::Pending,
-            processing_error: None,
-            chunk_count: 0,
-            source_metadata: json!({}),
-            first_synced_at: now,
-            last_synced_at: now,
-            sync_count: 1,
-            is_deleted: false,
-            deleted_at: None,
-            original_key: None,
-            extracted_key: None,
-            chunks_key: None,
-            transcript_key: None,
-            duplicate_of: None,
-            batch_id: None,
-            updated_at: now,
-        },
+        None => ImportedDocument::new_pending(
+            id.clone(),
+            &connector.org_id,
+            Some(&connector.id),
+            item.external_id.clone(),
+            now,
+        ),
     };
     doc.title = item.name.clone();
     doc.external_url = item.external_url.clone();

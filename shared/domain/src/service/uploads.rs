@@ -149,35 +149,16 @@ fn new_document(
         &id,
         &f.name,
     );
-    ImportedDocument {
-        id: id.clone(),
-        org_id: caller.org_id.clone(),
-        connector_id: connector.map(str::to_string),
-        // Uploads have no provider id: the document's own id is unique by construction.
-        external_id: id,
-        external_url: None,
-        parent_external_id: None,
-        title: f.name.trim().to_string(),
-        mime_type: Some(f.content_type.trim().to_string()),
-        size_bytes: Some(f.size),
-        content_hash: None,
-        processing_status: ProcessingStatus::Pending,
-        processing_error: None,
-        chunk_count: 0,
-        source_metadata: json!({"uploaded_by": caller.user_id, "declared_content_type": f.content_type}),
-        first_synced_at: now,
-        last_synced_at: now,
-        sync_count: 1,
-        is_deleted: false,
-        deleted_at: None,
-        original_key: Some(key),
-        extracted_key: None,
-        chunks_key: None,
-        transcript_key: None,
-        duplicate_of: None,
-        batch_id: batch.map(str::to_string),
-        updated_at: now,
-    }
+    // Uploads have no provider id: the document's own id is unique by construction.
+    let mut doc = ImportedDocument::new_pending(id.clone(), &caller.org_id, connector, id, now);
+    doc.title = f.name.trim().to_string();
+    doc.mime_type = Some(f.content_type.trim().to_string());
+    doc.size_bytes = Some(f.size);
+    doc.source_metadata =
+        json!({"uploaded_by": caller.user_id, "declared_content_type": f.content_type});
+    doc.original_key = Some(key);
+    doc.batch_id = batch.map(str::to_string);
+    doc
 }
 
 async fn ticket(deps: &Deps, doc: &ImportedDocument) -> Result<UploadTicket, DomainError> {

@@ -203,34 +203,16 @@ async fn queue_one(
             d
         }
         None => {
-            let d = ImportedDocument {
-                id: new_id(),
-                org_id: caller.org_id.clone(),
-                connector_id: Some(connector.id.clone()),
-                external_id: url.to_string(),
-                external_url: Some(url.to_string()),
-                parent_external_id: None,
-                title: url.to_string(),
-                mime_type: None,
-                size_bytes: None,
-                content_hash: None,
-                processing_status: ProcessingStatus::Pending,
-                processing_error: None,
-                chunk_count: 0,
-                source_metadata: json!({"imported_by": caller.user_id}),
-                first_synced_at: now,
-                last_synced_at: now,
-                sync_count: 1,
-                is_deleted: false,
-                deleted_at: None,
-                original_key: None,
-                extracted_key: None,
-                chunks_key: None,
-                transcript_key: None,
-                duplicate_of: None,
-                batch_id: None,
-                updated_at: now,
-            };
+            let mut d = ImportedDocument::new_pending(
+                new_id(),
+                &caller.org_id,
+                Some(&connector.id),
+                url.to_string(),
+                now,
+            );
+            d.external_url = Some(url.to_string());
+            d.title = url.to_string();
+            d.source_metadata = json!({"imported_by": caller.user_id});
             match deps.documents.create(&d).await {
                 Ok(()) => {
                     deps.connectors
