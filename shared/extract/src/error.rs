@@ -15,6 +15,11 @@ pub enum ExtractError {
     #[error("exceeds {limit_mb} MB {what} limit")]
     TooLarge { what: &'static str, limit_mb: u64 },
 
+    #[error(
+        "the PDF has {pages} pages, more than the {limit}-page limit; split it into smaller files"
+    )]
+    TooManyPages { pages: u64, limit: u64 },
+
     #[error("archive has more than {limit} entries; split it into smaller files")]
     TooManyEntries { limit: usize },
 
@@ -79,6 +84,7 @@ impl ExtractError {
             Self::Encrypted { .. } => "encrypted",
             Self::TypeMismatch { .. } => "type_mismatch",
             Self::TooLarge { .. } => "too_large",
+            Self::TooManyPages { .. } => "too_many_pages",
             Self::TooManyEntries { .. } => "too_many_entries",
             Self::TooDeep { .. } => "too_deep",
             Self::Corrupt { .. } => "corrupt",

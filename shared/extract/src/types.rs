@@ -169,6 +169,9 @@ pub struct Limits {
     /// Deepest nesting accepted for JSON, XML and HTML.
     pub max_nesting_depth: usize,
     pub max_input_bytes: u64,
+    /// Longest PDF read: its parsed page objects take a few KB of memory each, whatever the
+    /// file's size, so page count is what bounds a PDF's memory.
+    pub max_pdf_pages: u64,
 }
 
 impl Default for Limits {
@@ -178,6 +181,7 @@ impl Default for Limits {
             max_zip_entries: 10_000,
             max_nesting_depth: 256,
             max_input_bytes: 500 * 1024 * 1024,
+            max_pdf_pages: 25_000,
         }
     }
 }

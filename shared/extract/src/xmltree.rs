@@ -1,5 +1,6 @@
 //! A small element tree over quick-xml for the office formats: depth-capped, and entities other
-//! than the five predefined ones and character references are dropped, never expanded.
+//! than the five predefined ones and character references are dropped, never expanded. Large
+//! parts can be read one subtree at a time with `children`.
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -102,42 +103,190 @@ pub(crate) fn parse(
     max_depth: usize,
     format: &'static str,
 ) -> Result<Element, ExtractError> {
-    let mut reader = Reader::from_reader(xml);
-    reader.config_mut().check_end_names = false;
-    let mut stack: Vec<Element> = vec![Element::default()];
+    let mut builder = Builder::new(xml, max_depth, format, 0);
+    while !matches!(builder.step()?, Step::Eof) {}
+    // A truncated document still yields what was read; the caller decides if that is enough.
+    while builder.stack.len() > 1 {
+        builder.close();
+    }
+    Ok(builder.stack.pop().unwrap_or_default())
+}
+
+/// The children of the first element named `local_name` (depth-first, as [`Element::find`]),
+/// built one at a time so a large document is never in memory whole. The rest of the document is
+/// still read, so errors and the depth cap anywhere in it are reported as `parse` reports them.
+pub(crate) struct Children<'a> {
+    builder: Builder<'a>,
+    finished: bool,
+}
+
+/// Reads up to the first element named `local_name` at most `max_level` deep (1 is the document
+/// element, `usize::MAX` anywhere); `None` when the document has none.
+pub(crate) fn children<'a>(
+    xml: &'a [u8],
+    local_name: &str,
+    max_level: usize,
+    max_depth: usize,
+    format: &'static str,
+) -> Result<Option<Children<'a>>, ExtractError> {
+    // Nothing is kept on the way there: only the open elements, for the depth cap.
+    let mut builder = Builder::new(xml, max_depth, format, usize::MAX);
     loop {
-        let event = reader.read_event().map_err(|e| {
+        match builder.step()? {
+            // The stack holds the synthetic root too, so its length is one past the level.
+            Step::Opened
+                if builder.stack.len() - 1 <= max_level
+                    && builder.stack.last().is_some_and(|e| e.is(local_name)) =>
+            {
+                // Its children keep their content; each is handed out when it closes.
+                builder.keep_from = builder.stack.len();
+                break;
+            }
+            // An empty element (`<w:body/>`): no children, but the rest must still be read.
+            Step::Detached(e) if builder.stack.len() <= max_level && e.is(local_name) => break,
+            Step::Eof => return Ok(None),
+            _ => {}
+        }
+    }
+    Ok(Some(Children {
+        builder,
+        finished: false,
+    }))
+}
+
+impl Iterator for Children<'_> {
+    type Item = Result<Element, ExtractError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.finished {
+            match self.builder.step() {
+                Err(e) => {
+                    self.finished = true;
+                    return Some(Err(e));
+                }
+                Ok(Step::Detached(e)) => {
+                    if self.builder.stack.len() == self.builder.keep_from {
+                        return Some(Ok(e));
+                    }
+                    // The parent itself closed: read on to the end, keeping nothing.
+                    self.builder.keep_from = usize::MAX;
+                }
+                Ok(Step::Eof) => {
+                    self.finished = true;
+                    // A truncated document: the child left open is handed out as `parse` keeps it.
+                    while self.builder.stack.len() > self.builder.keep_from {
+                        if let Step::Detached(e) = self.builder.close() {
+                            return Some(Ok(e));
+                        }
+                    }
+                }
+                Ok(Step::Opened | Step::Other) => {}
+            }
+        }
+        None
+    }
+}
+
+/// The event loop behind `parse` and `Children`: open elements on a stack, each closed one
+/// added to its parent, or handed back to the caller when the parent does not keep children.
+struct Builder<'a> {
+    reader: Reader<&'a [u8]>,
+    max_depth: usize,
+    format: &'static str,
+    /// The synthetic root, then the open elements, innermost last.
+    stack: Vec<Element>,
+    /// Stack index from which elements keep their children and text; what closes onto an
+    /// element below it is handed back by `step` instead, and text there is dropped.
+    keep_from: usize,
+}
+
+enum Step {
+    /// An element opened; it is the top of the stack.
+    Opened,
+    /// An element closed (or was empty) onto a parent that does not keep children.
+    Detached(Element),
+    Other,
+    Eof,
+}
+
+impl<'a> Builder<'a> {
+    fn new(xml: &'a [u8], max_depth: usize, format: &'static str, keep_from: usize) -> Self {
+        let mut reader = Reader::from_reader(xml);
+        reader.config_mut().check_end_names = false;
+        Self {
+            reader,
+            max_depth,
+            format,
+            stack: vec![Element::default()],
+            keep_from,
+        }
+    }
+
+    fn step(&mut self) -> Result<Step, ExtractError> {
+        let event = self.reader.read_event().map_err(|e| {
             ExtractError::corrupt_at(
-                format,
-                format!("XML error at byte {}", reader.error_position()),
+                self.format,
+                format!("XML error at byte {}", self.reader.error_position()),
                 e,
             )
         })?;
-        match event {
+        Ok(match event {
             Event::Start(start) => {
-                if stack.len() > max_depth {
-                    return Err(ExtractError::TooDeep { limit: max_depth });
+                if self.stack.len() > self.max_depth {
+                    return Err(ExtractError::TooDeep {
+                        limit: self.max_depth,
+                    });
                 }
-                stack.push(element(&start));
+                self.stack.push(element(&start));
+                Step::Opened
             }
-            Event::Empty(start) => push_child(&mut stack, Node::Element(element(&start))),
-            Event::End(_) => close(&mut stack),
-            Event::Text(t) => push_text(&mut stack, &t.xml_content().unwrap_or_default()),
-            Event::CData(t) => push_text(&mut stack, &t.decode().unwrap_or_default()),
-            Event::GeneralRef(r) => {
-                if let Some(text) = resolve_ref(&r) {
-                    push_text(&mut stack, &text);
-                }
-            }
-            Event::Eof => break,
-            Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
+            Event::Empty(start) => self.attach(element(&start)),
+            Event::End(_) => self.close(),
+            Event::Text(t) => self.push_text(&t.xml_content().unwrap_or_default()),
+            Event::CData(t) => self.push_text(&t.decode().unwrap_or_default()),
+            Event::GeneralRef(r) => match resolve_ref(&r) {
+                Some(text) => self.push_text(&text),
+                None => Step::Other,
+            },
+            Event::Eof => Step::Eof,
+            Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => Step::Other,
+        })
+    }
+
+    /// Closes the innermost open element; the synthetic root is never closed.
+    fn close(&mut self) -> Step {
+        if self.stack.len() > 1
+            && let Some(done) = self.stack.pop()
+        {
+            self.attach(done)
+        } else {
+            Step::Other
         }
     }
-    // A truncated document still yields what was read; the caller decides if that is enough.
-    while stack.len() > 1 {
-        close(&mut stack);
+
+    fn attach(&mut self, done: Element) -> Step {
+        if self.stack.len() <= self.keep_from {
+            return Step::Detached(done);
+        }
+        if let Some(top) = self.stack.last_mut() {
+            top.children.push(Node::Element(done));
+        }
+        Step::Other
     }
-    Ok(stack.pop().unwrap_or_default())
+
+    fn push_text(&mut self, text: &str) -> Step {
+        if text.is_empty() || self.stack.len() <= self.keep_from {
+            return Step::Other;
+        }
+        if let Some(top) = self.stack.last_mut() {
+            if let Some(Node::Text(prev)) = top.children.last_mut() {
+                prev.push_str(text);
+            } else {
+                top.children.push(Node::Text(text.to_owned()));
+            }
+        }
+        Step::Other
+    }
 }
 
 fn element(start: &BytesStart<'_>) -> Element {
@@ -158,33 +307,6 @@ fn element(start: &BytesStart<'_>) -> Element {
         name,
         attrs,
         children: Vec::new(),
-    }
-}
-
-fn close(stack: &mut Vec<Element>) {
-    if stack.len() > 1
-        && let Some(done) = stack.pop()
-    {
-        push_child(stack, Node::Element(done));
-    }
-}
-
-fn push_child(stack: &mut [Element], node: Node) {
-    if let Some(top) = stack.last_mut() {
-        top.children.push(node);
-    }
-}
-
-fn push_text(stack: &mut [Element], text: &str) {
-    if text.is_empty() {
-        return;
-    }
-    if let Some(top) = stack.last_mut() {
-        if let Some(Node::Text(prev)) = top.children.last_mut() {
-            prev.push_str(text);
-        } else {
-            top.children.push(Node::Text(text.to_owned()));
-        }
     }
 }
 

@@ -538,3 +538,23 @@ fn an_ole2_file_whose_sector_chain_loops_fails_fast_in_bounded_memory() {
     assert!(matches!(err, ExtractError::Corrupt { .. }), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+#[test]
+fn a_pdf_with_more_pages_than_the_limit_is_refused_before_it_is_loaded() {
+    let pdf = pdf_with_pages(&["one", "two", "three"]);
+    let limits = |max_pdf_pages| Limits {
+        max_pdf_pages,
+        ..Limits::default()
+    };
+    let err = extract(&pdf, &Hints::named("long.pdf"), &limits(2)).unwrap_err();
+    assert!(
+        matches!(err, ExtractError::TooManyPages { pages: 3, limit: 2 }),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the PDF has 3 pages, more than the 2-page limit; split it into smaller files"
+    );
+    let read = extract(&pdf, &Hints::named("long.pdf"), &limits(3)).expect("at the limit");
+    assert!(read.markdown.contains("three"), "{}", read.markdown);
+}

@@ -180,6 +180,40 @@ def soffice(fmt, outdir, files):
         todo = missing + todo[10:]
 
 
+def noise_png(rng, width, height):
+    """A PNG of random pixels: it compresses no better than a photo does."""
+    import struct
+    import zlib
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + rng.randbytes(width * 3) for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))
+
+
+def illustrated_pdf(dest, target):
+    """A report with a photo-sized image in every section, the way most large PDFs in the wild
+    are large: LibreOffice lays out one ~20 MB copy, qpdf concatenates distinct copies of it."""
+    rng = random.Random(20261124)
+    src = SRC / "illustrated"
+    src.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for i in range(24):
+        (src / f"photo-{i:02d}.png").write_bytes(noise_png(rng, 1200, 800))
+        parts.append(f'<h2>Site visit {i + 1}</h2>{paragraph(rng)}<p><img src="photo-{i:02d}.png" '
+                     f'width="600" height="400"></p>{paragraph(rng)}{paragraph(rng)}')
+    (src / "report.html").write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>Illustrated report</title></head><body><h1>Illustrated report</h1>{"".join(parts)}</body></html>""")
+    soffice("pdf:writer_pdf_Export", src / "pdf", [src / "report.html"])
+    one = src / "pdf" / "report.pdf"
+    pages = []
+    for c in range(max(1, round(target / one.stat().st_size))):
+        cp = src / f"copy-{c}.pdf"
+        shutil.copy(one, cp)
+        pages += [str(cp), "1-z"]
+    subprocess.run(["qpdf", "--empty", "--pages", *pages, "--", str(dest)], check=True)
+
+
 def csv_text(rng, rows):
     lines = ["id,date,customer,region,product,quantity,unit_price,total,status,notes"]
     for i in range(rows):
@@ -250,6 +284,13 @@ def main():
                     shutil.copy(book, cp)
                 parts += [str(cp), "1-z"]
             subprocess.run(["qpdf", "--empty", "--pages", *parts, "--", str(large / name)], check=True)
+        # ~200 MB of text only (no images): two distinct copies of the 100 MB one.
+        twice = [SRC / "h100-a.pdf", SRC / "h100-b.pdf"]
+        for cp in twice:
+            shutil.copy(large / "handbook-100mb.pdf", cp)
+        subprocess.run(["qpdf", "--empty", "--pages", str(twice[0]), "1-z", str(twice[1]), "1-z", "--",
+                        str(large / "handbook-200mb.pdf")], check=True)
+        illustrated_pdf(large / "illustrated-200mb.pdf", 200e6)
         print(f"large pdf done {time.time() - t0:.0f}s", flush=True)
 
     # CSV: 10 .. 200k rows, and XLSX from a subset of them via LibreOffice.

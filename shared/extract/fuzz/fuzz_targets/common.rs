@@ -8,6 +8,7 @@ pub fn limits() -> Limits {
         max_zip_entries: 2_000,
         max_nesting_depth: 128,
         max_input_bytes: 8 * 1024 * 1024,
+        max_pdf_pages: 2_000,
     }
 }
 

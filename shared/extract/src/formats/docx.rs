@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use crate::archive::SafeZip;
-use crate::formats::ooxml::{core_properties, on, read_rels, read_xml, require_xml};
-use crate::markdown::{emphasise, join_blocks, link, table};
-use crate::xmltree::Element;
+use crate::formats::ooxml::{core_properties, on, read_rels, read_xml};
+use crate::markdown::{emphasise, link, table};
+use crate::xmltree::{self, Element};
 use crate::{ExtractError, Extracted, Format, Limits};
 
 const FORMAT: &str = "DOCX";
@@ -13,17 +13,28 @@ const LIST_INDENT: &str = "    ";
 
 pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
     let mut zip = SafeZip::open(bytes, limits, FORMAT)?;
-    let document = require_xml(&mut zip, "word/document.xml", limits, FORMAT)?;
-    let body = document
-        .find("body")
+    let xml = zip
+        .read("word/document.xml")?
+        .ok_or_else(|| ExtractError::corrupt(FORMAT, "word/document.xml is missing"))?;
+    // document.xml can be tens of MB and a tree of it many times that: the body is read one
+    // top-level block at a time, each rendered and dropped before the next.
+    let body = xmltree::children(&xml, "body", usize::MAX, limits.max_nesting_depth, FORMAT)?
         .ok_or_else(|| ExtractError::corrupt(FORMAT, "document.xml has no body"))?;
-    let mut doc = Doc {
-        links: read_rels(&mut zip, "word/document.xml", limits, FORMAT)?,
-        ordered: read_numbering(&mut zip, limits)?,
-        heading_styles: read_styles(&mut zip, limits)?,
-        counters: HashMap::new(),
+    let mut doc = match Doc::read(&mut zip, limits) {
+        Ok(doc) => doc,
+        // document.xml used to be parsed whole first, so its own errors are still reported first.
+        Err(e) => {
+            for block in body {
+                block?;
+            }
+            return Err(e);
+        }
     };
-    let mut markdown = doc.body(body);
+    let mut out = Blocks::default();
+    for block in body {
+        doc.block(&block?, &mut out);
+    }
+    let mut markdown = out.text;
     let notes = [
         notes(
             &mut doc,
@@ -72,50 +83,44 @@ struct Span {
 }
 
 impl Doc {
-    fn body(&mut self, body: &Element) -> String {
-        let mut blocks = Vec::new();
-        let mut list: Vec<String> = Vec::new();
-        self.block_children(body, &mut blocks, &mut list);
-        flush_list(&mut list, &mut blocks);
-        join_blocks(blocks)
+    /// Links, numbering and heading styles, all needed before the first block is rendered.
+    fn read(zip: &mut SafeZip<'_>, limits: &Limits) -> Result<Self, ExtractError> {
+        Ok(Self {
+            links: read_rels(zip, "word/document.xml", limits, FORMAT)?,
+            ordered: read_numbering(zip, limits)?,
+            heading_styles: read_styles(zip, limits)?,
+            counters: HashMap::new(),
+        })
     }
 
-    /// Paragraphs and tables in order; list items gather so one list stays one block.
-    fn block_children(
-        &mut self,
-        parent: &Element,
-        blocks: &mut Vec<String>,
-        list: &mut Vec<String>,
-    ) {
+    fn block_children(&mut self, parent: &Element, out: &mut Blocks) {
         for child in parent.elements() {
-            match child.local() {
-                "p" => {
-                    match self.paragraph(child) {
-                        Para::ListItem(line) => list.push(line),
-                        Para::Block(text) => {
-                            flush_list(list, blocks);
-                            blocks.push(text);
-                        }
-                        Para::Empty => {}
-                    }
-                    // Text boxes anchored in the paragraph follow it.
-                    let mut boxes = Vec::new();
-                    text_boxes(child, &mut boxes);
-                    for text_box in boxes {
-                        flush_list(list, blocks);
-                        self.block_children(text_box, blocks, list);
-                    }
+            self.block(child, out);
+        }
+    }
+
+    /// One paragraph or table (or a wrapper of them) into `out`; list items gather so one list
+    /// stays one block.
+    fn block(&mut self, child: &Element, out: &mut Blocks) {
+        match child.local() {
+            "p" => {
+                match self.paragraph(child) {
+                    Para::ListItem(line) => out.list_item(&line),
+                    Para::Block(text) => out.block(&text),
+                    Para::Empty => {}
                 }
-                "tbl" => {
-                    flush_list(list, blocks);
-                    blocks.push(self.table(child));
+                // Text boxes anchored in the paragraph follow it.
+                let mut boxes = Vec::new();
+                text_boxes(child, &mut boxes);
+                for text_box in boxes {
+                    out.end_list();
+                    self.block_children(text_box, out);
                 }
-                // Content controls and tracked insertions wrap ordinary paragraphs.
-                "sdt" | "sdtContent" | "ins" | "customXml" => {
-                    self.block_children(child, blocks, list)
-                }
-                _ => {}
             }
+            "tbl" => out.block(&self.table(child)),
+            // Content controls and tracked insertions wrap ordinary paragraphs.
+            "sdt" | "sdtContent" | "ins" | "customXml" => self.block_children(child, out),
+            _ => {}
         }
     }
 
@@ -209,10 +214,44 @@ enum Para {
     Empty,
 }
 
-fn flush_list(list: &mut Vec<String>, blocks: &mut Vec<String>) {
-    if !list.is_empty() {
-        blocks.push(list.join("\n"));
-        list.clear();
+/// Markdown blocks joined as they arrive, exactly as `join_blocks` would join them at the end,
+/// so the body's text is never held twice. List items are lines of one block until a non-list
+/// block (or text box) ends the list.
+#[derive(Default)]
+struct Blocks {
+    text: String,
+    in_list: bool,
+}
+
+impl Blocks {
+    fn block(&mut self, block: &str) {
+        self.in_list = false;
+        let block = block.trim_matches('\n');
+        if !block.trim().is_empty() {
+            self.separate();
+            self.text.push_str(block);
+        }
+    }
+
+    /// List lines never hold a line break and never are blank, so they need no trimming.
+    fn list_item(&mut self, line: &str) {
+        if self.in_list {
+            self.text.push('\n');
+        } else {
+            self.separate();
+            self.in_list = true;
+        }
+        self.text.push_str(line);
+    }
+
+    fn end_list(&mut self) {
+        self.in_list = false;
+    }
+
+    fn separate(&mut self) {
+        if !self.text.is_empty() {
+            self.text.push_str("\n\n");
+        }
     }
 }
 
@@ -391,42 +430,74 @@ fn read_numbering(
     zip: &mut SafeZip<'_>,
     limits: &Limits,
 ) -> Result<HashMap<(String, u32), bool>, ExtractError> {
-    let Some(tree) = read_xml(zip, "word/numbering.xml", limits, FORMAT)? else {
+    let Some(xml) = zip.read("word/numbering.xml")? else {
         return Ok(HashMap::new());
     };
-    let numbering = tree.child("numbering").unwrap_or(&tree);
-    let mut abstract_levels: HashMap<String, Vec<(u32, bool)>> = HashMap::new();
-    for abs in numbering.elements().filter(|e| e.is("abstractNum")) {
-        let Some(id) = abs.attr("w:abstractNumId") else {
-            continue;
-        };
-        let levels = abs
-            .elements()
-            .filter(|l| l.is("lvl"))
-            .filter_map(|l| {
-                let level = l.attr("w:ilvl")?.parse().ok()?;
-                let fmt = l
-                    .child("numFmt")
-                    .and_then(|f| f.attr("w:val"))
-                    .unwrap_or("bullet");
-                Some((level, !matches!(fmt, "bullet" | "none")))
-            })
-            .collect();
-        abstract_levels.insert(id.to_owned(), levels);
-    }
-    let mut ordered = HashMap::new();
-    for num in numbering.elements().filter(|e| e.is("num")) {
-        let (Some(num_id), Some(abs_id)) = (
-            num.attr("w:numId"),
-            num.child("abstractNumId").and_then(|a| a.attr("w:val")),
-        ) else {
-            continue;
-        };
-        for (level, is_ordered) in abstract_levels.get(abs_id).into_iter().flatten() {
-            ordered.insert((num_id.to_owned(), *level), *is_ordered);
+    let mut numbering = Numbering::default();
+    let depth = limits.max_nesting_depth;
+    // Some writers emit megabytes of definitions: read them one at a time, not as one tree.
+    if let Some(definitions) = xmltree::children(&xml, "numbering", 1, depth, FORMAT)? {
+        for definition in definitions {
+            numbering.add(&definition?);
+        }
+    } else {
+        // No `numbering` document element: the definitions, if any, are top-level elements.
+        for definition in xmltree::parse(&xml, depth, FORMAT)?.elements() {
+            numbering.add(definition);
         }
     }
-    Ok(ordered)
+    Ok(numbering.ordered())
+}
+
+/// Numbering definitions gathered in document order; a `num` may name a later `abstractNum`.
+#[derive(Default)]
+struct Numbering {
+    /// abstractNumId → (level, ordered).
+    abstract_levels: HashMap<String, Vec<(u32, bool)>>,
+    /// (numId, abstractNumId).
+    nums: Vec<(String, String)>,
+}
+
+impl Numbering {
+    fn add(&mut self, definition: &Element) {
+        if definition.is("abstractNum") {
+            let Some(id) = definition.attr("w:abstractNumId") else {
+                return;
+            };
+            let levels = definition
+                .elements()
+                .filter(|l| l.is("lvl"))
+                .filter_map(|l| {
+                    let level = l.attr("w:ilvl")?.parse().ok()?;
+                    let fmt = l
+                        .child("numFmt")
+                        .and_then(|f| f.attr("w:val"))
+                        .unwrap_or("bullet");
+                    Some((level, !matches!(fmt, "bullet" | "none")))
+                })
+                .collect();
+            self.abstract_levels.insert(id.to_owned(), levels);
+        } else if definition.is("num")
+            && let (Some(num_id), Some(abs_id)) = (
+                definition.attr("w:numId"),
+                definition
+                    .child("abstractNumId")
+                    .and_then(|a| a.attr("w:val")),
+            )
+        {
+            self.nums.push((num_id.to_owned(), abs_id.to_owned()));
+        }
+    }
+
+    fn ordered(self) -> HashMap<(String, u32), bool> {
+        let mut ordered = HashMap::new();
+        for (num_id, abs_id) in self.nums {
+            for (level, is_ordered) in self.abstract_levels.get(&abs_id).into_iter().flatten() {
+                ordered.insert((num_id.clone(), *level), *is_ordered);
+            }
+        }
+        ordered
+    }
 }
 
 /// Footnotes or endnotes as (label, text), the separator notes left out.
@@ -448,15 +519,9 @@ fn notes(
         .filter(|n| n.attr("w:type").is_none_or(|t| t == "normal"))
         .filter_map(|n| {
             let id = n.attr("w:id")?;
-            let mut blocks = Vec::new();
-            let mut list = Vec::new();
-            doc.block_children(n, &mut blocks, &mut list);
-            flush_list(&mut list, &mut blocks);
-            let text = blocks
-                .join(" ")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let mut blocks = Blocks::default();
+            doc.block_children(n, &mut blocks);
+            let text = blocks.text.split_whitespace().collect::<Vec<_>>().join(" ");
             (!text.is_empty()).then(|| (format!("{prefix}{id}"), text))
         })
         .collect())

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use lopdf::{DecompressError, Document, LoadOptions, Object};
 
+use crate::formats::pdf_lazy::{self, Contents};
 use crate::formats::pdf_text::{FontCache, Line, Segment, join_segments, page_lines};
 
 use crate::detect::find;
@@ -19,8 +20,53 @@ const MAX_PAGE_CONTENT: usize = 64 * 1024 * 1024;
 const STATS_PAGES: usize = 300;
 
 pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
-    let mut budget = Budget::new(limits);
-    let doc = load(bytes, budget.per_stream())?;
+    // The page count is read from the page tree's root without loading the pages.
+    if let Ok(found) = Document::load_metadata_mem(bytes)
+        && u64::from(found.page_count) > limits.max_pdf_pages
+    {
+        return Err(ExtractError::TooManyPages {
+            pages: found.page_count.into(),
+            limit: limits.max_pdf_pages,
+        });
+    }
+    let max_stream = Budget::new(limits).per_stream();
+    let declares_encryption = find(bytes, b"/Encrypt").is_some();
+    if !declares_encryption && let Some((doc, contents)) = pdf_lazy::load(bytes, max_stream) {
+        match render_document(&doc, &contents, Budget::new(limits)) {
+            Err(Stop::NeedsFullLoad) => {}
+            Err(Stop::Failed(e)) => return Err(e),
+            Ok(out) => return Ok(out),
+        }
+    }
+    let doc = load(bytes, max_stream, declares_encryption)?;
+    render_document(&doc, &Contents::Loaded, Budget::new(limits)).map_err(|stop| match stop {
+        Stop::Failed(e) => e,
+        // Not raised for a full load, which has lopdf's reader to fall back on.
+        Stop::NeedsFullLoad => ExtractError::corrupt_by(
+            FORMAT,
+            lopdf::Error::Syntax("unreadable page content".into()),
+        ),
+    })
+}
+
+/// Why rendering a document stopped short.
+enum Stop {
+    Failed(ExtractError),
+    /// A page needs lopdf's own text reader, which reads the content lopdf loaded.
+    NeedsFullLoad,
+}
+
+impl From<ExtractError> for Stop {
+    fn from(e: ExtractError) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+fn render_document(
+    doc: &Document,
+    contents: &Contents,
+    mut budget: Budget,
+) -> Result<Extracted, Stop> {
     let pages: Vec<(u32, lopdf::ObjectId)> = doc.get_pages().into_iter().collect();
     let sample: Vec<usize> = if pages.len() <= STATS_PAGES {
         (0..pages.len()).collect()
@@ -29,13 +75,18 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
             .map(|i| i * pages.len() / STATS_PAGES)
             .collect()
     };
+    let mut page = PageReader {
+        doc,
+        contents,
+        budget: &mut budget,
+        fonts: FontCache::new(),
+    };
     // The sampled pages' lines are kept for the rendering pass, not read twice.
     let mut read: Vec<Option<Vec<Line>>> = vec![None; pages.len()];
     let mut stats = SizeStats::default();
-    let mut fonts = FontCache::new();
     for i in sample {
         let (number, id) = pages[i];
-        let lines = lines_of(&doc, number, id, &mut budget, &mut fonts)?;
+        let lines = page.lines(number, id)?;
         stats.add(&lines);
         read[i] = Some(lines);
     }
@@ -45,7 +96,7 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
     for (i, (number, id)) in pages.iter().enumerate() {
         let lines = match read[i].take() {
             Some(lines) => lines,
-            None => lines_of(&doc, *number, *id, &mut budget, &mut fonts)?,
+            None => page.lines(*number, *id)?,
         };
         any_text |= !lines.is_empty();
         if !markdown.is_empty() {
@@ -54,7 +105,7 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
         markdown.push_str(&format!("<!-- page {number} -->\n\n"));
         markdown.push_str(&render(&lines, &heading_sizes));
     }
-    let mut metadata = info(&doc);
+    let mut metadata = info(doc);
     metadata.page_count = Some(pages.len() as u32);
     if doc.was_encrypted() {
         metadata.extra.insert(
@@ -62,7 +113,10 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
             "owner password only (readable without a password)".to_owned(),
         );
     }
-    let mut out = Extracted::new(Format::Pdf, markdown.trim().to_owned(), metadata);
+    // Trimmed in place: the Markdown of a long PDF is tens of MB, and a copy would double it.
+    markdown.truncate(markdown.trim_end().len());
+    markdown.drain(..markdown.len() - markdown.trim_start().len());
+    let mut out = Extracted::new(Format::Pdf, markdown, metadata);
     if !pages.is_empty() && !any_text {
         // Scanned documents are images of text; saying so beats an empty result.
         out.metadata
@@ -111,41 +165,48 @@ fn is_bomb(error: &lopdf::Error) -> bool {
     )
 }
 
-/// A page's lines; a page our layout reader cannot handle falls back to lopdf's plain text, and
-/// a page neither can read is left empty rather than failing the document. Content over the
-/// budget fails it.
-fn lines_of<'a>(
+/// Reads pages one at a time, sharing fonts and the decompression budget.
+struct PageReader<'a, 'b> {
     doc: &'a Document,
-    number: u32,
-    id: lopdf::ObjectId,
-    budget: &mut Budget,
-    fonts: &mut FontCache<'a>,
-) -> Result<Vec<Line>, ExtractError> {
-    let limit = budget.per_stream();
-    match page_lines(doc, id, limit, fonts) {
-        Ok((lines, used)) => {
-            budget.remaining = budget.remaining.saturating_sub(used);
-            Ok(lines)
-        }
-        Err(e) if is_bomb(&e) => Err(budget.too_large()),
-        Err(_) => match doc.extract_text_with_limit(&[number], limit) {
-            Err(e) if is_bomb(&e) => Err(budget.too_large()),
-            text => Ok(normalise(&text.unwrap_or_default())
-                .lines()
-                .map(|l| Line {
-                    text: l.to_owned(),
-                    size: 0.0,
-                    x: 0.0,
-                    segments: vec![Segment {
+    contents: &'b Contents<'b>,
+    budget: &'b mut Budget,
+    fonts: FontCache<'a>,
+}
+
+impl PageReader<'_, '_> {
+    /// A page's lines; a page our layout reader cannot handle falls back to lopdf's plain text,
+    /// and a page neither can read is left empty rather than failing the document. Content over
+    /// the budget fails it.
+    fn lines(&mut self, number: u32, id: lopdf::ObjectId) -> Result<Vec<Line>, Stop> {
+        let limit = self.budget.per_stream();
+        let doc = self.doc;
+        match page_lines(doc, self.contents, id, limit, &mut self.fonts) {
+            Ok((lines, used)) => {
+                self.budget.remaining = self.budget.remaining.saturating_sub(used);
+                Ok(lines)
+            }
+            Err(e) if is_bomb(&e) => Err(self.budget.too_large().into()),
+            // lopdf's reader needs the page content it loaded.
+            Err(_) if matches!(self.contents, Contents::Lazy { .. }) => Err(Stop::NeedsFullLoad),
+            Err(_) => match doc.extract_text_with_limit(&[number], limit) {
+                Err(e) if is_bomb(&e) => Err(self.budget.too_large().into()),
+                text => Ok(normalise(&text.unwrap_or_default())
+                    .lines()
+                    .map(|l| Line {
                         text: l.to_owned(),
-                        start: 0.0,
-                        end: 0.0,
-                        hard: false,
-                    }],
-                    gap_before: false,
-                })
-                .collect()),
-        },
+                        size: 0.0,
+                        x: 0.0,
+                        segments: vec![Segment {
+                            text: l.to_owned(),
+                            start: 0.0,
+                            end: 0.0,
+                            hard: false,
+                        }],
+                        gap_before: false,
+                    })
+                    .collect()),
+            },
+        }
     }
 }
 
@@ -369,8 +430,11 @@ fn starts_numbered(text: &str) -> bool {
     digits > 0 && digits <= 3 && text[digits..].starts_with(". ")
 }
 
-fn load(bytes: &[u8], max_stream: usize) -> Result<Document, ExtractError> {
-    let declares_encryption = find(bytes, b"/Encrypt").is_some();
+fn load(
+    bytes: &[u8],
+    max_stream: usize,
+    declares_encryption: bool,
+) -> Result<Document, ExtractError> {
     let options = LoadOptions {
         max_decompressed_size: Some(max_stream),
         ..LoadOptions::default()

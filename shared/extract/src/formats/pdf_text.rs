@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use lopdf::{Dictionary, Document, Encoding, Object, ObjectId};
 
+use crate::formats::pdf_lazy::Contents;
 use crate::markdown::link;
 
 /// One line of text and the font size it was mostly set in.
@@ -67,12 +68,13 @@ const MAX_SAVED_STATES: usize = 64;
 /// The page's lines and how many bytes of content were decompressed for them.
 pub(crate) fn page_lines<'a>(
     doc: &'a Document,
+    contents: &Contents,
     page_id: ObjectId,
     max_content: usize,
     cache: &mut FontCache<'a>,
 ) -> Result<(Vec<Line>, usize), lopdf::Error> {
     let fonts = load_fonts(doc, page_id, cache)?;
-    let data = doc.get_page_content_with_limit(page_id, max_content)?;
+    let data = contents.page(doc, page_id, max_content)?;
     let used = data.len();
     let operations = crate::formats::pdf_content::operations(&data)
         .map_err(|_| lopdf::Error::Syntax("unreadable content stream".into()))?;

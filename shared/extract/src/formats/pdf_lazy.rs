@@ -1,0 +1,304 @@
+//! Loading a PDF without copying what text extraction never reads.
+//!
+//! lopdf copies every stream's bytes out of the file when it loads a document. In a text PDF the
+//! page content streams are most of the file (73 of 88 MB in the benchmark handbook), and in a
+//! scanned or illustrated one the images are; fonts' programs are never needed for text. So the
+//! load drops all stream data, the small streams text needs (CMaps and the like) are copied back,
+//! and each page's content is read from the file when the page is rendered. Anything this cannot
+//! do exactly as lopdf would (damaged cross-reference data, encryption, a stream whose length
+//! does not land on `endstream`) falls back to lopdf's ordinary load.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use lopdf::xref::XrefEntry;
+use lopdf::{DecompressError, Dictionary, Document, LoadOptions, Object, ObjectId, Stream};
+
+use crate::detect::find;
+
+/// Where page content streams are read from.
+pub(crate) enum Contents<'a> {
+    /// lopdf loaded every stream's data.
+    Loaded,
+    /// Page content streams are read from the file on demand.
+    Lazy {
+        file: &'a [u8],
+        spans: HashMap<ObjectId, Range<usize>>,
+    },
+}
+
+/// Stream dictionaries are small; one whose `stream` keyword is further than this from the
+/// object's start is left to lopdf.
+const MAX_DICT_BYTES: usize = 1024 * 1024;
+
+/// A document whose page contents stay in `file`, or `None` where lopdf's own load must be used.
+pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents<'_>)> {
+    if find(file, b"/Encrypt").is_some() {
+        return None;
+    }
+    let options = LoadOptions {
+        max_decompressed_size: Some(max_stream),
+        filter: Some(drop_stream_data),
+        ..LoadOptions::default()
+    };
+    let mut doc = Document::load_mem_with_options(file, options).ok()?;
+    // A filtered load skips lopdf's repair of a damaged page tree, so repaired files go the
+    // ordinary way.
+    if doc.xref_recovery.is_some() || doc.trailer.get(b"Encrypt").is_ok() {
+        return None;
+    }
+    // Offsets count from the header, as lopdf reads them.
+    let body = &file[find(file, b"%PDF-").unwrap_or(0)..];
+    let page_contents: HashSet<ObjectId> = doc
+        .get_pages()
+        .values()
+        .flat_map(|&page| doc.get_page_contents(page))
+        .collect();
+    let mut spans = HashMap::new();
+    let mut restore = Vec::new();
+    for (&id, object) in &doc.objects {
+        let Object::Stream(stream) = object else {
+            continue;
+        };
+        if !stream.content.is_empty() || never_read(&stream.dict) {
+            continue;
+        }
+        let Some(XrefEntry::Normal { offset, .. }) = doc.reference_table.get(id.0) else {
+            continue;
+        };
+        let span = data_span(body, *offset as usize, length(&doc, &stream.dict)?)?;
+        if page_contents.contains(&id) {
+            spans.insert(id, span);
+        } else {
+            restore.push((id, span));
+        }
+    }
+    for (id, span) in restore {
+        if let Ok(Object::Stream(stream)) = doc.get_object_mut(id) {
+            stream.content = body[span].to_vec();
+        }
+    }
+    Some((doc, Contents::Lazy { file: body, spans }))
+}
+
+/// Load filter: keep the data of object and cross-reference streams (the load itself reads
+/// them), drop every other stream's.
+///
+/// lopdf keeps a top-level object as the filter left it and an object-stream member as the
+/// filter returns it. Streams are never members, so they are changed in place; members are
+/// returned as they are.
+fn drop_stream_data(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
+    let Object::Stream(stream) = object else {
+        return Some((id, object.clone()));
+    };
+    if !stream.dict.has_type(b"ObjStm") && !stream.dict.has_type(b"XRef") {
+        stream.content = Vec::new();
+        // An indirect length makes lopdf read the data after the load; without a position it
+        // cannot, and the data is found here instead.
+        stream.start_position = None;
+    }
+    Some((id, Object::Null))
+}
+
+/// Images, font programs and XML metadata: text extraction never reads them.
+fn never_read(dict: &Dictionary) -> bool {
+    let subtype = dict.get(b"Subtype").and_then(Object::as_name).ok();
+    matches!(
+        subtype,
+        Some(b"Image" | b"Form" | b"Type1C" | b"CIDFontType0C" | b"OpenType")
+    ) || dict.has(b"Length1")
+        || dict.has(b"Length2")
+        || dict.has(b"Length3")
+        || dict.has_type(b"Metadata")
+}
+
+fn length(doc: &Document, dict: &Dictionary) -> Option<usize> {
+    let (_, value) = doc.dereference(dict.get(b"Length").ok()?).ok()?;
+    usize::try_from(value.as_i64().ok()?).ok()
+}
+
+/// The data of the stream object at `offset`: after its `stream` keyword and end of line, and
+/// followed by `endstream` exactly where the length says, as lopdf requires before it guesses.
+fn data_span(body: &[u8], offset: usize, length: usize) -> Option<Range<usize>> {
+    let window = body.get(offset..)?;
+    let window = &window[..window.len().min(MAX_DICT_BYTES)];
+    let keyword = find(window, b"stream")?;
+    let mut start = offset + keyword + b"stream".len();
+    while matches!(body.get(start), Some(b' ' | b'\t')) {
+        start += 1;
+    }
+    start += eol(&body[start..])?;
+    let end = start.checked_add(length)?;
+    let after = body.get(end..)?;
+    let after = &after[eol(after).unwrap_or(0)..];
+    after.starts_with(b"endstream").then_some(start..end)
+}
+
+fn eol(bytes: &[u8]) -> Option<usize> {
+    match bytes {
+        [b'\r', b'\n', ..] => Some(2),
+        [b'\n' | b'\r', ..] => Some(1),
+        _ => None,
+    }
+}
+
+impl Contents<'_> {
+    /// The page's content streams decoded and joined, at most `limit` bytes, as lopdf's
+    /// `get_page_content_with_limit` gives them.
+    pub(crate) fn page(
+        &self,
+        doc: &Document,
+        page: ObjectId,
+        limit: usize,
+    ) -> lopdf::Result<Vec<u8>> {
+        let Contents::Lazy { file, spans } = self else {
+            return doc.get_page_content_with_limit(page, limit);
+        };
+        let exceeded = || lopdf::Error::Decompress(DecompressError::MemoryLimitExceeded { limit });
+        let mut content = Vec::new();
+        for id in doc.get_page_contents(page) {
+            let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+                continue;
+            };
+            let read;
+            let stream = match spans.get(&id) {
+                Some(span) => {
+                    read = Stream {
+                        dict: stream.dict.clone(),
+                        content: file[span.clone()].to_vec(),
+                        allows_compression: true,
+                        start_position: None,
+                    };
+                    &read
+                }
+                None => stream,
+            };
+            let remaining = limit.saturating_sub(content.len());
+            match stream.decompressed_content_with_limit(remaining) {
+                Ok(data) => content.extend_from_slice(&data),
+                Err(lopdf::Error::Decompress(DecompressError::MemoryLimitExceeded { .. })) => {
+                    return Err(exceeded());
+                }
+                // Undecodable data is used as it is, as lopdf does.
+                Err(_) if stream.content.len() <= remaining => {
+                    content.extend_from_slice(&stream.content)
+                }
+                Err(_) => return Err(exceeded()),
+            }
+            content.push(b'\n');
+        }
+        Ok(content)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lopdf::dictionary;
+
+    const TEXT: &[u8] = b"BT /F1 12 Tf 72 700 Td (lazy) Tj ET";
+
+    /// One page whose content is `TEXT`, plus a ToUnicode-like stream no page lists as content
+    /// and an image, as lopdf writes them (offsets in its xref table).
+    fn pdf() -> (Vec<u8>, ObjectId, ObjectId) {
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.new_object_id();
+        let content = doc.add_object(Stream::new(dictionary! {}, TEXT.to_vec()));
+        let cmap = doc.add_object(Stream::new(dictionary! {}, b"cmap data".to_vec()));
+        let image = doc.add_object(Stream::new(
+            dictionary! { "Subtype" => "Image" },
+            vec![7; 1000],
+        ));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages, "Contents" => content,
+            "Extra" => cmap, "Picture" => image,
+        });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(
+                dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+            ),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).expect("save");
+        (out, content, cmap)
+    }
+
+    fn page_of(doc: &Document) -> ObjectId {
+        *doc.get_pages().values().next().expect("a page")
+    }
+
+    #[test]
+    fn page_content_is_read_from_the_file_and_other_streams_are_restored() {
+        let (bytes, content, cmap) = pdf();
+        let (doc, contents) = load(&bytes, 1 << 20).expect("lazy load");
+        let Contents::Lazy { spans, .. } = &contents else {
+            panic!("expected a lazy load");
+        };
+        assert_eq!(spans.keys().collect::<Vec<_>>(), vec![&content]);
+        let stream = |id| doc.get_object(id).unwrap().as_stream().unwrap();
+        assert!(
+            stream(content).content.is_empty(),
+            "content stays in the file"
+        );
+        assert_eq!(stream(cmap).content, b"cmap data");
+        let page = contents.page(&doc, page_of(&doc), 1 << 20).expect("page");
+        assert_eq!(page, [TEXT, b"\n"].concat());
+    }
+
+    #[test]
+    fn images_are_never_copied() {
+        let (bytes, ..) = pdf();
+        let (doc, _) = load(&bytes, 1 << 20).expect("lazy load");
+        let images: Vec<&Stream> = doc
+            .objects
+            .values()
+            .filter_map(|o| o.as_stream().ok())
+            .filter(|s| never_read(&s.dict))
+            .collect();
+        assert_eq!(images.len(), 1);
+        assert!(images[0].content.is_empty());
+    }
+
+    #[test]
+    fn a_wrong_direct_length_is_read_as_lopdf_recovered_it() {
+        let (bytes, ..) = pdf();
+        let written = format!("/Length {}", TEXT.len());
+        let at = find(&bytes, written.as_bytes()).expect("length");
+        let mut wrong = bytes[..at].to_vec();
+        wrong.extend_from_slice(format!("/Length {}", TEXT.len() - 3).as_bytes());
+        wrong.extend_from_slice(&bytes[at + written.len()..]);
+        let (doc, contents) = load(&wrong, 1 << 20).expect("lazy load");
+        let page = contents.page(&doc, page_of(&doc), 1 << 20).expect("page");
+        let loaded = Document::load_mem(&wrong).expect("lopdf");
+        let expected = loaded.get_page_content(page_of(&loaded));
+        assert_eq!(page, expected);
+    }
+
+    #[test]
+    fn a_length_that_cannot_be_read_is_left_to_lopdf() {
+        let (bytes, content, _) = pdf();
+        let mut doc = Document::load_mem(&bytes).expect("lopdf");
+        let stream = doc
+            .get_object_mut(content)
+            .unwrap()
+            .as_stream_mut()
+            .unwrap();
+        stream.dict.set("Length", Object::Reference((999, 0)));
+        let mut unreadable = Vec::new();
+        doc.save_to(&mut unreadable).expect("save");
+        assert!(find(&unreadable, b"/Length 999 0 R").is_some());
+        assert!(load(&unreadable, 1 << 20).is_none());
+    }
+
+    #[test]
+    fn a_stream_ending_in_crlf_and_an_indirect_length_are_found() {
+        let body = b"1 0 obj\n<< /Length 2 0 R >>\r\nstream\r\nabc\r\nendstream\nendobj\n";
+        assert_eq!(data_span(body, 0, 3), Some(37..40));
+        // As lopdf: one end of line may sit between the data and `endstream`, nothing else.
+        assert_eq!(data_span(body, 0, 5), Some(37..42));
+        assert_eq!(data_span(body, 0, 2), None);
+    }
+}
