@@ -5,6 +5,7 @@
 //!
 //! cargo build --release -p fake-whisper
 //! cargo run --release -p e2e-tests --bin bench-large-media -- --mb 1024 [--format wav|mp3|csv]
+//! cargo run --release -p e2e-tests --bin bench-large-media -- --file /tmp/extract-corpus/pdf-large/illustrated-200mb.pdf
 
 use std::time::{Duration, Instant};
 
@@ -105,10 +106,32 @@ fn csv_stream(len: u64) -> recorder_domain::source::ByteStream {
     Box::pin(futures::stream::iter(chunks))
 }
 
+/// A file from disk, 8 MB at a time.
+fn file_stream(path: &str) -> recorder_domain::source::ByteStream {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let chunks = std::iter::from_fn(move || {
+        let mut buf = vec![0; 8 * 1024 * 1024];
+        match file.read(&mut buf) {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some(Ok(Bytes::from(buf)))
+            }
+            Err(e) => panic!("read: {e}"),
+        }
+    });
+    Box::pin(futures::stream::iter(chunks))
+}
+
 #[tokio::main]
 async fn main() {
     let mb: u64 = arg("--mb", "1024").parse().expect("--mb N");
-    let format = arg("--format", "wav");
+    let file = arg("--file", "");
+    let format = match file.rsplit_once('.') {
+        Some((_, ext)) if !file.is_empty() => ext.to_lowercase(),
+        _ => arg("--format", "wav"),
+    };
     let port: u16 = 4466;
     let whisper_bin = local_aws::workspace_root().join("target/release/fake-whisper");
     let mut whisper = std::process::Command::new(&whisper_bin)
@@ -136,7 +159,11 @@ async fn main() {
     });
 
     let id = recorder_domain::ids::new_id();
-    let name = format!("all-hands.{format}");
+    let name = match file.rsplit_once('/') {
+        Some((_, base)) => base.to_string(),
+        None if !file.is_empty() => file.clone(),
+        None => format!("all-hands.{format}"),
+    };
     let now = chrono::Utc::now();
     let key = object_key(
         "org_bench",
@@ -149,6 +176,7 @@ async fn main() {
     );
     let size = mb * 1024 * 1024;
     let (stream, content_type) = match format.as_str() {
+        _ if !file.is_empty() => (file_stream(&file), "application/octet-stream"),
         "mp3" => (mp3_stream(size), "audio/mpeg"),
         "csv" => (csv_stream(size), "text/csv"),
         _ => (wav_stream(size - 44), "audio/wav"),
@@ -193,12 +221,14 @@ async fn main() {
     let extracted = &doc.source_metadata["extracted"];
     let t = &extracted["transcription"];
     println!(
-        "processed in {took:.1} s ({:.1} MB/s): {outcome:?}; pieces {}, segments {}, duration {} s, rows {}",
+        "processed in {took:.1} s ({:.1} MB/s): {outcome:?}; pieces {}, segments {}, duration {} s, rows {}, pages {}, chunks {}",
         stored.size as f64 / 1e6 / took,
         t["pieces"],
         t["segments"],
         extracted["duration_secs"],
-        extracted["extra"]["rows"]
+        extracted["extra"]["rows"],
+        extracted["page_count"],
+        doc.chunk_count,
     );
     println!(
         "peak RSS while processing: {} MB (at start {} MB); Lambda memory: 512 MB",
