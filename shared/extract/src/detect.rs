@@ -114,7 +114,13 @@ fn sniff_zip(bytes: &[u8]) -> Option<Format> {
     if let Some(format) = zip_mimetype(&mut archive) {
         return Some(format);
     }
-    let has = |name: &str| archive.index_for_name(name).is_some();
+    // Office matches part names without regard to case or slash direction (`xl\workbook.xml`).
+    let has = |name: &str| {
+        archive.index_for_name(name).is_some()
+            || archive
+                .file_names()
+                .any(|n| crate::archive::same_part(n, name))
+    };
     let format = if has("word/document.xml") {
         Format::Docx
     } else if has("xl/workbook.xml") {
@@ -131,6 +137,15 @@ fn sniff_zip(bytes: &[u8]) -> Option<Format> {
         Format::Zip
     };
     Some(format)
+}
+
+/// Whether `bytes` is a ZIP holding the part `name` (matched as Office matches part names).
+pub(crate) fn zip_has(bytes: &[u8], name: &str) -> bool {
+    zip::ZipArchive::new(Cursor::new(bytes)).is_ok_and(|archive| {
+        archive
+            .file_names()
+            .any(|n| crate::archive::same_part(n, name))
+    })
 }
 
 /// ODF and EPUB name their type in a small stored `mimetype` entry.

@@ -68,12 +68,16 @@ pub fn extract(bytes: &[u8], hints: &Hints, limits: &Limits) -> Result<Extracted
             limit_mb: limits.max_input_bytes / (1024 * 1024),
         });
     }
+    // A ZIP that lost a byte is repaired here, so detection and every reader agree.
+    let completed = archive::repair_zip(bytes);
+    let bytes: &[u8] = &completed;
     let detected = detect(
         bytes,
         hints.declared_mime.as_deref(),
         hints.file_name.as_deref(),
     );
     refuse_encrypted_office(bytes, &detected)?;
+    refuse_legacy_excel(bytes, &detected)?;
     refuse_unreadable(&detected)?;
     let format = detected.format;
     let result = guarded(format, || formats::extract_as(format, bytes, limits));
@@ -116,6 +120,30 @@ fn refuse_encrypted_office(bytes: &[u8], detected: &Detected) -> Result<(), Extr
     if detect::find(bytes, &marker).is_some() {
         let format = detected.declared.map_or("Office document", Format::label);
         return Err(ExtractError::Encrypted { format });
+    }
+    Ok(())
+}
+
+/// Excel 2.x to 4.0 saved a bare BIFF stream, not the OLE2 container of Excel 5 and later that
+/// the XLS reader needs: its first record is a BOF (0x0009, 0x0209 or 0x0409) of 4 to 16 bytes.
+/// calamine reads BIFF5 and BIFF8 only, so these are refused with a reason.
+fn refuse_legacy_excel(bytes: &[u8], detected: &Detected) -> Result<(), ExtractError> {
+    let word = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    // The BOF's second field is the sheet type: worksheet, chart, macro sheet or (Excel 4)
+    // workbook.
+    let bof = matches!(word(0), Some(0x0009 | 0x0209 | 0x0409))
+        && word(2).is_some_and(|len| (4..=16).contains(&len))
+        && matches!(word(6), Some(0x0010 | 0x0020 | 0x0040 | 0x0100));
+    if detected.format == Format::Binary && bof {
+        return Err(ExtractError::Unsupported {
+            what: "legacy format: Excel 2.x-4.0 worksheet (older than Excel 5); \
+                   open it in Excel or LibreOffice, save it as XLSX and upload that"
+                .into(),
+        });
     }
     Ok(())
 }

@@ -59,6 +59,11 @@ pub(crate) fn extract_as(
             what: "format: Outlook MSG; save the e-mail as EML (File > Save As) and upload that"
                 .into(),
         }),
+        Zip if crate::detect::zip_has(bytes, "xl/workbook.bin") => Err(ExtractError::Unsupported {
+            what: "format: XLSB (Excel binary workbook); open it in Excel, save it as XLSX \
+                   (File > Save As > Excel Workbook) and upload that"
+                .into(),
+        }),
         Zip => Err(ExtractError::Unsupported {
             what: "archive: ZIP files are not unpacked; upload the documents inside it".into(),
         }),

@@ -17,6 +17,7 @@ pub(crate) fn extract(
 ) -> Result<Extracted, ExtractError> {
     let label = format.label();
     let mut zip = SafeZip::open(bytes, limits, label)?;
+    refuse_encrypted(&mut zip, label)?;
     let content = require_xml(&mut zip, "content.xml", limits, label)?;
     let styles = read_xml(&mut zip, "styles.xml", limits, label)?;
     let odf = Odf::new(&content, styles.as_ref());
@@ -336,6 +337,20 @@ fn collect_frames<'a>(parent: &'a Element, out: &mut Vec<&'a Element>) {
             "notes" => {}
             _ => collect_frames(child, out),
         }
+    }
+}
+
+/// A password-protected ODF file lists `<manifest:encryption-data>` for each encrypted part in
+/// its manifest; the parts themselves are ciphertext, which would read as damaged XML.
+pub(crate) fn refuse_encrypted(
+    zip: &mut SafeZip<'_>,
+    label: &'static str,
+) -> Result<(), ExtractError> {
+    match zip.read("META-INF/manifest.xml")? {
+        Some(manifest) if crate::detect::find(&manifest, b"encryption-data").is_some() => {
+            Err(ExtractError::Encrypted { format: label })
+        }
+        _ => Ok(()),
     }
 }
 

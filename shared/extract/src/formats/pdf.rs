@@ -435,13 +435,31 @@ fn load(
     max_stream: usize,
     declares_encryption: bool,
 ) -> Result<Document, ExtractError> {
+    match load_once(bytes, max_stream, declares_encryption) {
+        // Without an `/ID`, lopdf cannot derive the key; readers (pdf.js, pypdf) take the ID
+        // as empty, and so did the producer. Retried once with an empty ID in the trailer.
+        Err(ExtractError::Encrypted { .. }) => match with_empty_id(bytes) {
+            Some(patched) => load_once(&patched, max_stream, true),
+            None => Err(ExtractError::Encrypted { format: FORMAT }),
+        },
+        other => other,
+    }
+}
+
+fn load_once(
+    bytes: &[u8],
+    max_stream: usize,
+    declares_encryption: bool,
+) -> Result<Document, ExtractError> {
     let options = LoadOptions {
         max_decompressed_size: Some(max_stream),
         ..LoadOptions::default()
     };
     match Document::load_mem_with_options(bytes, options) {
-        // Loaded, but the empty user password did not open it: the text is still ciphertext.
-        Ok(doc) if doc.is_encrypted() && !doc.was_encrypted() => {
+        // Loaded, but the empty password did not open it: the text is still ciphertext. An
+        // `/Encrypt` written as a dictionary rather than a reference is invisible to
+        // `is_encrypted`, and lopdf loads no objects at all for it: refused the same way.
+        Ok(doc) if !doc.was_encrypted() && (doc.is_encrypted() || doc.trailer.has(b"Encrypt")) => {
             Err(ExtractError::Encrypted { format: FORMAT })
         }
         Ok(doc) => Ok(doc),
@@ -455,6 +473,36 @@ fn load(
         Err(_) if declares_encryption => Err(ExtractError::Encrypted { format: FORMAT }),
         Err(e) => Err(ExtractError::corrupt_by(FORMAT, e)),
     }
+}
+
+/// The file with `/ID [<> <>]` added to its last trailer dictionary (after `trailer`, or the
+/// dictionary of the cross-reference stream that `startxref` points at), when that has no
+/// `/ID`. That dictionary follows every object the table locates, so no offset moves.
+fn with_empty_id(bytes: &[u8]) -> Option<Vec<u8>> {
+    let tail_start = bytes.len().saturating_sub(1024);
+    let startxref = tail_start
+        + bytes[tail_start..]
+            .windows(9)
+            .rposition(|w| w == b"startxref")?;
+    let after = bytes[startxref + 9..].trim_ascii_start();
+    let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+    let offset: usize = std::str::from_utf8(&after[..digits]).ok()?.parse().ok()?;
+    let section = bytes.get(offset..startxref)?;
+    let dict = if section.starts_with(b"xref") {
+        find(section, b"trailer")?
+    } else {
+        0
+    };
+    let open = offset + dict + find(&section[dict..], b"<<")? + 2;
+    let end = find(&bytes[open..startxref], b"stream").map_or(startxref, |e| open + e);
+    if find(&bytes[open..end], b"/ID").is_some() {
+        return None;
+    }
+    let mut patched = Vec::with_capacity(bytes.len() + 12);
+    patched.extend_from_slice(&bytes[..open]);
+    patched.extend_from_slice(b"/ID[<><>]");
+    patched.extend_from_slice(&bytes[open..]);
+    Some(patched)
 }
 
 /// Title, author and dates from the trailer's `/Info` dictionary.

@@ -4,7 +4,8 @@
 //! page content streams are most of the file (73 of 88 MB in the benchmark handbook), and in a
 //! scanned or illustrated one the images are; fonts' programs are never needed for text. So the
 //! load drops all stream data, the small streams text needs (CMaps and the like) are copied back,
-//! and each page's content is read from the file when the page is rendered. Anything this cannot
+//! and each page's content, and each Form XObject a page draws, is read from the file when the
+//! page is rendered. Anything this cannot
 //! do exactly as lopdf would (damaged cross-reference data, encryption, a stream whose length
 //! does not land on `endstream`) falls back to lopdf's ordinary load.
 
@@ -20,7 +21,7 @@ use crate::detect::find;
 pub(crate) enum Contents<'a> {
     /// lopdf loaded every stream's data.
     Loaded,
-    /// Page content streams are read from the file on demand.
+    /// Page content streams and Form XObjects are read from the file on demand.
     Lazy {
         file: &'a [u8],
         spans: HashMap<ObjectId, Range<usize>>,
@@ -54,20 +55,24 @@ pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents
         .values()
         .flat_map(|&page| doc.get_page_contents(page))
         .collect();
+    let font_programs = font_programs(&doc);
     let mut spans = HashMap::new();
     let mut restore = Vec::new();
     for (&id, object) in &doc.objects {
         let Object::Stream(stream) = object else {
             continue;
         };
-        if !stream.content.is_empty() || never_read(&stream.dict) {
+        if !stream.content.is_empty()
+            || (!page_contents.contains(&id)
+                && (never_read(&stream.dict) || font_programs.contains(&id)))
+        {
             continue;
         }
         let Some(XrefEntry::Normal { offset, .. }) = doc.reference_table.get(id.0) else {
             continue;
         };
         let span = data_span(body, *offset as usize, length(&doc, &stream.dict)?)?;
-        if page_contents.contains(&id) {
+        if page_contents.contains(&id) || is_form(&stream.dict) {
             spans.insert(id, span);
         } else {
             restore.push((id, span));
@@ -105,11 +110,30 @@ fn never_read(dict: &Dictionary) -> bool {
     let subtype = dict.get(b"Subtype").and_then(Object::as_name).ok();
     matches!(
         subtype,
-        Some(b"Image" | b"Form" | b"Type1C" | b"CIDFontType0C" | b"OpenType")
-    ) || dict.has(b"Length1")
-        || dict.has(b"Length2")
-        || dict.has(b"Length3")
-        || dict.has_type(b"Metadata")
+        Some(b"Image" | b"Type1C" | b"CIDFontType0C" | b"OpenType")
+    ) || dict.has_type(b"Metadata")
+}
+
+/// The streams font descriptors name as font programs (`/FontFile`, `/FontFile2`,
+/// `/FontFile3`). `/Length1` does not tell: some producers give it to every stream, page
+/// contents and ToUnicode CMaps included.
+fn font_programs(doc: &Document) -> HashSet<ObjectId> {
+    doc.objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .flat_map(|d| {
+            [&b"FontFile"[..], b"FontFile2", b"FontFile3"]
+                .into_iter()
+                .filter_map(|k| d.get(k).and_then(Object::as_reference).ok())
+        })
+        .collect()
+}
+
+/// A Form XObject: read like page content, when a page draws it.
+fn is_form(dict: &Dictionary) -> bool {
+    dict.get(b"Subtype")
+        .and_then(Object::as_name)
+        .is_ok_and(|s| s == b"Form")
 }
 
 fn length(doc: &Document, dict: &Dictionary) -> Option<usize> {
@@ -151,17 +175,36 @@ impl Contents<'_> {
         page: ObjectId,
         limit: usize,
     ) -> lopdf::Result<Vec<u8>> {
-        let Contents::Lazy { file, spans } = self else {
+        if let Contents::Loaded = self {
             return doc.get_page_content_with_limit(page, limit);
-        };
-        let exceeded = || lopdf::Error::Decompress(DecompressError::MemoryLimitExceeded { limit });
+        }
         let mut content = Vec::new();
         for id in doc.get_page_contents(page) {
-            let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
-                continue;
-            };
-            let read;
-            let stream = match spans.get(&id) {
+            let remaining = limit.saturating_sub(content.len());
+            match self.stream(doc, id, remaining) {
+                Ok(data) => content.extend_from_slice(&data),
+                Err(e @ lopdf::Error::Decompress(_)) => return Err(e),
+                Err(_) => continue,
+            }
+            content.push(b'\n');
+        }
+        Ok(content)
+    }
+
+    /// One stream's data decoded, at most `limit` bytes: from the file when it was left there.
+    /// Data that cannot be decoded is used as it is, as lopdf does; anything over the limit is
+    /// `MemoryLimitExceeded`.
+    pub(crate) fn stream(
+        &self,
+        doc: &Document,
+        id: ObjectId,
+        limit: usize,
+    ) -> lopdf::Result<Vec<u8>> {
+        let exceeded = || lopdf::Error::Decompress(DecompressError::MemoryLimitExceeded { limit });
+        let stream = doc.get_object(id).and_then(Object::as_stream)?;
+        let read;
+        let stream = match self {
+            Contents::Lazy { file, spans } => match spans.get(&id) {
                 Some(span) => {
                     read = Stream {
                         dict: stream.dict.clone(),
@@ -172,22 +215,17 @@ impl Contents<'_> {
                     &read
                 }
                 None => stream,
-            };
-            let remaining = limit.saturating_sub(content.len());
-            match stream.decompressed_content_with_limit(remaining) {
-                Ok(data) => content.extend_from_slice(&data),
-                Err(lopdf::Error::Decompress(DecompressError::MemoryLimitExceeded { .. })) => {
-                    return Err(exceeded());
-                }
-                // Undecodable data is used as it is, as lopdf does.
-                Err(_) if stream.content.len() <= remaining => {
-                    content.extend_from_slice(&stream.content)
-                }
-                Err(_) => return Err(exceeded()),
+            },
+            Contents::Loaded => stream,
+        };
+        match stream.decompressed_content_with_limit(limit) {
+            Ok(data) => Ok(data),
+            Err(lopdf::Error::Decompress(DecompressError::MemoryLimitExceeded { .. })) => {
+                Err(exceeded())
             }
-            content.push(b'\n');
+            Err(_) if stream.content.len() <= limit => Ok(stream.content.clone()),
+            Err(_) => Err(exceeded()),
         }
-        Ok(content)
     }
 }
 
@@ -213,6 +251,11 @@ mod tests {
             "Type" => "Page", "Parent" => pages, "Contents" => content,
             "Extra" => cmap, "Picture" => image,
         });
+        (save(doc, pages, page), content, cmap)
+    }
+
+    /// Writes `doc` with `page` as its one page under `pages`.
+    fn save(mut doc: Document, pages: ObjectId, page: ObjectId) -> Vec<u8> {
         doc.objects.insert(
             pages,
             Object::Dictionary(
@@ -223,7 +266,7 @@ mod tests {
         doc.trailer.set("Root", catalog);
         let mut out = Vec::new();
         doc.save_to(&mut out).expect("save");
-        (out, content, cmap)
+        out
     }
 
     fn page_of(doc: &Document) -> ObjectId {
@@ -291,6 +334,54 @@ mod tests {
         doc.save_to(&mut unreadable).expect("save");
         assert!(find(&unreadable, b"/Length 999 0 R").is_some());
         assert!(load(&unreadable, 1 << 20).is_none());
+    }
+
+    #[test]
+    fn forms_stay_in_the_file_and_only_named_font_programs_are_dropped() {
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.new_object_id();
+        // This producer gives every stream a `/Length1`, page content and CMap included.
+        let content = doc.add_object(Stream::new(dictionary! { "Length1" => 3 }, TEXT.to_vec()));
+        let cmap = doc.add_object(Stream::new(
+            dictionary! { "Length1" => 9 },
+            b"cmap data".to_vec(),
+        ));
+        let program = doc.add_object(Stream::new(dictionary! {}, vec![1; 500]));
+        let descriptor = doc.add_object(dictionary! {
+            "Type" => "FontDescriptor", "FontFile2" => program,
+        });
+        let form = doc.add_object(Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Form" },
+            b"BT (form) Tj ET".to_vec(),
+        ));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages, "Contents" => content,
+            "Extra" => cmap, "Descriptor" => descriptor,
+            "Resources" => dictionary! { "XObject" => dictionary! { "Fm1" => form } },
+        });
+        let bytes = save(doc, pages, page);
+
+        let (doc, contents) = load(&bytes, 1 << 20).expect("lazy load");
+        let Contents::Lazy { spans, .. } = &contents else {
+            panic!("expected a lazy load");
+        };
+        let mut spanned: Vec<_> = spans.keys().copied().collect();
+        spanned.sort();
+        assert_eq!(spanned, vec![content, form]);
+        let stream = |id| doc.get_object(id).unwrap().as_stream().unwrap();
+        assert!(stream(form).content.is_empty());
+        assert!(stream(program).content.is_empty(), "font program copied");
+        assert_eq!(stream(cmap).content, b"cmap data");
+        assert_eq!(
+            contents.stream(&doc, form, 1 << 20).expect("form"),
+            b"BT (form) Tj ET"
+        );
+        assert!(matches!(
+            contents.stream(&doc, form, 5),
+            Err(lopdf::Error::Decompress(_))
+        ));
+        let page = contents.page(&doc, page_of(&doc), 1 << 20).expect("page");
+        assert_eq!(page, [TEXT, b"\n"].concat());
     }
 
     #[test]

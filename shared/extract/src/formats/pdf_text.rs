@@ -24,17 +24,34 @@ pub(crate) struct Line {
     pub gap_before: bool,
 }
 
-/// Fonts already read, by the address of their dictionary in the document: pages share fonts,
-/// and reading one (its ToUnicode CMap above all) was a tenth of the time when done per page.
-pub(crate) type FontCache<'a> = std::collections::HashMap<usize, std::rc::Rc<Font<'a>>>;
+/// What pages share. Fonts already read, by the address of their dictionary in the document:
+/// reading one (its ToUnicode CMap above all) was a tenth of the time when done per page. And
+/// Form XObjects that show no text and draw no forms (vector art, often drawn on every page):
+/// they are not decompressed again.
+#[derive(Default)]
+pub(crate) struct FontCache<'a> {
+    fonts: std::collections::HashMap<usize, std::rc::Rc<Font<'a>>>,
+    textless_forms: std::collections::HashSet<ObjectId>,
+}
+
+impl FontCache<'_> {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+}
 
 pub(crate) struct Font<'a> {
     encoding: Option<Encoding<'a>>,
+    /// For a simple font with a ToUnicode CMap (then `encoding`): its `/Encoding` (or
+    /// StandardEncoding), for the codes the CMap does not map.
+    base: Option<Encoding<'a>>,
     /// Strings already decoded: documents repeat the same words and fragments, and lopdf's
     /// CMap lookups allocate per character (a third of the time in profiles).
     decoded: std::cell::RefCell<std::collections::HashMap<Vec<u8>, String>>,
     /// Glyph widths (1/1000 em) from `FirstChar`, for simple fonts.
     widths: Option<(u32, Vec<f32>)>,
+    /// Glyph widths (1/1000 em) by CID and the default, for Type0 fonts with an Identity CMap.
+    cid_widths: Option<(std::collections::HashMap<u32, f32>, f32)>,
     two_byte: bool,
 }
 
@@ -65,7 +82,11 @@ const COLUMN_GAP_EM: f32 = 0.6;
 /// Saved graphics states beyond this are ignored; real pages nest a handful.
 const MAX_SAVED_STATES: usize = 64;
 
-/// The page's lines and how many bytes of content were decompressed for them.
+/// Form XObjects drawn inside Form XObjects deeper than this are skipped.
+const MAX_FORM_DEPTH: usize = 8;
+
+/// The page's lines and how many bytes of content were decompressed for them (its content
+/// streams and every Form XObject it draws, each time it draws one).
 pub(crate) fn page_lines<'a>(
     doc: &'a Document,
     contents: &Contents,
@@ -75,13 +96,28 @@ pub(crate) fn page_lines<'a>(
 ) -> Result<(Vec<Line>, usize), lopdf::Error> {
     let fonts = load_fonts(doc, page_id, cache)?;
     let data = contents.page(doc, page_id, max_content)?;
-    let used = data.len();
     let operations = crate::formats::pdf_content::operations(&data)
         .map_err(|_| lopdf::Error::Syntax("unreadable content stream".into()))?;
-    let mut layout = Layout {
-        links: link_areas(doc, page_id),
-        ..Layout::default()
+    let resources = match doc.get_page_resources(page_id) {
+        Ok((direct, ids)) => direct
+            .into_iter()
+            .chain(ids.into_iter().filter_map(|id| doc.get_dictionary(id).ok()))
+            .collect(),
+        Err(_) => Vec::new(),
     };
+    let mut run = Run {
+        doc,
+        contents,
+        cache,
+        max_content,
+        used: data.len(),
+        forms: Vec::new(),
+        layout: Layout {
+            links: link_areas(doc, page_id),
+            ..Layout::default()
+        },
+    };
+    drop(data);
     let mut st = State {
         ctm: IDENTITY,
         saved: Vec::new(),
@@ -91,63 +127,199 @@ pub(crate) fn page_lines<'a>(
         leading: 0.0,
         font: Vec::new(),
     };
-    for op in &operations {
-        let num = |i: usize| {
-            op.operands
-                .get(i)
-                .and_then(|o| o.as_float().ok())
-                .unwrap_or(0.0)
-        };
-        match op.operator.as_str() {
-            "q" if st.saved.len() < MAX_SAVED_STATES => st.saved.push(st.ctm),
-            "Q" => st.ctm = st.saved.pop().unwrap_or(st.ctm),
-            "cm" => st.ctm = multiply(&[num(0), num(1), num(2), num(3), num(4), num(5)], &st.ctm),
-            "BT" => {
-                st.tm = IDENTITY;
-                st.line = IDENTITY;
-            }
-            "Tf" => {
-                st.font = op
-                    .operands
-                    .first()
-                    .and_then(|o| o.as_name().ok())
-                    .map(<[u8]>::to_vec)
-                    .unwrap_or_default();
-                st.size = num(1);
-            }
-            "TL" => st.leading = num(0),
-            "Td" => move_line(&mut st, num(0), num(1)),
-            "TD" => {
-                st.leading = -num(1);
-                move_line(&mut st, num(0), num(1));
-            }
-            "T*" => {
-                let leading = st.leading;
-                move_line(&mut st, 0.0, -leading);
-            }
-            "Tm" => {
-                st.tm = [num(0), num(1), num(2), num(3), num(4), num(5)];
-                st.line = st.tm;
-            }
-            "Tj" | "'" | "\"" | "TJ" => {
-                if op.operator == "'" || op.operator == "\"" {
+    run.operations(&operations, &fonts, &resources, &mut st)?;
+    Ok((run.layout.finish(), run.used))
+}
+
+/// Fonts by resource name.
+type Fonts<'a> = BTreeMap<Vec<u8>, std::rc::Rc<Font<'a>>>;
+
+/// One page being read: what its content and the forms it draws share.
+struct Run<'a, 'c, 'f> {
+    doc: &'a Document,
+    contents: &'c Contents<'c>,
+    cache: &'f mut FontCache<'a>,
+    max_content: usize,
+    /// Bytes of content decompressed so far.
+    used: usize,
+    /// The forms being drawn, outermost first: a form that draws itself is skipped.
+    forms: Vec<ObjectId>,
+    layout: Layout,
+}
+
+impl<'a> Run<'a, '_, '_> {
+    /// Runs content-stream operations. `resources` are the resource dictionaries names are
+    /// looked up in, nearest first.
+    fn operations(
+        &mut self,
+        operations: &[lopdf::content::Operation],
+        fonts: &Fonts<'a>,
+        resources: &[&'a Dictionary],
+        st: &mut State,
+    ) -> Result<(), lopdf::Error> {
+        for op in operations {
+            let num = |i: usize| {
+                op.operands
+                    .get(i)
+                    .and_then(|o| o.as_float().ok())
+                    .unwrap_or(0.0)
+            };
+            match op.operator.as_str() {
+                "q" if st.saved.len() < MAX_SAVED_STATES => st.saved.push(st.ctm),
+                "Q" => st.ctm = st.saved.pop().unwrap_or(st.ctm),
+                "cm" => {
+                    st.ctm = multiply(&[num(0), num(1), num(2), num(3), num(4), num(5)], &st.ctm)
+                }
+                "BT" => {
+                    st.tm = IDENTITY;
+                    st.line = IDENTITY;
+                }
+                "Tf" => {
+                    st.font = op
+                        .operands
+                        .first()
+                        .and_then(|o| o.as_name().ok())
+                        .map(<[u8]>::to_vec)
+                        .unwrap_or_default();
+                    st.size = num(1);
+                }
+                "TL" => st.leading = num(0),
+                "Td" => move_line(st, num(0), num(1)),
+                "TD" => {
+                    st.leading = -num(1);
+                    move_line(st, num(0), num(1));
+                }
+                "T*" => {
                     let leading = st.leading;
-                    move_line(&mut st, 0.0, -leading);
+                    move_line(st, 0.0, -leading);
                 }
-                let font = fonts.get(&st.font).map(|f| &**f);
-                let operands: &[Object] = if op.operator == "\"" {
-                    op.operands.get(2..).unwrap_or(&[])
-                } else {
-                    &op.operands
-                };
-                for operand in operands {
-                    show(operand, font, &mut st, &mut layout);
+                "Tm" => {
+                    st.tm = [num(0), num(1), num(2), num(3), num(4), num(5)];
+                    st.line = st.tm;
                 }
+                "Tj" | "'" | "\"" | "TJ" => {
+                    if op.operator == "'" || op.operator == "\"" {
+                        let leading = st.leading;
+                        move_line(st, 0.0, -leading);
+                    }
+                    let font = fonts.get(&st.font).map(|f| &**f);
+                    let operands: &[Object] = if op.operator == "\"" {
+                        op.operands.get(2..).unwrap_or(&[])
+                    } else {
+                        &op.operands
+                    };
+                    for operand in operands {
+                        show(operand, font, st, &mut self.layout);
+                    }
+                }
+                "Do" => {
+                    if let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) {
+                        self.form(name, fonts, resources, st)?;
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         }
+        Ok(())
     }
-    Ok((layout.finish(), used))
+
+    /// Draws the Form XObject `name` (PDF 32000-1 §8.10): its content with its own resources
+    /// (names it lacks fall back to the caller's) and its matrix, in a graphics state saved and
+    /// restored around it. Images and forms that cannot be read are skipped; content over the
+    /// budget is an error.
+    fn form(
+        &mut self,
+        name: &[u8],
+        fonts: &Fonts<'a>,
+        resources: &[&'a Dictionary],
+        st: &mut State,
+    ) -> Result<(), lopdf::Error> {
+        let doc = self.doc;
+        let Some(id) = resources.iter().find_map(|r| {
+            r.get_deref(b"XObject", doc)
+                .and_then(Object::as_dict)
+                .and_then(|x| x.get(name))
+                .and_then(Object::as_reference)
+                .ok()
+        }) else {
+            return Ok(());
+        };
+        if self.forms.len() >= MAX_FORM_DEPTH
+            || self.forms.contains(&id)
+            || self.cache.textless_forms.contains(&id)
+        {
+            return Ok(());
+        }
+        let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+            return Ok(());
+        };
+        let dict = &stream.dict;
+        if !dict
+            .get(b"Subtype")
+            .and_then(Object::as_name)
+            .is_ok_and(|s| s == b"Form")
+        {
+            return Ok(());
+        }
+        let limit = self.max_content.saturating_sub(self.used);
+        let data = match self.contents.stream(doc, id, limit) {
+            Ok(data) => data,
+            Err(e @ lopdf::Error::Decompress(_)) => return Err(e),
+            Err(_) => return Ok(()),
+        };
+        self.used += data.len();
+        // Only `BT` (text) and `Do` (forms) matter here; vector art has neither.
+        if !data.windows(2).any(|w| w == b"BT" || w == b"Do") {
+            self.cache.textless_forms.insert(id);
+            return Ok(());
+        }
+        let Ok(operations) = crate::formats::pdf_content::operations(&data) else {
+            return Ok(());
+        };
+        drop(data);
+        let own = dict
+            .get_deref(b"Resources", doc)
+            .and_then(Object::as_dict)
+            .ok();
+        let mut form_resources = Vec::with_capacity(resources.len() + 1);
+        form_resources.extend(own);
+        form_resources.extend_from_slice(resources);
+        let mut form_fonts;
+        let fonts = match own {
+            Some(own) if own.has(b"Font") => {
+                form_fonts = fonts.clone();
+                form_fonts.extend(resource_fonts(doc, own, self.cache));
+                &form_fonts
+            }
+            _ => fonts,
+        };
+        let matrix = dict
+            .get_deref(b"Matrix", doc)
+            .and_then(Object::as_array)
+            .ok()
+            .map(|m| {
+                m.iter()
+                    .map(|v| v.as_float().unwrap_or(0.0))
+                    .collect::<Vec<f32>>()
+            })
+            .and_then(|m| <[f32; 6]>::try_from(m).ok())
+            .unwrap_or(IDENTITY);
+        let outer = State {
+            ctm: st.ctm,
+            saved: std::mem::take(&mut st.saved),
+            tm: st.tm,
+            line: st.line,
+            size: st.size,
+            leading: st.leading,
+            font: st.font.clone(),
+        };
+        st.ctm = multiply(&matrix, &st.ctm);
+        self.forms.push(id);
+        let result = self.operations(&operations, fonts, &form_resources, st);
+        self.forms.pop();
+        *st = outer;
+        result
+    }
 }
 
 /// `m × n` for PDF's row-vector affine matrices.
@@ -180,6 +352,7 @@ fn show(operand: &Object, font: Option<&Font<'_>>, st: &mut State, layout: &mut 
             // Text space → user space: the text matrix, then the CTM.
             let render = multiply(&st.tm, &st.ctm);
             let width_em = text_width(font, bytes, text.chars().count());
+            let text = expand_ligatures(text);
             let advance_text = width_em * st.size;
             let advance_user = advance_text * render[0].hypot(render[1]);
             let size_user = (st.size * render[2].hypot(render[3])).abs().max(1.0);
@@ -221,27 +394,86 @@ fn text_width(font: Option<&Font<'_>>, bytes: &[u8], chars: usize) -> f32 {
                 .sum::<f32>()
                 / 1000.0
         }
+        Some(Font {
+            cid_widths: Some((widths, default)),
+            two_byte: true,
+            ..
+        }) => {
+            bytes
+                .chunks(2)
+                .map(|code| {
+                    let cid = code.iter().fold(0u32, |n, &b| n << 8 | u32::from(b));
+                    widths.get(&cid).copied().unwrap_or(*default)
+                })
+                .sum::<f32>()
+                / 1000.0
+        }
         _ => chars as f32 * 0.5,
     }
+}
+
+/// The Latin ligature presentation forms U+FB00–FB06 as their letters (their compatibility
+/// decompositions), so that "ﬁle" is found as "file".
+fn expand_ligatures(text: String) -> String {
+    if !text.chars().any(|c| ('\u{FB00}'..='\u{FB06}').contains(&c)) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        match c {
+            '\u{FB00}' => out.push_str("ff"),
+            '\u{FB01}' => out.push_str("fi"),
+            '\u{FB02}' => out.push_str("fl"),
+            '\u{FB03}' => out.push_str("ffi"),
+            '\u{FB04}' => out.push_str("ffl"),
+            '\u{FB05}' | '\u{FB06}' => out.push_str("st"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn load_fonts<'a>(
     doc: &'a Document,
     page_id: ObjectId,
     cache: &mut FontCache<'a>,
-) -> Result<BTreeMap<Vec<u8>, std::rc::Rc<Font<'a>>>, lopdf::Error> {
+) -> Result<Fonts<'a>, lopdf::Error> {
     let fonts = doc.get_page_fonts(page_id)?;
     Ok(fonts
         .into_iter()
-        .map(|(name, dict)| {
-            let key = dict as *const Dictionary as usize;
-            let font = cache
-                .entry(key)
-                .or_insert_with(|| std::rc::Rc::new(font(doc, dict)))
-                .clone();
-            (name, font)
-        })
+        .map(|(name, dict)| (name, cached_font(doc, dict, cache)))
         .collect())
+}
+
+/// The fonts of a resource dictionary (a form's).
+fn resource_fonts<'a>(
+    doc: &'a Document,
+    resources: &'a Dictionary,
+    cache: &mut FontCache<'a>,
+) -> Fonts<'a> {
+    let Ok(fonts) = resources.get_deref(b"Font", doc).and_then(Object::as_dict) else {
+        return Fonts::new();
+    };
+    fonts
+        .iter()
+        .filter_map(|(name, value)| {
+            let dict = doc.dereference(value).ok()?.1.as_dict().ok()?;
+            Some((name.clone(), cached_font(doc, dict, cache)))
+        })
+        .collect()
+}
+
+fn cached_font<'a>(
+    doc: &'a Document,
+    dict: &'a Dictionary,
+    cache: &mut FontCache<'a>,
+) -> std::rc::Rc<Font<'a>> {
+    let key = dict as *const Dictionary as usize;
+    cache
+        .fonts
+        .entry(key)
+        .or_insert_with(|| std::rc::Rc::new(font(doc, dict)))
+        .clone()
 }
 
 /// Decoded strings kept per font; past this the cache stops growing.
@@ -253,7 +485,24 @@ impl Font<'_> {
         if let Some(text) = self.decoded.borrow().get(bytes) {
             return Some(text.clone());
         }
-        let text = Document::decode_text(encoding, bytes).ok()?;
+        let text = match (encoding, &self.base) {
+            (Encoding::UnicodeMapEncoding(cmap), Some(base)) => {
+                let mut text = String::new();
+                for &b in bytes {
+                    match cmap.get(u32::from(b), 1) {
+                        Some(units) if units.iter().any(|&u| u != 0) => {
+                            text.extend(
+                                char::decode_utf16(units)
+                                    .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)),
+                            );
+                        }
+                        _ => base.write_to_string(&[b], &mut text).ok()?,
+                    }
+                }
+                text
+            }
+            _ => Document::decode_text(encoding, bytes).ok()?,
+        };
         let mut cache = self.decoded.borrow_mut();
         if cache.len() < MAX_DECODED_PER_FONT {
             cache.insert(bytes.to_vec(), text.clone());
@@ -277,12 +526,252 @@ fn font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
                 .map(|o| o.as_float().unwrap_or(500.0))
                 .collect::<Vec<f32>>()
         });
+    // ToUnicode comes first (PDF 32000-1 §9.10.2); lopdf's `get_font_encoding` reads it only
+    // when there is no `/Encoding`. A simple font's codes are single bytes: those its CMap does
+    // not map (or maps to nothing but U+0000) come from `/Encoding`, else StandardEncoding.
+    let (encoding, base) = match to_unicode(doc, dict) {
+        Some(cmap) if !two_byte => {
+            let base = if dict.has(b"Encoding") {
+                dict.get_font_encoding(doc)
+            } else {
+                STANDARD_FONT.get_font_encoding(doc)
+            };
+            (Some(cmap), base.ok())
+        }
+        Some(cmap) => (Some(cmap), None),
+        None => (dict.get_font_encoding(doc).ok(), None),
+    };
     Font {
-        encoding: dict.get_font_encoding(doc).ok(),
+        encoding,
+        base,
         widths: first.zip(widths).map(|(f, w)| (f.max(0) as u32, w)),
+        cid_widths: two_byte.then(|| cid_widths(doc, dict)).flatten(),
         two_byte,
         decoded: Default::default(),
     }
+}
+
+/// A font dictionary with StandardEncoding, for lopdf to hand out that encoding.
+static STANDARD_FONT: std::sync::LazyLock<Dictionary> = std::sync::LazyLock::new(|| {
+    let mut font = Dictionary::new();
+    font.set("Type", Object::Name(b"Font".to_vec()));
+    font.set("Encoding", Object::Name(b"StandardEncoding".to_vec()));
+    font
+});
+
+/// Largest ToUnicode CMap read.
+const MAX_CMAP_BYTES: usize = 16 * 1024 * 1024;
+
+/// The font's ToUnicode CMap, as lopdf parses it, or else as read by [`tolerant_cmap`].
+fn to_unicode(doc: &Document, dict: &Dictionary) -> Option<Encoding<'static>> {
+    let stream = dict.get_deref(b"ToUnicode", doc).ok()?.as_stream().ok()?;
+    let data = stream.get_plain_content_with_limit(MAX_CMAP_BYTES).ok()?;
+    parse_cmap(data.clone()).or_else(|| parse_cmap(tolerant_cmap(&data)?))
+}
+
+/// A CMap parsed by lopdf, through a font dictionary that has nothing else (lopdf's CMap
+/// parser is not public).
+fn parse_cmap(data: Vec<u8>) -> Option<Encoding<'static>> {
+    let mut font = Dictionary::new();
+    font.set("Type", Object::Name(b"Font".to_vec()));
+    font.set(
+        "ToUnicode",
+        Object::Stream(lopdf::Stream::new(Dictionary::new(), data)),
+    );
+    match font.get_font_encoding(&Document::new()) {
+        Ok(Encoding::UnicodeMapEncoding(cmap)) => Some(Encoding::UnicodeMapEncoding(cmap)),
+        _ => None,
+    }
+}
+
+/// Most mappings kept from a CMap lopdf could not parse.
+const MAX_CMAP_ENTRIES: usize = 100_000;
+
+/// A CMap lopdf rejects (PDFium's `CIDSystemInfo` without its slash, headers split over lines,
+/// `begin` on lines of their own) rewritten in the layout lopdf reads: only the code space and
+/// the `bfchar`/`bfrange` mappings matter, everything else is dropped.
+fn tolerant_cmap(data: &[u8]) -> Option<Vec<u8>> {
+    let operations = crate::formats::pdf_content::operations(data).ok()?;
+    let hex = |out: &mut Vec<u8>, bytes: &[u8]| {
+        out.push(b'<');
+        for b in bytes {
+            out.extend_from_slice(format!("{b:02X}").as_bytes());
+        }
+        out.push(b'>');
+    };
+    // `<a> <b>`: one line of a CMap section.
+    let hex_pair = |a: &[u8], b: &[u8]| {
+        let mut line = Vec::new();
+        hex(&mut line, a);
+        line.push(b' ');
+        hex(&mut line, b);
+        line
+    };
+    let code = |o: &Object| match o {
+        Object::String(b, _) if (1..=4).contains(&b.len()) => Some(b.clone()),
+        _ => None,
+    };
+    // Destination strings are UTF-16BE: whole code units, 1 to 256 of them.
+    let target = |o: &Object| match o {
+        Object::String(b, _) if !b.is_empty() && b.len() <= 512 => {
+            let mut b = b.clone();
+            if b.len() % 2 == 1 {
+                b.insert(0, 0);
+            }
+            Some(b)
+        }
+        _ => None,
+    };
+    let mut body = Vec::new();
+    let mut entries = 0;
+    for op in &operations {
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        match op.operator.as_str() {
+            "endcodespacerange" => {
+                for pair in op.operands.chunks_exact(2) {
+                    if let (Some(lo), Some(hi)) = (code(&pair[0]), code(&pair[1]))
+                        && lo.len() == hi.len()
+                    {
+                        lines.push(hex_pair(&lo, &hi));
+                    }
+                }
+            }
+            "endbfchar" => {
+                for pair in op.operands.chunks_exact(2) {
+                    if let (Some(src), Some(dst)) = (code(&pair[0]), target(&pair[1])) {
+                        lines.push(hex_pair(&src, &dst));
+                    }
+                }
+            }
+            "endbfrange" => {
+                for triple in op.operands.chunks_exact(3) {
+                    let (Some(lo), Some(hi)) = (code(&triple[0]), code(&triple[1])) else {
+                        continue;
+                    };
+                    if lo.len() != hi.len() || lo > hi {
+                        continue;
+                    }
+                    let mut line = hex_pair(&lo, &hi);
+                    line.push(b' ');
+                    match &triple[2] {
+                        Object::Array(items) => {
+                            let items: Option<Vec<Vec<u8>>> = items.iter().map(target).collect();
+                            let Some(items) = items.filter(|i| !i.is_empty()) else {
+                                continue;
+                            };
+                            line.push(b'[');
+                            for (i, item) in items.iter().enumerate() {
+                                if i > 0 {
+                                    line.push(b' ');
+                                }
+                                hex(&mut line, item);
+                            }
+                            line.push(b']');
+                        }
+                        other => hex(&mut line, &target(other)?),
+                    }
+                    lines.push(line);
+                }
+            }
+            _ => continue,
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        entries += lines.len();
+        if entries > MAX_CMAP_ENTRIES {
+            break;
+        }
+        let section = &op.operator[3..];
+        body.extend_from_slice(format!("{} begin{section}\n", lines.len()).as_bytes());
+        for line in lines {
+            body.extend_from_slice(&line);
+            body.push(b'\n');
+        }
+        body.extend_from_slice(format!("end{section}\n").as_bytes());
+    }
+    if body.is_empty() {
+        return None;
+    }
+    let mut out =
+        b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CMapType 2 def\n"
+            .to_vec();
+    out.extend_from_slice(&body);
+    out.extend_from_slice(b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    Some(out)
+}
+
+/// Most `/W` entries read from a CIDFont.
+const MAX_CID_WIDTHS: usize = 65_536;
+
+/// Glyph widths of a Type0 font whose codes are CIDs (an Identity CMap): the descendant
+/// CIDFont's `/W` array and `/DW` (1000 when absent).
+fn cid_widths(
+    doc: &Document,
+    dict: &Dictionary,
+) -> Option<(std::collections::HashMap<u32, f32>, f32)> {
+    let identity = dict
+        .get(b"Encoding")
+        .and_then(Object::as_name)
+        .is_ok_and(|n| n == b"Identity-H" || n == b"Identity-V");
+    if !identity {
+        return None;
+    }
+    let descendants = dict
+        .get_deref(b"DescendantFonts", doc)
+        .ok()?
+        .as_array()
+        .ok()?;
+    let cid_font = doc
+        .dereference(descendants.first()?)
+        .ok()?
+        .1
+        .as_dict()
+        .ok()?;
+    let default = cid_font
+        .get_deref(b"DW", doc)
+        .and_then(Object::as_float)
+        .unwrap_or(1000.0);
+    let mut widths = std::collections::HashMap::new();
+    if let Ok(w) = cid_font.get_deref(b"W", doc).and_then(Object::as_array) {
+        let number = |o: &Object| doc.dereference(o).ok()?.1.as_float().ok();
+        let mut i = 0;
+        while i < w.len() && widths.len() < MAX_CID_WIDTHS {
+            let Some(first) = number(&w[i]).filter(|f| *f >= 0.0).map(|f| f as u32) else {
+                break;
+            };
+            match w
+                .get(i + 1)
+                .and_then(|o| doc.dereference(o).ok())
+                .map(|o| o.1)
+            {
+                // c [w1 w2 …]
+                Some(Object::Array(list)) => {
+                    for (k, v) in list.iter().enumerate().take(MAX_CID_WIDTHS) {
+                        if let Some(v) = number(v) {
+                            widths.insert(first.saturating_add(k as u32), v);
+                        }
+                    }
+                    i += 2;
+                }
+                // c_first c_last w
+                Some(last) => {
+                    let (Ok(last), Some(v)) = (last.as_float(), w.get(i + 2).and_then(number))
+                    else {
+                        break;
+                    };
+                    let last =
+                        (last.max(0.0) as u32).min(first.saturating_add(MAX_CID_WIDTHS as u32));
+                    for cid in first..=last {
+                        widths.insert(cid, v);
+                    }
+                    i += 3;
+                }
+                None => break,
+            }
+        }
+    }
+    Some((widths, default))
 }
 
 /// Link annotations read per page; each text run is tested against all of them.

@@ -2,9 +2,9 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Ods, Reader, Xls, Xlsx, open_workbook_from_rs};
+use calamine::{Data, Ods, OdsError, Reader, Xls, Xlsx, XlsxError, open_workbook_from_rs};
 
-use crate::archive::SafeZip;
+use crate::archive::{self, PartFilter, SafeZip};
 use crate::markdown::{join_blocks, table};
 use crate::{ExtractError, Extracted, Format, Limits, Metadata};
 
@@ -20,6 +20,7 @@ pub(crate) fn extract(
         let mut zip = SafeZip::open(bytes, limits, label)?;
         zip.check_budget()?;
         metadata = if format == Format::Ods {
+            crate::formats::odf::refuse_encrypted(&mut zip, label)?;
             crate::formats::odf::read_meta(&mut zip, limits, label)?
         } else {
             crate::formats::ooxml::core_properties(&mut zip, limits, label)?
@@ -28,20 +29,42 @@ pub(crate) fn extract(
     if format == Format::Xls {
         check_compound_file(bytes, limits, label)?;
     }
-    let cursor = Cursor::new(bytes);
     let sheets = match format {
         Format::Xls => render(
-            &mut open_workbook_from_rs::<Xls<_>, _>(cursor).map_err(|e| xls_error(e, label))?,
-        ),
-        Format::Ods => render(
-            &mut open_workbook_from_rs::<Ods<_>, _>(cursor)
-                .map_err(|e| ExtractError::corrupt_by(label, e))?,
-        ),
-        _ => render(
-            &mut open_workbook_from_rs::<Xlsx<_>, _>(cursor)
-                .map_err(|e| ExtractError::corrupt_by(label, e))?,
-        ),
-    }?;
+            &mut open_workbook_from_rs::<Xls<_>, _>(Cursor::new(bytes))
+                .map_err(|e| xls_error(e, label))?,
+        )
+        .map_err(Failure::into_error)?,
+        Format::Ods => match ods_sheets(bytes) {
+            // KOffice and hand-written files put whitespace between table cells, which
+            // calamine refuses; it is not content, so it is dropped and the file read again.
+            Err(Failure::Open(OdsError::Mismatch { .. })) => {
+                let fixed = archive::rewrite(bytes, limits, label, |name| {
+                    archive::same_part(name, "content.xml")
+                        .then(|| Box::new(TrimAfter::new(is_table_tag)) as Box<dyn PartFilter>)
+                })?;
+                ods_sheets(&fixed)
+            }
+            other => other,
+        }
+        .map_err(|f| match f {
+            Failure::Open(OdsError::Password) => ExtractError::Encrypted { format: label },
+            f => f.into_error_as(label),
+        })?,
+        _ => match xlsx_sheets(bytes) {
+            // Excel itself reads `<v> 41</v>`; calamine's number parser does not. Values are
+            // trimmed and the file read again (only for a workbook that failed this way).
+            Err(Failure::Sheet(_, XlsxError::ParseFloat(_))) => {
+                let fixed = archive::rewrite(bytes, limits, label, |name| {
+                    is_worksheet(name)
+                        .then(|| Box::new(TrimAfter::new(is_value_tag)) as Box<dyn PartFilter>)
+                })?;
+                xlsx_sheets(&fixed)
+            }
+            other => other,
+        }
+        .map_err(|f| f.into_error_as(label))?,
+    };
     metadata.sheet_count = Some(sheets.len() as u32);
     let blocks = sheets
         .into_iter()
@@ -87,19 +110,51 @@ fn xls_error(error: calamine::XlsError, label: &'static str) -> ExtractError {
     }
 }
 
+/// Why a workbook could not be read: opening it, or one of its sheets.
+enum Failure<E> {
+    Open(E),
+    Sheet(String, E),
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
+    fn into_error(self) -> ExtractError {
+        self.into_error_as("spreadsheet")
+    }
+
+    fn into_error_as(self, label: &'static str) -> ExtractError {
+        match self {
+            Self::Open(e) => ExtractError::corrupt_by(label, e),
+            Self::Sheet(name, e) => {
+                ExtractError::corrupt_at("spreadsheet", format!("sheet {name}"), e)
+            }
+        }
+    }
+}
+
+fn xlsx_sheets(bytes: &[u8]) -> Result<Vec<(String, String)>, Failure<XlsxError>> {
+    render(&mut open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes)).map_err(Failure::Open)?)
+}
+
+fn ods_sheets(bytes: &[u8]) -> Result<Vec<(String, String)>, Failure<OdsError>> {
+    match open_workbook_from_rs::<Ods<_>, _>(Cursor::new(bytes)) {
+        Ok(mut workbook) => render(&mut workbook),
+        Err(e) => Err(Failure::Open(e)),
+    }
+}
+
 /// (sheet name, Markdown table) for every sheet, in workbook order.
-fn render<RS, R>(workbook: &mut R) -> Result<Vec<(String, String)>, ExtractError>
+fn render<RS, R>(workbook: &mut R) -> Result<Vec<(String, String)>, Failure<R::Error>>
 where
     RS: std::io::Read + std::io::Seek,
     R: Reader<RS>,
-    R::Error: std::error::Error + Send + Sync + 'static,
 {
     let names = workbook.sheet_names();
     let mut sheets = Vec::with_capacity(names.len());
     for name in names {
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|e| ExtractError::corrupt_at("spreadsheet", format!("sheet {name}"), e))?;
+        let range = match workbook.worksheet_range(&name) {
+            Ok(range) => range,
+            Err(e) => return Err(Failure::Sheet(name, e)),
+        };
         let rows: Vec<Vec<String>> = range
             .rows()
             .map(|row| row.iter().map(cell).collect::<Vec<_>>())
@@ -108,6 +163,119 @@ where
         sheets.push((name, table(&trim_empty_columns(rows))));
     }
     Ok(sheets)
+}
+
+/// `xl/worksheets/sheet1.xml`, however the package spells it.
+fn is_worksheet(name: &str) -> bool {
+    let name = name.replace('\\', "/").to_ascii_lowercase();
+    name.starts_with("xl/worksheets/") && name.ends_with(".xml")
+}
+
+/// A cell value, `<v>`.
+fn is_value_tag(name: &[u8], closing: bool, self_closing: bool) -> bool {
+    !closing && !self_closing && local(name) == b"v"
+}
+
+/// Any ODF table element: none of them holds text of its own.
+fn is_table_tag(name: &[u8], _closing: bool, _self_closing: bool) -> bool {
+    name.starts_with(b"table:")
+}
+
+fn local(name: &[u8]) -> &[u8] {
+    name.iter()
+        .position(|&b| b == b':')
+        .map_or(name, |p| &name[p + 1..])
+}
+
+/// Streams XML unchanged except that the text right after a tag that `pick` accepts is trimmed
+/// of surrounding whitespace. It reads tags only as far as it must (name, quotes, `/>`), so
+/// it costs a few bytes of state whatever the size of the part.
+struct TrimAfter {
+    pick: fn(&[u8], bool, bool) -> bool,
+    in_tag: bool,
+    /// The tag's first bytes, enough for its name.
+    tag: Vec<u8>,
+    quote: Option<u8>,
+    previous: u8,
+    trimming: bool,
+    started: bool,
+    pending: Vec<u8>,
+}
+
+impl TrimAfter {
+    fn new(pick: fn(&[u8], bool, bool) -> bool) -> Self {
+        Self {
+            pick,
+            in_tag: false,
+            tag: Vec::with_capacity(64),
+            quote: None,
+            previous: 0,
+            trimming: false,
+            started: false,
+            pending: Vec::new(),
+        }
+    }
+
+    fn tag_done(&mut self) {
+        let closing = self.tag.first() == Some(&b'/');
+        let self_closing = self.previous == b'/';
+        let body = if closing {
+            &self.tag[1..]
+        } else {
+            &self.tag[..]
+        };
+        let end = body
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || *b == b'/')
+            .unwrap_or(body.len());
+        self.trimming = (self.pick)(&body[..end], closing, self_closing);
+        self.started = false;
+    }
+}
+
+impl PartFilter for TrimAfter {
+    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        for &b in input {
+            if self.in_tag {
+                out.push(b);
+                match self.quote {
+                    Some(q) if b == q => self.quote = None,
+                    Some(_) => {}
+                    None if b == b'>' => {
+                        self.in_tag = false;
+                        self.tag_done();
+                    }
+                    None if (b == b'"' || b == b'\'') && self.tag.first() != Some(&b'!') => {
+                        self.quote = Some(b)
+                    }
+                    None if self.tag.len() < 64 => self.tag.push(b),
+                    None => {}
+                }
+                self.previous = b;
+            } else if b == b'<' {
+                // Whitespace before the next tag is the end of a trimmed text: dropped.
+                self.pending.clear();
+                self.in_tag = true;
+                self.tag.clear();
+                self.quote = None;
+                self.previous = b;
+                out.push(b);
+            } else if self.trimming && b.is_ascii_whitespace() {
+                if self.started && self.pending.len() < 4096 {
+                    self.pending.push(b);
+                } else if self.started {
+                    out.append(&mut self.pending);
+                    out.push(b);
+                }
+            } else {
+                if self.trimming {
+                    self.started = true;
+                    out.append(&mut self.pending);
+                }
+                out.push(b);
+            }
+        }
+    }
 }
 
 fn cell(data: &Data) -> String {

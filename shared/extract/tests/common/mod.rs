@@ -288,9 +288,9 @@ pub const SAMPLE_XLSX_MD: &str = "## Budget
 | --- | --- |
 | Ada | Engineer |";
 
-const ODF_NS: &str = r#"xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0""#;
+pub const ODF_NS: &str = r#"xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0""#;
 
-fn odf(mime: &str, content_body: &str, styles: &str) -> Vec<u8> {
+pub fn odf(mime: &str, content_body: &str, styles: &str) -> Vec<u8> {
     let content = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODF_NS}><office:automatic-styles>{styles}</office:automatic-styles><office:body>{content_body}</office:body></office:document-content>"#
     );
@@ -496,6 +496,18 @@ pub fn pdf_with_sized_pages(pages: &[(i64, &str)]) -> Vec<u8> {
         });
         kids.push(page_id.into());
     }
+    let info_id = doc.add_object(dictionary! { "Title" => Object::string_literal("Test Report"), "Author" => Object::string_literal("Tess Ter") });
+    doc.trailer.set("Info", info_id);
+    save_pdf(doc, pages_id, kids)
+}
+
+/// Writes `doc` with `kids` as its page tree under `pages_id` (reserved with `new_object_id`).
+pub fn save_pdf(
+    mut doc: lopdf::Document,
+    pages_id: lopdf::ObjectId,
+    kids: Vec<lopdf::Object>,
+) -> Vec<u8> {
+    use lopdf::{Object, dictionary};
     let count = kids.len() as i64;
     doc.objects.insert(
         pages_id,
@@ -503,8 +515,6 @@ pub fn pdf_with_sized_pages(pages: &[(i64, &str)]) -> Vec<u8> {
     );
     let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog_id);
-    let info_id = doc.add_object(dictionary! { "Title" => Object::string_literal("Test Report"), "Author" => Object::string_literal("Tess Ter") });
-    doc.trailer.set("Info", info_id);
     let mut out = Vec::new();
     doc.save_to(&mut out).expect("save pdf");
     out
@@ -588,15 +598,5 @@ pub fn pdf_with_runs(runs: &[(i64, i64, &str)]) -> Vec<u8> {
         "Type" => "Page", "Parent" => pages_id, "Contents" => content_id, "Resources" => resources_id,
         "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
     });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(
-            dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 },
-        ),
-    );
-    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog_id);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).expect("save pdf");
-    out
+    save_pdf(doc, pages_id, vec![page_id.into()])
 }

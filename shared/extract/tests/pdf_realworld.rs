@@ -1,0 +1,251 @@
+//! PDF constructs found in real-world files (see tests/bench/extract/realworld.py): text in
+//! Form XObjects, ToUnicode CMaps next to `/Encoding`, CMaps lopdf's parser rejects,
+//! ligatures, and CIDFont glyph widths. Each PDF is built here with lopdf.
+
+mod common;
+
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
+use recorder_extract::{ExtractError, Hints, Limits, extract};
+
+/// A one-page PDF: `build` adds what the page needs and returns its content and resources.
+fn pdf(build: impl FnOnce(&mut Document) -> (Vec<u8>, Dictionary)) -> Vec<u8> {
+    let mut doc = Document::with_version("1.5");
+    let pages = doc.new_object_id();
+    let (content, resources) = build(&mut doc);
+    let content = doc.add_object(Stream::new(dictionary! {}, content));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => content, "Resources" => resources,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+    });
+    common::save_pdf(doc, pages, vec![page.into()])
+}
+
+fn markdown(bytes: &[u8]) -> String {
+    extract(bytes, &Hints::named("t.pdf"), &Limits::default())
+        .expect("extract")
+        .markdown
+}
+
+fn helvetica(doc: &mut Document) -> ObjectId {
+    doc.add_object(
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
+    )
+}
+
+fn form(doc: &mut Document, extra: Dictionary, content: &[u8]) -> ObjectId {
+    let mut dict = dictionary! {
+        "Type" => "XObject", "Subtype" => "Form",
+        "BBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+    };
+    dict.extend(&extra);
+    doc.add_object(Stream::new(dict, content.to_vec()))
+}
+
+#[test]
+fn text_in_form_xobjects_is_extracted_with_their_resources_and_matrix() {
+    let bytes = pdf(|doc| {
+        let font = helvetica(doc);
+        // The innermost form draws itself too: that must not recurse.
+        let inner = doc.new_object_id();
+        let inner_stream = Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form",
+                "BBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+                "Resources" => dictionary! {
+                    "Font" => dictionary! { "G" => font },
+                    "XObject" => dictionary! { "Me" => inner },
+                },
+            },
+            b"BT /G 12 Tf 72 500 Td (Nested form words) Tj ET /Me Do".to_vec(),
+        );
+        doc.objects.insert(inner, Object::Stream(inner_stream));
+        // The outer form has no fonts of its own (the page's F1 is used) and moves its
+        // content down by 100.
+        let outer = form(
+            doc,
+            dictionary! {
+                "Matrix" => vec![1.into(), 0.into(), 0.into(), 1.into(), 0.into(), (-100).into()],
+                "Resources" => dictionary! { "XObject" => dictionary! { "Fm2" => inner } },
+            },
+            b"BT /F1 12 Tf 72 700 Td (Scanned page OCR layer) Tj ET /Fm2 Do",
+        );
+        let resources = dictionary! {
+            "Font" => dictionary! { "F1" => font },
+            "XObject" => dictionary! { "Fm1" => outer },
+        };
+        (
+            b"BT /F1 12 Tf 72 720 Td (Page heading) Tj ET q /Fm1 Do Q BT /F1 12 Tf 72 100 Td (Page footer) Tj ET"
+                .to_vec(),
+            resources,
+        )
+    });
+    let md = markdown(&bytes);
+    let at = |s: &str| {
+        md.find(s)
+            .unwrap_or_else(|| panic!("{s:?} missing in {md:?}"))
+    };
+    assert!(at("Page heading") < at("Scanned page OCR layer"));
+    assert!(at("Scanned page OCR layer") < at("Nested form words"));
+    assert!(at("Nested form words") < at("Page footer"));
+    assert_eq!(md.matches("Nested form words").count(), 1, "{md}");
+    // The form's matrix put its line 100 below where its content says (720 → 600): a
+    // paragraph break, not a continuation of the heading's line.
+    assert!(
+        md.contains("Page heading\n\nScanned page OCR layer"),
+        "{md}"
+    );
+}
+
+#[test]
+fn form_content_counts_against_the_decompression_budget() {
+    let bytes = pdf(|doc| {
+        let font = helvetica(doc);
+        let words = b"BT /F1 12 Tf 72 700 Td (Drawn over and over again) Tj ET ".repeat(20);
+        let fm = form(doc, dictionary! {}, &words);
+        let resources = dictionary! {
+            "Font" => dictionary! { "F1" => font },
+            "XObject" => dictionary! { "Fm1" => fm },
+        };
+        (b"/Fm1 Do ".repeat(2_000), resources)
+    });
+    // 2,000 draws of a 1.2 KB form are 2.4 MB of content from a 16 KB page.
+    let limits = Limits {
+        max_decompressed_bytes: 1024 * 1024,
+        ..Limits::default()
+    };
+    let result = extract(&bytes, &Hints::named("t.pdf"), &limits);
+    assert!(
+        matches!(result, Err(ExtractError::TooLarge { .. })),
+        "{result:?}"
+    );
+    assert!(markdown(&bytes).contains("Drawn over and over again"));
+}
+
+fn cmap_stream(doc: &mut Document, cmap: &str) -> ObjectId {
+    doc.add_object(Stream::new(dictionary! {}, cmap.as_bytes().to_vec()))
+}
+
+const CMAP_HEAD: &str = "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n";
+const CMAP_TAIL: &str = "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n";
+
+#[test]
+fn to_unicode_wins_over_encoding_differences() {
+    let bytes = pdf(|doc| {
+        // Skia and Ghostscript Type3 fonts: glyph names that mean nothing, and a ToUnicode.
+        let cmap = format!(
+            "{CMAP_HEAD}1 begincodespacerange\n<00> <FF>\nendcodespacerange\n\
+             2 beginbfchar\n<41> <0048>\n<42> <0069>\nendbfchar\n{CMAP_TAIL}"
+        );
+        let to_unicode = cmap_stream(doc, &cmap);
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+            "Encoding" => dictionary! {
+                "Type" => "Encoding",
+                "Differences" => vec![65.into(), "g84".into(), "g85".into()],
+            },
+            "ToUnicode" => to_unicode,
+        });
+        let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+        // C is not in the CMap: the Encoding (Standard, then Differences) gives it.
+        (
+            b"BT /F1 12 Tf 72 700 Td (ABC there) Tj ET".to_vec(),
+            resources,
+        )
+    });
+    let md = markdown(&bytes);
+    assert!(md.contains("HiC there"), "{md}");
+}
+
+#[test]
+fn ligatures_become_their_letters() {
+    let bytes = pdf(|doc| {
+        let cmap = format!(
+            "{CMAP_HEAD}1 begincodespacerange\n<00> <FF>\nendcodespacerange\n\
+             1 beginbfrange\n<20> <7E> <0020>\nendbfrange\n\
+             3 beginbfchar\n<01> <FB01>\n<02> <FB00>\n<03> <FB04>\nendbfchar\n{CMAP_TAIL}"
+        );
+        let to_unicode = cmap_stream(doc, &cmap);
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Times-Roman",
+            "ToUnicode" => to_unicode,
+        });
+        let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+        (
+            b"BT /F1 12 Tf 72 700 Td (the \x01le of the sta\x02 is \x03ed) Tj ET".to_vec(),
+            resources,
+        )
+    });
+    let md = markdown(&bytes);
+    assert!(md.contains("the file of the staff is ffled"), "{md}");
+}
+
+/// A Type0 font with an Identity-H encoding, the given ToUnicode CMap and CIDFont `/W`.
+fn type0(doc: &mut Document, cmap: &str, widths: Vec<Object>) -> ObjectId {
+    let to_unicode = cmap_stream(doc, cmap);
+    let cid_font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "CIDFontType2", "BaseFont" => "Test",
+        "CIDSystemInfo" => dictionary! {
+            "Registry" => Object::string_literal("Adobe"),
+            "Ordering" => Object::string_literal("Identity"), "Supplement" => 0,
+        },
+        "DW" => 1000, "W" => widths,
+    });
+    doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "Test",
+        "Encoding" => "Identity-H", "DescendantFonts" => vec![cid_font.into()],
+        "ToUnicode" => to_unicode,
+    })
+}
+
+#[test]
+fn a_cmap_lopdf_rejects_is_still_read() {
+    // PDFium: `CIDSystemInfo` without its slash; TeX: a multi-line header; PDFsharp: `begin`
+    // on its own line.
+    let cmap = "/CIDInit /ProcSet findresource\nbegin 12 dict\nbegin begincmap\n\
+CIDSystemInfo\n<< /Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n\
+/CMapName\n/Adobe-Identity-UCS\ndef\n/CMapType 2 def\n\
+1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
+2 beginbfrange\n<0001> <0003> <0041>\n<0004> <0005> [<0052> <0065>]\nendbfrange\n\
+1 beginbfchar <0006> <0070> endbfchar\n\
+endcmap CMapName currentdict /CMap defineresource pop end end";
+    let bytes = pdf(|doc| {
+        let font = type0(doc, cmap, vec![]);
+        let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+        let text = b"BT /F1 12 Tf 72 700 Td <000100020003> Tj 40 0 Td <000400050006> Tj ET";
+        (text.to_vec(), resources)
+    });
+    let md = markdown(&bytes);
+    assert!(md.contains("ABC Rep"), "{md}");
+}
+
+#[test]
+fn cid_font_widths_keep_words_together() {
+    let cmap = format!(
+        "{CMAP_HEAD}1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n\
+         1 beginbfrange\n<0001> <001A> <0061>\nendbfrange\n{CMAP_TAIL}"
+    );
+    let bytes = pdf(|doc| {
+        // Glyph widths: a 0.25 em, the other letters 0.9 em (more than the 0.5 em guess).
+        let font = type0(
+            doc,
+            &cmap,
+            vec![
+                1.into(),
+                vec![250.into()].into(),
+                2.into(),
+                26.into(),
+                900.into(),
+            ],
+        );
+        let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+        // "team" set as "te" then "am" placed where the first run's glyphs end: 0.9 + 0.9 em
+        // is 18 pt at 10 pt. Then a word space later, "te" again.
+        let text =
+            b"BT /F1 10 Tf 72 700 Td <00140005> Tj 18 0 Td <0001000D> Tj 15 0 Td <00140005> Tj ET";
+        (text.to_vec(), resources)
+    });
+    let md = markdown(&bytes);
+    assert!(md.contains("team te"), "{md}");
+}
