@@ -333,3 +333,33 @@ fn a_pdf_with_an_empty_password_and_no_id_is_read() {
         );
     }
 }
+
+/// XLSX sheets are read cell by cell (not as one in-memory range) with the range's rules kept:
+/// the table starts at the first column holding a value, ends at the last holding visible text,
+/// and skips rows with nothing in them. Cells out of row order (legal, unusual) read the same.
+#[test]
+fn xlsx_sheets_read_cell_by_cell_keep_the_range_rules() {
+    let s = |r: &str, v: &str| format!(r#"<c r="{r}" t="inlineStr"><is><t>{v}</t></is></c>"#);
+    let in_order = worksheet(&format!(
+        r#"<row r="2">{}{}{}</row><row r="3"/><row r="5">{}<c r="C5" t="n"><v>7</v></c></row>"#,
+        s("B2", "name"),
+        s("C2", "qty"),
+        s("E2", ""),
+        s("B5", "bolt"),
+    ));
+    let expected = "## quakes\n\n| name | qty |\n| --- | --- |\n| bolt | 7 |";
+    assert_eq!(
+        run(&xlsx_named(&in_order, str::to_owned), "a.xlsx").markdown,
+        expected
+    );
+    let shuffled = worksheet(&format!(
+        r#"<row r="5">{}<c r="C5" t="n"><v>7</v></c></row><row r="2">{}{}</row>"#,
+        s("B5", "bolt"),
+        s("C2", "qty"),
+        s("B2", "name"),
+    ));
+    assert_eq!(
+        run(&xlsx_named(&shuffled, str::to_owned), "b.xlsx").markdown,
+        expected
+    );
+}

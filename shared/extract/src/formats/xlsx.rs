@@ -2,10 +2,10 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Ods, OdsError, Reader, Xls, Xlsx, XlsxError, open_workbook_from_rs};
+use calamine::{Data, DataRef, Ods, OdsError, Reader, Xls, Xlsx, XlsxError, open_workbook_from_rs};
 
 use crate::archive::{self, PartFilter, SafeZip};
-use crate::markdown::{join_blocks, table};
+use crate::markdown::{cell_text, join_blocks, table};
 use crate::{ExtractError, Extracted, Format, Limits, Metadata};
 
 pub(crate) fn extract(
@@ -132,7 +132,108 @@ impl<E: std::error::Error + Send + Sync + 'static> Failure<E> {
 }
 
 fn xlsx_sheets(bytes: &[u8]) -> Result<Vec<(String, String)>, Failure<XlsxError>> {
-    render(&mut open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes)).map_err(Failure::Open)?)
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(Failure::Open)?;
+    let names = workbook.sheet_names();
+    let mut sheets = Vec::with_capacity(names.len());
+    for name in names {
+        let body = match streamed_sheet(&mut workbook, &name) {
+            Ok(Some(body)) => body,
+            Ok(None) => range_table(&mut workbook, &name)?,
+            Err(e) => return Err(Failure::Sheet(name, e)),
+        };
+        sheets.push((name, body));
+    }
+    Ok(sheets)
+}
+
+/// An XLSX sheet's table read cell by cell, twice (first the columns that hold anything, then
+/// the rows): calamine's `worksheet_range` holds every cell of the sheet at once, which for a
+/// 400,000-row sheet was 526 MB. The result is what `range_table` gives; a sheet whose cells
+/// are not in row order (allowed, never seen from Excel) is left to it (`None`).
+fn streamed_sheet<RS: std::io::Read + std::io::Seek>(
+    workbook: &mut Xlsx<RS>,
+    name: &str,
+) -> Result<Option<String>, XlsxError> {
+    // Columns as calamine's range has them: from the first column with a value, up to the last
+    // with a non-blank one.
+    let (mut first, mut last) = (u32::MAX, None::<u32>);
+    let mut previous = None;
+    {
+        let mut cells = match workbook.worksheet_cells_reader(name) {
+            Err(XlsxError::NotAWorksheet(_)) => return Ok(Some(String::new())),
+            other => other?,
+        };
+        while let Some(c) = cells.next_cell()? {
+            if previous.is_some_and(|p| c.get_position() <= p) {
+                return Ok(None);
+            }
+            previous = Some(c.get_position());
+            let (_, col) = c.get_position();
+            if *c.get_value() == DataRef::Empty {
+                continue;
+            }
+            first = first.min(col);
+            if !blank(c.get_value()) {
+                last = Some(last.map_or(col, |l| l.max(col)));
+            }
+        }
+    }
+    let Some(last) = last else {
+        return Ok(Some(String::new()));
+    };
+    let width = (last - first + 1) as usize;
+    let mut out = String::new();
+    let mut rows = 0usize;
+    let mut row: Vec<String> = vec![String::new(); width];
+    let mut row_index = None;
+    let mut flush = |row: &mut Vec<String>, out: &mut String| {
+        if row.iter().any(|c| !c.is_empty()) {
+            push_row(out, row, rows == 0);
+            rows += 1;
+        }
+        row.iter_mut().for_each(String::clear);
+    };
+    let mut cells = workbook.worksheet_cells_reader(name)?;
+    while let Some(c) = cells.next_cell()? {
+        let (r, col) = c.get_position();
+        if row_index != Some(r) {
+            flush(&mut row, &mut out);
+            row_index = Some(r);
+        }
+        if *c.get_value() != DataRef::Empty
+            && let Some(slot) = col.checked_sub(first).and_then(|i| row.get_mut(i as usize))
+        {
+            *slot = cell(&Data::from(c.get_value().clone()));
+        }
+    }
+    flush(&mut row, &mut out);
+    out.pop();
+    Ok(Some(out))
+}
+
+/// A value that renders as nothing: an empty string.
+fn blank(value: &DataRef<'_>) -> bool {
+    match value {
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.is_empty(),
+        DataRef::SharedString(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+/// One row of a Markdown table as `table` writes it; the first row gets the separator.
+fn push_row(out: &mut String, row: &[String], header: bool) {
+    out.push('|');
+    for c in row {
+        out.push(' ');
+        out.push_str(&cell_text(c));
+        out.push_str(" |");
+    }
+    out.push('\n');
+    if header {
+        out.push('|');
+        out.push_str(&" --- |".repeat(row.len()));
+        out.push('\n');
+    }
 }
 
 fn ods_sheets(bytes: &[u8]) -> Result<Vec<(String, String)>, Failure<OdsError>> {
@@ -151,18 +252,27 @@ where
     let names = workbook.sheet_names();
     let mut sheets = Vec::with_capacity(names.len());
     for name in names {
-        let range = match workbook.worksheet_range(&name) {
-            Ok(range) => range,
-            Err(e) => return Err(Failure::Sheet(name, e)),
-        };
-        let rows: Vec<Vec<String>> = range
-            .rows()
-            .map(|row| row.iter().map(cell).collect::<Vec<_>>())
-            .filter(|row| row.iter().any(|c| !c.is_empty()))
-            .collect();
-        sheets.push((name, table(&trim_empty_columns(rows))));
+        let body = range_table(workbook, &name)?;
+        sheets.push((name, body));
     }
     Ok(sheets)
+}
+
+/// A sheet's table from calamine's whole-sheet range.
+fn range_table<RS, R>(workbook: &mut R, name: &str) -> Result<String, Failure<R::Error>>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: Reader<RS>,
+{
+    let range = workbook
+        .worksheet_range(name)
+        .map_err(|e| Failure::Sheet(name.to_owned(), e))?;
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|row| row.iter().map(cell).collect::<Vec<_>>())
+        .filter(|row| row.iter().any(|c| !c.is_empty()))
+        .collect();
+    Ok(table(&trim_empty_columns(rows)))
 }
 
 /// `xl/worksheets/sheet1.xml`, however the package spells it.
