@@ -35,7 +35,7 @@ fn disagrees(declared: Format, actual: Format) -> bool {
         return false;
     }
     let same_family = |a: &[Format]| a.contains(&declared) && a.contains(&actual);
-    !(same_family(&[Format::Xlsx, Format::Xlsm])
+    !(same_family(&[Format::Xlsx, Format::Xlsm, Format::Xlsb])
         || same_family(&[Format::Mp4, Format::M4a, Format::Mov]))
 }
 
@@ -105,7 +105,10 @@ fn is_mp3(b: &[u8]) -> bool {
 
 fn is_zip_based(format: Format) -> bool {
     use Format::*;
-    matches!(format, Docx | Xlsx | Xlsm | Pptx | Odt | Ods | Odp | Epub)
+    matches!(
+        format,
+        Docx | Xlsx | Xlsm | Xlsb | Pptx | Odt | Ods | Odp | Epub
+    )
 }
 
 /// The office or e-book format a ZIP holds, or `None` when the archive cannot be listed.
@@ -129,6 +132,8 @@ fn sniff_zip(bytes: &[u8]) -> Option<Format> {
         } else {
             Format::Xlsx
         }
+    } else if has("xl/workbook.bin") {
+        Format::Xlsb
     } else if has("ppt/presentation.xml") {
         Format::Pptx
     } else if has("META-INF/container.xml") {
@@ -137,15 +142,6 @@ fn sniff_zip(bytes: &[u8]) -> Option<Format> {
         Format::Zip
     };
     Some(format)
-}
-
-/// Whether `bytes` is a ZIP holding the part `name` (matched as Office matches part names).
-pub(crate) fn zip_has(bytes: &[u8], name: &str) -> bool {
-    zip::ZipArchive::new(Cursor::new(bytes)).is_ok_and(|archive| {
-        archive
-            .file_names()
-            .any(|n| crate::archive::same_part(n, name))
-    })
 }
 
 /// ODF and EPUB name their type in a small stored `mimetype` entry.
@@ -306,6 +302,7 @@ pub fn format_from_mime(mime: &str) -> Option<Format> {
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => Format::Docx,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Format::Xlsx,
         "application/vnd.ms-excel.sheet.macroenabled.12" => Format::Xlsm,
+        "application/vnd.ms-excel.sheet.binary.macroenabled.12" => Format::Xlsb,
         "application/vnd.ms-excel" => Format::Xls,
         "application/vnd.oasis.opendocument.spreadsheet" => Format::Ods,
         "application/vnd.openxmlformats-officedocument.presentationml.presentation" => Format::Pptx,
@@ -354,6 +351,7 @@ pub fn format_from_name(name: &str) -> Option<Format> {
         "docx" => Format::Docx,
         "xlsx" => Format::Xlsx,
         "xlsm" => Format::Xlsm,
+        "xlsb" => Format::Xlsb,
         "xls" => Format::Xls,
         "ods" => Format::Ods,
         "pptx" => Format::Pptx,

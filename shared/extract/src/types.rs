@@ -19,6 +19,8 @@ pub enum Format {
     Docx,
     Xlsx,
     Xlsm,
+    /// Excel binary workbook (a ZIP of binary parts).
+    Xlsb,
     Xls,
     Ods,
     Pptx,
@@ -79,6 +81,7 @@ impl Format {
             Docx => "DOCX",
             Xlsx => "XLSX",
             Xlsm => "XLSM",
+            Xlsb => "XLSB",
             Xls => "XLS",
             Ods => "ODS",
             Pptx => "PPTX",

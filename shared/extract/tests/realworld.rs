@@ -194,25 +194,29 @@ fn password_protected_odf_is_reported_as_encrypted() {
     }
 }
 
-/// python-calamine `base.xlsb`: a ZIP with `xl/workbook.bin`, not a plain archive.
+/// python-calamine `base.xlsb` (an Excel binary workbook, a ZIP with `xl/workbook.bin`) is read
+/// by name or by content alone; a plain archive is still reported as one.
 #[test]
-fn xlsb_is_named_as_an_unsupported_binary_workbook() {
-    let bytes = zip_of(&[
-        ("[Content_Types].xml", TYPES.as_bytes()),
-        ("_rels/.rels", ROOT_RELS.as_bytes()),
-        ("xl/workbook.bin", b"\x83\x01\x00"),
-        ("xl/worksheets/sheet1.bin", b"\x81\x01\x00"),
-    ]);
+fn xlsb_workbooks_are_read() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/calamine-base.xlsb"
+    ))
+    .expect("fixture");
     for hints in [Hints::named("base.xlsb"), Hints::default()] {
-        let err = extract(&bytes, &hints, &Limits::default()).unwrap_err();
-        assert!(matches!(err, ExtractError::Unsupported { .. }), "{err}");
-        let text = err.to_string();
+        let out = extract(&bytes, &hints, &Limits::default()).expect("xlsb");
+        assert_eq!(out.format, Format::Xlsb);
+        assert_eq!(out.metadata.sheet_count, Some(4));
         assert!(
-            text.contains("XLSB") && text.contains("save it as XLSX"),
-            "{text}"
+            out.markdown
+                .starts_with("## Sheet1\n\n| String | 1 | 1.1 | true | false |"),
+            "{}",
+            out.markdown
         );
+        let sheet3 = "## Sheet3\n\n| line1 | line1 | line1 |\n| --- | --- | --- |\n\
+                      | line2 | line2 | line2 |\n| line3 | line3 | line3 |\n\n## Merged Cells";
+        assert!(out.markdown.ends_with(sheet3), "{}", out.markdown);
     }
-    // A plain archive is still reported as one.
     let err = fail(&zip_of(&[("a.txt", b"hi")]), "files.zip");
     assert!(
         err.to_string().contains("ZIP files are not unpacked"),

@@ -39,7 +39,7 @@ pub(crate) fn extract_as(
         Xml => xml::extract(bytes, limits),
         Html => html::extract(bytes, limits),
         Docx => docx::extract(bytes, limits),
-        Xlsx | Xlsm | Xls | Ods => xlsx::extract(bytes, format, limits),
+        Xlsx | Xlsm | Xlsb | Xls | Ods => xlsx::extract(bytes, format, limits),
         Pptx => pptx::extract(bytes, limits),
         Odt | Odp => odf::extract(bytes, format, limits),
         Epub => epub::extract(bytes, limits),
@@ -57,11 +57,6 @@ pub(crate) fn extract_as(
         }),
         Msg => Err(ExtractError::Unsupported {
             what: "format: Outlook MSG; save the e-mail as EML (File > Save As) and upload that"
-                .into(),
-        }),
-        Zip if crate::detect::zip_has(bytes, "xl/workbook.bin") => Err(ExtractError::Unsupported {
-            what: "format: XLSB (Excel binary workbook); open it in Excel, save it as XLSX \
-                   (File > Save As > Excel Workbook) and upload that"
                 .into(),
         }),
         Zip => Err(ExtractError::Unsupported {

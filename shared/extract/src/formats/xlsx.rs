@@ -1,8 +1,11 @@
-//! Spreadsheets (XLSX, XLSM, XLS, ODS) via calamine: each sheet a `## Name` and a table.
+//! Spreadsheets (XLSX, XLSM, XLSB, XLS, ODS) via calamine: each sheet a `## Name` and a table.
 
 use std::io::Cursor;
 
-use calamine::{Data, DataRef, Ods, OdsError, Reader, Xls, Xlsx, XlsxError, open_workbook_from_rs};
+use calamine::{
+    Data, DataRef, Ods, OdsError, Reader, SheetType, Xls, Xlsb, Xlsx, XlsxError,
+    open_workbook_from_rs,
+};
 
 use crate::archive::{self, PartFilter, SafeZip};
 use crate::markdown::{cell_text, join_blocks, table};
@@ -33,8 +36,15 @@ pub(crate) fn extract(
         Format::Xls => render(
             &mut open_workbook_from_rs::<Xls<_>, _>(Cursor::new(bytes))
                 .map_err(|e| xls_error(e, label))?,
+            false,
         )
         .map_err(Failure::into_error)?,
+        Format::Xlsb => render(
+            &mut open_workbook_from_rs::<Xlsb<_>, _>(Cursor::new(bytes))
+                .map_err(|e| ExtractError::corrupt_by(label, e))?,
+            true,
+        )
+        .map_err(|f| f.into_error_as(label))?,
         Format::Ods => match ods_sheets(bytes) {
             // KOffice and hand-written files put whitespace between table cells, which
             // calamine refuses; it is not content, so it is dropped and the file read again.
@@ -238,21 +248,36 @@ fn push_row(out: &mut String, row: &[String], header: bool) {
 
 fn ods_sheets(bytes: &[u8]) -> Result<Vec<(String, String)>, Failure<OdsError>> {
     match open_workbook_from_rs::<Ods<_>, _>(Cursor::new(bytes)) {
-        Ok(mut workbook) => render(&mut workbook),
+        Ok(mut workbook) => render(&mut workbook, false),
         Err(e) => Err(Failure::Open(e)),
     }
 }
 
 /// (sheet name, Markdown table) for every sheet, in workbook order.
-fn render<RS, R>(workbook: &mut R) -> Result<Vec<(String, String)>, Failure<R::Error>>
+fn render<RS, R>(
+    workbook: &mut R,
+    skip_charts: bool,
+) -> Result<Vec<(String, String)>, Failure<R::Error>>
 where
     RS: std::io::Read + std::io::Seek,
     R: Reader<RS>,
 {
+    // calamine's XLSB reader fails on chart and macro sheets: their heading stays, with no
+    // table, as for an XLSX chart sheet. (Its XLS reader gives a chart's data; kept.)
+    let charts: Vec<String> = workbook
+        .sheets_metadata()
+        .iter()
+        .filter(|s| skip_charts && s.typ != SheetType::WorkSheet)
+        .map(|s| s.name.clone())
+        .collect();
     let names = workbook.sheet_names();
     let mut sheets = Vec::with_capacity(names.len());
     for name in names {
-        let body = range_table(workbook, &name)?;
+        let body = if charts.contains(&name) {
+            String::new()
+        } else {
+            range_table(workbook, &name)?
+        };
         sheets.push((name, body));
     }
     Ok(sheets)
