@@ -14,8 +14,22 @@ const MAX_DEPTH: usize = 32;
 pub(crate) struct Malformed;
 
 pub(crate) fn operations(data: &[u8]) -> Result<Vec<Operation>, Malformed> {
-    let mut lexer = Lexer { data, pos: 0 };
     let mut ops = Vec::new();
+    each_operation(data, |operator, operands| {
+        ops.push(Operation::new(operator, operands.to_vec()));
+        Ok::<_, Malformed>(())
+    })?;
+    Ok(ops)
+}
+
+/// Calls `f` with each operation in order, without collecting them: a page's operator names
+/// and operand lists were a large share of its allocations. Stops at the first error, from `f`
+/// or from the content (`Malformed`), so a caller must drop what a failed stream produced.
+pub(crate) fn each_operation<E: From<Malformed>>(
+    data: &[u8],
+    mut f: impl FnMut(&str, &[Object]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut lexer = Lexer { data, pos: 0 };
     let mut operands = Vec::new();
     loop {
         lexer.skip_space();
@@ -32,16 +46,16 @@ pub(crate) fn operations(data: &[u8]) -> Result<Vec<Operation>, Malformed> {
                     lexer.skip_inline_image()?;
                     operands.clear();
                 }
-                _ => ops.push(Operation::new(
-                    std::str::from_utf8(word).map_err(|_| Malformed)?,
-                    std::mem::take(&mut operands),
-                )),
+                _ => {
+                    f(std::str::from_utf8(word).map_err(|_| Malformed)?, &operands)?;
+                    operands.clear();
+                }
             }
         } else {
             operands.push(lexer.object(0)?);
         }
     }
-    Ok(ops)
+    Ok(())
 }
 
 fn is_space(b: u8) -> bool {

@@ -96,8 +96,6 @@ pub(crate) fn page_lines<'a>(
 ) -> Result<(Vec<Line>, usize), lopdf::Error> {
     let fonts = load_fonts(doc, page_id, cache)?;
     let data = contents.page(doc, page_id, max_content)?;
-    let operations = crate::formats::pdf_content::operations(&data)
-        .map_err(|_| lopdf::Error::Syntax("unreadable content stream".into()))?;
     let resources = match doc.get_page_resources(page_id) {
         Ok((direct, ids)) => direct
             .into_iter()
@@ -117,7 +115,6 @@ pub(crate) fn page_lines<'a>(
             ..Layout::default()
         },
     };
-    drop(data);
     let mut st = State {
         ctm: IDENTITY,
         saved: Vec::new(),
@@ -127,7 +124,11 @@ pub(crate) fn page_lines<'a>(
         leading: 0.0,
         font: Vec::new(),
     };
-    run.operations(&operations, &fonts, &resources, &mut st)?;
+    // Read as it is tokenized; a stream that turns out unreadable fails the whole page, which
+    // then goes to lopdf's reader, so nothing from it is kept.
+    crate::formats::pdf_content::each_operation(&data, |operator, operands| {
+        run.operation(operator, operands, &fonts, &resources, &mut st)
+    })?;
     Ok((run.layout.finish(), run.used))
 }
 
@@ -150,75 +151,72 @@ struct Run<'a, 'c, 'f> {
 impl<'a> Run<'a, '_, '_> {
     /// Runs content-stream operations. `resources` are the resource dictionaries names are
     /// looked up in, nearest first.
-    fn operations(
+    /// One content-stream operation.
+    fn operation(
         &mut self,
-        operations: &[lopdf::content::Operation],
+        operator: &str,
+        operands: &[Object],
         fonts: &Fonts<'a>,
         resources: &[&'a Dictionary],
         st: &mut State,
     ) -> Result<(), lopdf::Error> {
-        for op in operations {
-            let num = |i: usize| {
-                op.operands
-                    .get(i)
-                    .and_then(|o| o.as_float().ok())
-                    .unwrap_or(0.0)
-            };
-            match op.operator.as_str() {
-                "q" if st.saved.len() < MAX_SAVED_STATES => st.saved.push(st.ctm),
-                "Q" => st.ctm = st.saved.pop().unwrap_or(st.ctm),
-                "cm" => {
-                    st.ctm = multiply(&[num(0), num(1), num(2), num(3), num(4), num(5)], &st.ctm)
-                }
-                "BT" => {
-                    st.tm = IDENTITY;
-                    st.line = IDENTITY;
-                }
-                "Tf" => {
-                    st.font = op
-                        .operands
-                        .first()
-                        .and_then(|o| o.as_name().ok())
-                        .map(<[u8]>::to_vec)
-                        .unwrap_or_default();
-                    st.size = num(1);
-                }
-                "TL" => st.leading = num(0),
-                "Td" => move_line(st, num(0), num(1)),
-                "TD" => {
-                    st.leading = -num(1);
-                    move_line(st, num(0), num(1));
-                }
-                "T*" => {
+        let num = |i: usize| {
+            operands
+                .get(i)
+                .and_then(|o| o.as_float().ok())
+                .unwrap_or(0.0)
+        };
+        match operator {
+            "q" if st.saved.len() < MAX_SAVED_STATES => st.saved.push(st.ctm),
+            "Q" => st.ctm = st.saved.pop().unwrap_or(st.ctm),
+            "cm" => st.ctm = multiply(&[num(0), num(1), num(2), num(3), num(4), num(5)], &st.ctm),
+            "BT" => {
+                st.tm = IDENTITY;
+                st.line = IDENTITY;
+            }
+            "Tf" => {
+                st.font = operands
+                    .first()
+                    .and_then(|o| o.as_name().ok())
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default();
+                st.size = num(1);
+            }
+            "TL" => st.leading = num(0),
+            "Td" => move_line(st, num(0), num(1)),
+            "TD" => {
+                st.leading = -num(1);
+                move_line(st, num(0), num(1));
+            }
+            "T*" => {
+                let leading = st.leading;
+                move_line(st, 0.0, -leading);
+            }
+            "Tm" => {
+                st.tm = [num(0), num(1), num(2), num(3), num(4), num(5)];
+                st.line = st.tm;
+            }
+            "Tj" | "'" | "\"" | "TJ" => {
+                if operator == "'" || operator == "\"" {
                     let leading = st.leading;
                     move_line(st, 0.0, -leading);
                 }
-                "Tm" => {
-                    st.tm = [num(0), num(1), num(2), num(3), num(4), num(5)];
-                    st.line = st.tm;
+                let font = fonts.get(&st.font).map(|f| &**f);
+                let operands: &[Object] = if operator == "\"" {
+                    operands.get(2..).unwrap_or(&[])
+                } else {
+                    operands
+                };
+                for operand in operands {
+                    show(operand, font, st, &mut self.layout);
                 }
-                "Tj" | "'" | "\"" | "TJ" => {
-                    if op.operator == "'" || op.operator == "\"" {
-                        let leading = st.leading;
-                        move_line(st, 0.0, -leading);
-                    }
-                    let font = fonts.get(&st.font).map(|f| &**f);
-                    let operands: &[Object] = if op.operator == "\"" {
-                        op.operands.get(2..).unwrap_or(&[])
-                    } else {
-                        &op.operands
-                    };
-                    for operand in operands {
-                        show(operand, font, st, &mut self.layout);
-                    }
-                }
-                "Do" => {
-                    if let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) {
-                        self.form(name, fonts, resources, st)?;
-                    }
-                }
-                _ => {}
             }
+            "Do" => {
+                if let Some(name) = operands.first().and_then(|o| o.as_name().ok()) {
+                    self.form(name, fonts, resources, st)?;
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -315,7 +313,10 @@ impl<'a> Run<'a, '_, '_> {
         };
         st.ctm = multiply(&matrix, &st.ctm);
         self.forms.push(id);
-        let result = self.operations(&operations, fonts, &form_resources, st);
+        // Tokenized whole first: an unreadable form is skipped, not half drawn.
+        let result = operations.iter().try_for_each(|op| {
+            self.operation(&op.operator, &op.operands, fonts, &form_resources, st)
+        });
         self.forms.pop();
         *st = outer;
         result
@@ -962,5 +963,11 @@ impl Layout {
     fn finish(mut self) -> Vec<Line> {
         self.flush();
         self.lines
+    }
+}
+
+impl From<crate::formats::pdf_content::Malformed> for lopdf::Error {
+    fn from(_: crate::formats::pdf_content::Malformed) -> Self {
+        lopdf::Error::Syntax("unreadable content stream".into())
     }
 }
