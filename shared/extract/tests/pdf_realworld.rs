@@ -249,3 +249,28 @@ fn cid_font_widths_keep_words_together() {
     let md = markdown(&bytes);
     assert!(md.contains("team te"), "{md}");
 }
+
+/// Letter-spaced text (`Tc`) placed run by run, as Distiller and Canva write it: the producer
+/// puts each run where the spaced advance of the previous one ends, so the runs must join.
+/// Word spacing (`Tw`) and the horizontal scale (`Tz`) widen the advance the same way.
+#[test]
+fn character_and_word_spacing_and_scale_keep_runs_together() {
+    // Helvetica without /Widths is measured at 0.5 em a glyph: "Te" at 10 pt is 10 units wide,
+    // plus 2 glyphs x 2 units of Tc = 14.
+    let spaced = |ops: &str| {
+        let ops = ops.to_owned();
+        markdown(&pdf(move |doc| {
+            let font = helvetica(doc);
+            let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+            (ops.into_bytes(), resources)
+        }))
+    };
+    let tc = spaced("BT /F1 10 Tf 2 Tc 72 700 Td (Te) Tj 14 0 Td (am) Tj ET");
+    assert!(tc.contains("Team"), "{tc}");
+    // "a b" is 15 units, plus 4 of Tw for its one space = 19.
+    let tw = spaced("BT /F1 10 Tf 4 Tw 72 700 Td (a b) Tj 19 0 Td (c) Tj ET");
+    assert!(tw.contains("a bc"), "{tw}");
+    // At 200 % scale "Te" is 20 units wide.
+    let tz = spaced("BT /F1 10 Tf 200 Tz 72 700 Td (Te) Tj 20 0 Td (am) Tj ET");
+    assert!(tz.contains("Team"), "{tz}");
+}

@@ -68,6 +68,12 @@ struct State {
     size: f32,
     leading: f32,
     font: Vec<u8>,
+    /// `Tc`, `Tw` and `Tz` (PDF 32000-1 §9.3): extra space after each glyph and after each
+    /// space, in unscaled text units, and the horizontal scale. Letter-spaced text is common
+    /// (Distiller, Canva); without them its letters land apart and read as separate words.
+    char_spacing: f32,
+    word_spacing: f32,
+    scale: f32,
 }
 
 /// A link annotation: its rectangle in user space and target.
@@ -123,6 +129,9 @@ pub(crate) fn page_lines<'a>(
         size: 12.0,
         leading: 0.0,
         font: Vec::new(),
+        char_spacing: 0.0,
+        word_spacing: 0.0,
+        scale: 1.0,
     };
     // Read as it is tokenized; a stream that turns out unreadable fails the whole page, which
     // then goes to lopdf's reader, so nothing from it is kept.
@@ -183,6 +192,9 @@ impl<'a> Run<'a, '_, '_> {
                 st.size = num(1);
             }
             "TL" => st.leading = num(0),
+            "Tc" => st.char_spacing = num(0),
+            "Tw" => st.word_spacing = num(0),
+            "Tz" => st.scale = num(0) / 100.0,
             "Td" => move_line(st, num(0), num(1)),
             "TD" => {
                 st.leading = -num(1);
@@ -200,6 +212,11 @@ impl<'a> Run<'a, '_, '_> {
                 if operator == "'" || operator == "\"" {
                     let leading = st.leading;
                     move_line(st, 0.0, -leading);
+                }
+                if operator == "\"" {
+                    // `aw ac string "` sets word and character spacing first.
+                    st.word_spacing = num(0);
+                    st.char_spacing = num(1);
                 }
                 let font = fonts.get(&st.font).map(|f| &**f);
                 let operands: &[Object] = if operator == "\"" {
@@ -310,6 +327,9 @@ impl<'a> Run<'a, '_, '_> {
             size: st.size,
             leading: st.leading,
             font: st.font.clone(),
+            char_spacing: st.char_spacing,
+            word_spacing: st.word_spacing,
+            scale: st.scale,
         };
         st.ctm = multiply(&matrix, &st.ctm);
         self.forms.push(id);
@@ -354,7 +374,22 @@ fn show(operand: &Object, font: Option<&Font<'_>>, st: &mut State, layout: &mut 
             let render = multiply(&st.tm, &st.ctm);
             let width_em = text_width(font, bytes, text.chars().count());
             let text = expand_ligatures(text);
-            let advance_text = width_em * st.size;
+            // Word spacing applies to the single-byte code 32 only (§9.3.3).
+            let two_byte = font.is_some_and(|f| f.two_byte);
+            let glyphs = if two_byte {
+                bytes.len() / 2
+            } else {
+                bytes.len()
+            };
+            let spaces = if two_byte {
+                0
+            } else {
+                bytes.iter().filter(|&&b| b == b' ').count()
+            };
+            let advance_text = (width_em * st.size
+                + st.char_spacing * glyphs as f32
+                + st.word_spacing * spaces as f32)
+                * st.scale;
             let advance_user = advance_text * render[0].hypot(render[1]);
             let size_user = (st.size * render[2].hypot(render[3])).abs().max(1.0);
             layout.push(&text, render[4], render[5], advance_user, size_user);
@@ -364,7 +399,7 @@ fn show(operand: &Object, font: Option<&Font<'_>>, st: &mut State, layout: &mut 
             for item in items {
                 match item {
                     Object::Integer(_) | Object::Real(_) => {
-                        let shift = -item.as_float().unwrap_or(0.0) / 1000.0 * st.size;
+                        let shift = -item.as_float().unwrap_or(0.0) / 1000.0 * st.size * st.scale;
                         st.tm = multiply(&[1.0, 0.0, 0.0, 1.0, shift, 0.0], &st.tm);
                     }
                     other => show(other, font, st, layout),
