@@ -274,3 +274,27 @@ fn character_and_word_spacing_and_scale_keep_runs_together() {
     let tz = spaced("BT /F1 10 Tf 200 Tz 72 700 Td (Te) Tj 20 0 Td (am) Tj ET");
     assert!(tz.contains("Team"), "{tz}");
 }
+
+/// Text running up the page (a landscape table or title, `0 1 -1 0 cm`) or down it is laid out
+/// along its own baseline: its runs join into lines instead of one "line" per run.
+#[test]
+fn rotated_text_reads_along_its_baseline() {
+    let page = |ops: &str| {
+        let ops = ops.to_owned();
+        markdown(&pdf(move |doc| {
+            let font = helvetica(doc);
+            let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+            (ops.into_bytes(), resources)
+        }))
+    };
+    // Each run is placed where the previous one ends: "The lsc" is 7 glyphs x 5 units = 35.
+    let up = page(
+        "q 0 1 -1 0 300 100 cm BT /F1 10 Tf 0 0 Td (The lsc) Tj 35 0 Td (ape package) Tj \
+         0 -14 Td (second line) Tj ET Q",
+    );
+    assert!(up.contains("The lscape package\nsecond line"), "{up}");
+    let down = page(
+        "q 0 -1 1 0 100 700 cm BT /F1 10 Tf 0 0 Td (The lsc) Tj 35 0 Td (ape package) Tj ET Q",
+    );
+    assert!(down.contains("The lscape package"), "{down}");
+}

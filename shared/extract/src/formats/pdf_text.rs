@@ -392,7 +392,8 @@ fn show(operand: &Object, font: Option<&Font<'_>>, st: &mut State, layout: &mut 
                 * st.scale;
             let advance_user = advance_text * render[0].hypot(render[1]);
             let size_user = (st.size * render[2].hypot(render[3])).abs().max(1.0);
-            layout.push(&text, render[4], render[5], advance_user, size_user);
+            let (x, y) = upright(&render);
+            layout.push(&text, x, y, advance_user, size_user);
             st.tm = multiply(&[1.0, 0.0, 0.0, 1.0, advance_text, 0.0], &st.tm);
         }
         Object::Array(items) => {
@@ -407,6 +408,20 @@ fn show(operand: &Object, font: Option<&Font<'_>>, st: &mut State, layout: &mut 
             }
         }
         _ => {}
+    }
+}
+
+/// Where a run starts, in a frame whose x axis runs along its baseline: text running up or down
+/// the page (a landscape table, a side label) would otherwise have every run on a "line" of its
+/// own. Upright text keeps its user-space position.
+fn upright(render: &Matrix) -> (f32, f32) {
+    let [dx, dy, .., x, y] = *render;
+    if dy.abs() <= dx.abs() {
+        (x, y)
+    } else if dy > 0.0 {
+        (y, -x)
+    } else {
+        (-y, x)
     }
 }
 
