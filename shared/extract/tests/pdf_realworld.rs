@@ -20,6 +20,16 @@ fn pdf(build: impl FnOnce(&mut Document) -> (Vec<u8>, Dictionary)) -> Vec<u8> {
     common::save_pdf(doc, pages, vec![page.into()])
 }
 
+/// The Markdown of a page drawing `ops` with Helvetica as `/F1`.
+fn helvetica_page(ops: &str) -> String {
+    let ops = ops.to_owned();
+    markdown(&pdf(move |doc| {
+        let font = helvetica(doc);
+        let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+        (ops.into_bytes(), resources)
+    }))
+}
+
 fn markdown(bytes: &[u8]) -> String {
     extract(bytes, &Hints::named("t.pdf"), &Limits::default())
         .expect("extract")
@@ -257,21 +267,13 @@ fn cid_font_widths_keep_words_together() {
 fn character_and_word_spacing_and_scale_keep_runs_together() {
     // Helvetica without /Widths is measured at 0.5 em a glyph: "Te" at 10 pt is 10 units wide,
     // plus 2 glyphs x 2 units of Tc = 14.
-    let spaced = |ops: &str| {
-        let ops = ops.to_owned();
-        markdown(&pdf(move |doc| {
-            let font = helvetica(doc);
-            let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
-            (ops.into_bytes(), resources)
-        }))
-    };
-    let tc = spaced("BT /F1 10 Tf 2 Tc 72 700 Td (Te) Tj 14 0 Td (am) Tj ET");
+    let tc = helvetica_page("BT /F1 10 Tf 2 Tc 72 700 Td (Te) Tj 14 0 Td (am) Tj ET");
     assert!(tc.contains("Team"), "{tc}");
     // "a b" is 15 units, plus 4 of Tw for its one space = 19.
-    let tw = spaced("BT /F1 10 Tf 4 Tw 72 700 Td (a b) Tj 19 0 Td (c) Tj ET");
+    let tw = helvetica_page("BT /F1 10 Tf 4 Tw 72 700 Td (a b) Tj 19 0 Td (c) Tj ET");
     assert!(tw.contains("a bc"), "{tw}");
     // At 200 % scale "Te" is 20 units wide.
-    let tz = spaced("BT /F1 10 Tf 200 Tz 72 700 Td (Te) Tj 20 0 Td (am) Tj ET");
+    let tz = helvetica_page("BT /F1 10 Tf 200 Tz 72 700 Td (Te) Tj 20 0 Td (am) Tj ET");
     assert!(tz.contains("Team"), "{tz}");
 }
 
@@ -279,21 +281,13 @@ fn character_and_word_spacing_and_scale_keep_runs_together() {
 /// along its own baseline: its runs join into lines instead of one "line" per run.
 #[test]
 fn rotated_text_reads_along_its_baseline() {
-    let page = |ops: &str| {
-        let ops = ops.to_owned();
-        markdown(&pdf(move |doc| {
-            let font = helvetica(doc);
-            let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
-            (ops.into_bytes(), resources)
-        }))
-    };
     // Each run is placed where the previous one ends: "The lsc" is 7 glyphs x 5 units = 35.
-    let up = page(
+    let up = helvetica_page(
         "q 0 1 -1 0 300 100 cm BT /F1 10 Tf 0 0 Td (The lsc) Tj 35 0 Td (ape package) Tj \
          0 -14 Td (second line) Tj ET Q",
     );
     assert!(up.contains("The lscape package\nsecond line"), "{up}");
-    let down = page(
+    let down = helvetica_page(
         "q 0 -1 1 0 100 700 cm BT /F1 10 Tf 0 0 Td (The lsc) Tj 35 0 Td (ape package) Tj ET Q",
     );
     assert!(down.contains("The lscape package"), "{down}");
