@@ -3,9 +3,10 @@
 //   PDF  -> pdf-parse 1.1.1 (its bundled pdf.js) -> text
 //   DOCX -> mammoth.convertToHtml -> turndown -> Markdown
 //   HTML -> jsdom + @mozilla/readability -> turndown -> Markdown
-// Usage: node node_extract.js FILE...   (files processed one after another in this process)
-// Prints one TSV line per file to stdout: file, input bytes, milliseconds, output chars, "ok"|"error: ...".
-// Exits 1 if any file failed.
+// Usage: node node_extract.js [--text-dir DIR] FILE...   (files processed one after another)
+// Prints one TSV line per file to stdout as soon as it is done: file, input bytes, milliseconds,
+// output chars, "ok"|"error: ...". With --text-dir, also writes DIR/<basename>.txt for each file
+// read (realworld.py compares those with ours). Exits 1 if any file failed.
 'use strict';
 
 const fs = require('fs');
@@ -42,7 +43,15 @@ async function extract(file, buf) {
 }
 
 async function main() {
-  const files = process.argv.slice(2);
+  let files = process.argv.slice(2);
+  let textDir = null;
+  if (files[0] === '--text-dir') {
+    textDir = files[1];
+    files = files.slice(2);
+    fs.mkdirSync(textDir, { recursive: true });
+  }
+  // pdf.js logs warnings with console.log; keep stdout for the TSV lines.
+  console.log = (...a) => process.stderr.write(a.join(' ') + '\n');
   let failed = 0;
   for (const file of files) {
     const buf = fs.readFileSync(file);
@@ -50,7 +59,9 @@ async function main() {
     let status = 'ok';
     let chars = 0;
     try {
-      chars = (await extract(file, buf)).length;
+      const text = await extract(file, buf);
+      chars = text.length;
+      if (textDir) fs.writeFileSync(path.join(textDir, path.basename(file) + '.txt'), text);
     } catch (e) {
       status = 'error: ' + String(e && e.message || e).replace(/\s+/g, ' ').slice(0, 200);
       failed++;

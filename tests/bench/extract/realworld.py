@@ -9,7 +9,7 @@ Steps (results under --out, default /tmp/realworld-bench):
     time, peak RSS, Markdown output (ours/<format>/<file>.md);
  2. ours, one process per format over all its files (like run.sh), for files/s, MB/s, peak RSS
     (files that timed out or crashed in step 1 are left out of this run and say so);
- 3. node (node_text.js: pdf-parse / mammoth+turndown / jsdom+readability+turndown) for PDF, DOCX
+ 3. node (node_extract.js --text-dir: pdf-parse / mammoth+turndown / jsdom+readability+turndown) for PDF, DOCX
     and HTML, one process per format; a file that produces no result within --timeout seconds or
     kills the process is recorded as a node failure and the run goes on with the rest in a new
     process; texts in node/<format>/<file>.txt;
@@ -77,7 +77,7 @@ def run_ours_one(binary, f, outdir, timeout):
 
 
 def run_node(files, outdir, timeout, label, out):
-    """Run node_text.js over files, restarting after a hang/crash. Returns (results by file, wall, max rss)."""
+    """Run node_extract.js over files, saving their text, restarting after a hang/crash. Returns (results by file, wall, max rss)."""
     res = {}
     pending = list(files)
     wall = 0.0
@@ -87,7 +87,7 @@ def run_node(files, outdir, timeout, label, out):
         run += 1
         tm = os.path.join(out, f"{label}.node.{run}.time")
         errf = open(os.path.join(out, f"{label}.node.{run}.err"), "wb")
-        p = subprocess.Popen(["/usr/bin/time", "-v", "-o", tm, "node", os.path.join(HERE, "node_text.js"), outdir] + pending,
+        p = subprocess.Popen(["/usr/bin/time", "-v", "-o", tm, "node", os.path.join(HERE, "node_extract.js"), "--text-dir", outdir] + pending,
                              stdout=subprocess.PIPE, stderr=errf, cwd=HERE, start_new_session=True)
         buf = b""
         done = 0
