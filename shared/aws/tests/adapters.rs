@@ -71,35 +71,17 @@ fn connector(org: &str, name: &str) -> Connector {
 }
 
 fn document(org: &str, connector_id: &str, external_id: &str) -> ImportedDocument {
-    let now = Utc::now();
-    ImportedDocument {
-        id: new_id(),
-        org_id: org.into(),
-        connector_id: Some(connector_id.into()),
-        external_id: external_id.into(),
-        external_url: None,
-        parent_external_id: None,
-        title: "Report.pdf".into(),
-        mime_type: Some("application/pdf".into()),
-        size_bytes: Some(10),
-        content_hash: None,
-        processing_status: ProcessingStatus::Pending,
-        processing_error: None,
-        chunk_count: 0,
-        source_metadata: serde_json::json!({}),
-        first_synced_at: now,
-        last_synced_at: now,
-        sync_count: 1,
-        is_deleted: false,
-        deleted_at: None,
-        original_key: None,
-        extracted_key: None,
-        chunks_key: None,
-        transcript_key: None,
-        duplicate_of: None,
-        batch_id: None,
-        updated_at: now,
-    }
+    let mut doc = ImportedDocument::new_pending(
+        new_id(),
+        org,
+        Some(connector_id),
+        external_id.into(),
+        Utc::now(),
+    );
+    doc.title = "Report.pdf".into();
+    doc.mime_type = Some("application/pdf".into());
+    doc.size_bytes = Some(10);
+    doc
 }
 
 #[tokio::test]
