@@ -308,15 +308,7 @@ impl<'a> Run<'a, '_, '_> {
             }
             _ => fonts,
         };
-        let matrix = dict
-            .get_deref(b"Matrix", doc)
-            .and_then(Object::as_array)
-            .ok()
-            .map(|m| {
-                m.iter()
-                    .map(|v| v.as_float().unwrap_or(0.0))
-                    .collect::<Vec<f32>>()
-            })
+        let matrix = numbers(doc, dict, b"Matrix", 0.0)
             .and_then(|m| <[f32; 6]>::try_from(m).ok())
             .unwrap_or(IDENTITY);
         let outer = State {
@@ -562,21 +554,24 @@ impl Font<'_> {
     }
 }
 
+/// An array of numbers under `key`; an entry that is not a number counts as `missing`.
+fn numbers(doc: &Document, dict: &Dictionary, key: &[u8], missing: f32) -> Option<Vec<f32>> {
+    let array = dict.get_deref(key, doc).and_then(Object::as_array).ok()?;
+    Some(
+        array
+            .iter()
+            .map(|v| v.as_float().unwrap_or(missing))
+            .collect(),
+    )
+}
+
 fn font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
     let two_byte = dict
         .get(b"Subtype")
         .and_then(Object::as_name)
         .is_ok_and(|s| s == b"Type0");
     let first = dict.get(b"FirstChar").and_then(Object::as_i64).ok();
-    let widths = dict
-        .get_deref(b"Widths", doc)
-        .and_then(Object::as_array)
-        .ok()
-        .map(|w| {
-            w.iter()
-                .map(|o| o.as_float().unwrap_or(500.0))
-                .collect::<Vec<f32>>()
-        });
+    let widths = numbers(doc, dict, b"Widths", 500.0);
     // ToUnicode comes first (PDF 32000-1 §9.10.2); lopdf's `get_font_encoding` reads it only
     // when there is no `/Encoding`. A simple font's codes are single bytes: those its CMap does
     // not map (or maps to nothing but U+0000) come from `/Encoding`, else StandardEncoding.
