@@ -33,10 +33,9 @@ pub(crate) enum Contents<'a> {
 const MAX_DICT_BYTES: usize = 1024 * 1024;
 
 /// A document whose page contents stay in `file`, or `None` where lopdf's own load must be used.
+/// For files that do not mention `/Encrypt` (the caller checks): lopdf decrypts encrypted ones
+/// whole, whatever the filter.
 pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents<'_>)> {
-    if find(file, b"/Encrypt").is_some() {
-        return None;
-    }
     let options = LoadOptions {
         max_decompressed_size: Some(max_stream),
         filter: Some(drop_stream_data),
