@@ -103,7 +103,7 @@ fn render_document(
             markdown.push_str("\n\n");
         }
         markdown.push_str(&format!("<!-- page {number} -->\n\n"));
-        markdown.push_str(&render(&lines, &heading_sizes));
+        markdown.push_str(&render(lines, &heading_sizes));
     }
     let mut metadata = info(doc);
     metadata.page_count = Some(pages.len() as u32);
@@ -252,8 +252,7 @@ impl SizeStats {
 const BULLETS: &[char] = &['•', '▪', '◦', '‣', '∙', '·', '\u{f0b7}', '\u{f0a7}', '–'];
 
 /// Lines to Markdown blocks: headings by size, bullet glyphs to `- `, paragraphs by spacing.
-fn render(lines: &[Line], heading_sizes: &[u32]) -> String {
-    let mut lines = lines.to_vec();
+fn render(mut lines: Vec<Line>, heading_sizes: &[u32]) -> String {
     promote_aligned_boundaries(&mut lines);
     let lines = &lines[..];
     let tables = table_runs(lines);

@@ -1,8 +1,9 @@
-//! A content-stream tokenizer (PDF 32000-1 §7.2, §7.3, §8.9.7) producing lopdf's own
-//! `Operation`s. lopdf's parser is built from nom combinators that allocate per operand and
-//! backtrack between object kinds; after the font and CMap fixes it was half of all PDF time.
-//! This one reads each byte once and knows what comes next from the first byte. Anything it
-//! cannot read is an error, and the caller falls back to lopdf's own text extraction.
+//! A content-stream tokenizer (PDF 32000-1 §7.2, §7.3, §8.9.7). lopdf's parser is built from
+//! nom combinators that allocate per operand and backtrack between object kinds; after the font
+//! and CMap fixes it was half of all PDF time. This one reads each byte once, knows what comes
+//! next from the first byte, and keeps an operation's operands in buffers reused for the next:
+//! a kerned `TJ` is dozens of one-glyph strings, and allocating each was a quarter of the time.
+//! Anything it cannot read is an error, and the caller falls back to lopdf's own text extraction.
 
 use lopdf::content::Operation;
 use lopdf::{Dictionary, Object, StringFormat};
@@ -13,24 +14,154 @@ const MAX_DEPTH: usize = 32;
 #[derive(Debug)]
 pub(crate) struct Malformed;
 
+/// One operand. Names and strings are ranges of [`Operands::bytes`]. An array or dictionary
+/// is followed by its entries (nested ones flattened in order): `len` of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Operand {
+    Int(i64),
+    Real(f32),
+    Bool(bool),
+    Null,
+    Name(u32, u32),
+    Str(u32, u32, StringFormat),
+    Array { len: u32 },
+    Dict { len: u32 },
+}
+
+impl Operand {
+    /// The number, as lopdf's `as_float` reads it.
+    pub(crate) fn number(self) -> Option<f32> {
+        match self {
+            Operand::Int(i) => Some(i as f32),
+            Operand::Real(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// The operands of one operation.
+#[derive(Default)]
+pub(crate) struct Operands {
+    bytes: Vec<u8>,
+    items: Vec<Operand>,
+    /// Where each top-level operand is in `items`.
+    tops: Vec<u32>,
+}
+
+impl Operands {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.items.clear();
+        self.tops.clear();
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.tops.len()
+    }
+
+    /// The `i`th top-level operand.
+    pub(crate) fn get(&self, i: usize) -> Option<Operand> {
+        self.tops.get(i).map(|&at| self.items[at as usize])
+    }
+
+    /// The `i`th operand as a number, 0 when it is missing or not one.
+    pub(crate) fn num(&self, i: usize) -> f32 {
+        self.get(i).and_then(Operand::number).unwrap_or(0.0)
+    }
+
+    pub(crate) fn name(&self, i: usize) -> Option<&[u8]> {
+        match self.get(i)? {
+            Operand::Name(a, b) => Some(&self.bytes[a as usize..b as usize]),
+            _ => None,
+        }
+    }
+
+    /// A name's or string's bytes (empty for anything else).
+    pub(crate) fn bytes(&self, operand: Operand) -> &[u8] {
+        match operand {
+            Operand::Name(a, b) | Operand::Str(a, b, _) => &self.bytes[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// The `i`th top-level operand and, for an array or dictionary, its flattened entries.
+    pub(crate) fn with_entries(&self, i: usize) -> &[Operand] {
+        let Some(&at) = self.tops.get(i) else {
+            return &[];
+        };
+        let at = at as usize;
+        let len = match self.items[at] {
+            Operand::Array { len } | Operand::Dict { len } => len as usize,
+            _ => 0,
+        };
+        &self.items[at..at + 1 + len]
+    }
+
+    /// As lopdf objects (for the rare readers that want them, and for comparing with lopdf).
+    fn to_objects(&self) -> Vec<Object> {
+        (0..self.len())
+            .map(|i| self.object(self.with_entries(i)).0)
+            .collect()
+    }
+
+    /// The object starting `entries`, and how many entries it took.
+    fn object(&self, entries: &[Operand]) -> (Object, usize) {
+        let head = entries[0];
+        let owned = |op| self.bytes(op).to_vec();
+        match head {
+            Operand::Int(i) => (Object::Integer(i), 1),
+            Operand::Real(r) => (Object::Real(r), 1),
+            Operand::Bool(b) => (Object::Boolean(b), 1),
+            Operand::Null => (Object::Null, 1),
+            Operand::Name(..) => (Object::Name(owned(head)), 1),
+            Operand::Str(_, _, format) => (Object::String(owned(head), format), 1),
+            Operand::Array { len } => {
+                let end = 1 + len as usize;
+                let mut items = Vec::new();
+                let mut at = 1;
+                while at < end {
+                    let (item, used) = self.object(&entries[at..end]);
+                    items.push(item);
+                    at += used;
+                }
+                (Object::Array(items), end)
+            }
+            Operand::Dict { len } => {
+                let end = 1 + len as usize;
+                let mut dict = Dictionary::new();
+                let mut at = 1;
+                while at < end {
+                    let key = owned(entries[at]);
+                    let (value, used) = self.object(&entries[at + 1..end]);
+                    dict.set(key, value);
+                    at += 1 + used;
+                }
+                (Object::Dictionary(dict), end)
+            }
+        }
+    }
+}
+
+/// All operations as lopdf `Operation`s: for readers off the hot path (CMaps, forms checked
+/// before they are drawn would not need it) and tests.
 pub(crate) fn operations(data: &[u8]) -> Result<Vec<Operation>, Malformed> {
     let mut ops = Vec::new();
     each_operation(data, |operator, operands| {
-        ops.push(Operation::new(operator, operands.to_vec()));
+        ops.push(Operation::new(operator, operands.to_objects()));
         Ok::<_, Malformed>(())
     })?;
     Ok(ops)
 }
 
-/// Calls `f` with each operation in order, without collecting them: a page's operator names
-/// and operand lists were a large share of its allocations. Stops at the first error, from `f`
-/// or from the content (`Malformed`), so a caller must drop what a failed stream produced.
+/// Calls `f` with each operation in order, without collecting them. Stops at the first error,
+/// from `f` or from the content (`Malformed`), so a caller must drop what a failed stream
+/// produced.
 pub(crate) fn each_operation<E: From<Malformed>>(
     data: &[u8],
-    mut f: impl FnMut(&str, &[Object]) -> Result<(), E>,
+    mut f: impl FnMut(&str, &Operands) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut lexer = Lexer { data, pos: 0 };
-    let mut operands = Vec::new();
+    let mut operands = Operands::default();
     loop {
         lexer.skip_space();
         let Some(&byte) = data.get(lexer.pos) else {
@@ -38,21 +169,26 @@ pub(crate) fn each_operation<E: From<Malformed>>(
         };
         if is_regular(byte) && !starts_object(byte) {
             let word = lexer.word();
-            match word {
-                b"true" => operands.push(Object::Boolean(true)),
-                b"false" => operands.push(Object::Boolean(false)),
-                b"null" => operands.push(Object::Null),
+            let keyword = match word {
+                b"true" => Operand::Bool(true),
+                b"false" => Operand::Bool(false),
+                b"null" => Operand::Null,
                 b"BI" => {
                     lexer.skip_inline_image()?;
                     operands.clear();
+                    continue;
                 }
                 _ => {
                     f(std::str::from_utf8(word).map_err(|_| Malformed)?, &operands)?;
                     operands.clear();
+                    continue;
                 }
-            }
+            };
+            operands.tops.push(operands.items.len() as u32);
+            operands.items.push(keyword);
         } else {
-            operands.push(lexer.object(0)?);
+            operands.tops.push(operands.items.len() as u32);
+            lexer.object(&mut operands, 0)?;
         }
     }
     Ok(())
@@ -76,6 +212,23 @@ fn is_regular(b: u8) -> bool {
 /// Numbers start with a digit, a sign or a point; keywords with anything else regular.
 fn starts_object(b: u8) -> bool {
     b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')
+}
+
+/// An integer of up to 18 digits with an optional sign, read without the general parser:
+/// kerned text has a number between every two strings.
+fn short_integer(word: &[u8]) -> Option<i64> {
+    let (negative, digits) = match word {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, word),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value = digits
+        .iter()
+        .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+    Some(if negative { -value } else { value })
 }
 
 struct Lexer<'a> {
@@ -110,69 +263,83 @@ impl<'a> Lexer<'a> {
         &self.data[start..self.pos]
     }
 
-    fn object(&mut self, depth: usize) -> Result<Object, Malformed> {
+    /// Reads one object into `out`.
+    fn object(&mut self, out: &mut Operands, depth: usize) -> Result<(), Malformed> {
         if depth > MAX_DEPTH {
             return Err(Malformed);
         }
         self.skip_space();
-        match self.peek().ok_or(Malformed)? {
+        let item = match self.peek().ok_or(Malformed)? {
             b'/' => {
                 self.pos += 1;
-                Ok(Object::Name(self.name()))
+                let start = out.bytes.len() as u32;
+                self.name(&mut out.bytes);
+                Operand::Name(start, out.bytes.len() as u32)
             }
             b'(' => {
                 self.pos += 1;
-                Ok(Object::String(self.literal()?, StringFormat::Literal))
+                let start = out.bytes.len() as u32;
+                self.literal(&mut out.bytes)?;
+                Operand::Str(start, out.bytes.len() as u32, StringFormat::Literal)
             }
             b'<' if self.data.get(self.pos + 1) == Some(&b'<') => {
                 self.pos += 2;
-                self.dictionary(depth)
+                return self.dictionary(out, depth);
             }
             b'<' => {
                 self.pos += 1;
-                Ok(Object::String(self.hex()?, StringFormat::Hexadecimal))
+                let start = out.bytes.len() as u32;
+                self.hex(&mut out.bytes)?;
+                Operand::Str(start, out.bytes.len() as u32, StringFormat::Hexadecimal)
             }
             b'[' => {
                 self.pos += 1;
-                let mut items = Vec::new();
+                let at = out.items.len();
+                out.items.push(Operand::Array { len: 0 });
                 loop {
                     self.skip_space();
                     match self.peek().ok_or(Malformed)? {
                         b']' => {
                             self.pos += 1;
-                            return Ok(Object::Array(items));
+                            let len = (out.items.len() - at - 1) as u32;
+                            out.items[at] = Operand::Array { len };
+                            return Ok(());
                         }
-                        _ => items.push(self.object(depth + 1)?),
+                        _ => self.object(out, depth + 1)?,
                     }
                 }
             }
-            b if starts_object(b) => self.number(),
+            b if starts_object(b) => self.number()?,
             b if is_regular(b) => match self.word() {
-                b"true" => Ok(Object::Boolean(true)),
-                b"false" => Ok(Object::Boolean(false)),
-                b"null" => Ok(Object::Null),
-                _ => Err(Malformed), // an operator where an operand belongs
+                b"true" => Operand::Bool(true),
+                b"false" => Operand::Bool(false),
+                b"null" => Operand::Null,
+                _ => return Err(Malformed), // an operator where an operand belongs
             },
-            _ => Err(Malformed),
-        }
+            _ => return Err(Malformed),
+        };
+        out.items.push(item);
+        Ok(())
     }
 
-    fn number(&mut self) -> Result<Object, Malformed> {
+    fn number(&mut self) -> Result<Operand, Malformed> {
         let word = self.word();
+        if let Some(i) = short_integer(word) {
+            return Ok(Operand::Int(i));
+        }
         let text = std::str::from_utf8(word).map_err(|_| Malformed)?;
         if let Ok(i) = text.parse::<i64>() {
-            return Ok(Object::Integer(i));
+            return Ok(Operand::Int(i));
         }
         // PDF writers emit "-.5", "4." and even "--3"; a sign repeated is still that sign.
         let trimmed = text.trim_start_matches(['+', '-']);
         let negative = text.len() - trimmed.len() > 0 && text.starts_with('-');
         let value = trimmed.parse::<f32>().map_err(|_| Malformed)?;
-        Ok(Object::Real(if negative { -value } else { value }))
+        Ok(Operand::Real(if negative { -value } else { value }))
     }
 
-    fn name(&mut self) -> Vec<u8> {
+    fn name(&mut self, out: &mut Vec<u8>) {
         let raw = self.word();
-        let mut out = Vec::with_capacity(raw.len());
         let mut i = 0;
         while i < raw.len() {
             if raw[i] == b'#'
@@ -188,11 +355,9 @@ impl<'a> Lexer<'a> {
             out.push(raw[i]);
             i += 1;
         }
-        out
     }
 
-    fn literal(&mut self) -> Result<Vec<u8>, Malformed> {
-        let mut out = Vec::new();
+    fn literal(&mut self, out: &mut Vec<u8>) -> Result<(), Malformed> {
         let mut open = 1usize;
         loop {
             let b = self.peek().ok_or(Malformed)?;
@@ -205,7 +370,7 @@ impl<'a> Lexer<'a> {
                 b')' => {
                     open -= 1;
                     if open == 0 {
-                        return Ok(out);
+                        return Ok(());
                     }
                     out.push(b);
                 }
@@ -246,8 +411,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn hex(&mut self) -> Result<Vec<u8>, Malformed> {
-        let mut out = Vec::new();
+    fn hex(&mut self, out: &mut Vec<u8>) -> Result<(), Malformed> {
         let mut high: Option<u8> = None;
         loop {
             let b = self.peek().ok_or(Malformed)?;
@@ -268,23 +432,29 @@ impl<'a> Lexer<'a> {
         if let Some(h) = high {
             out.push(h << 4); // an odd digit count: the last one is followed by 0
         }
-        Ok(out)
+        Ok(())
     }
 
-    fn dictionary(&mut self, depth: usize) -> Result<Object, Malformed> {
-        let mut dict = Dictionary::new();
+    /// A dictionary's entries, each key (a name) followed by its value. A key given twice
+    /// keeps both entries here; [`Operands::to_objects`] keeps the last, as lopdf does.
+    fn dictionary(&mut self, out: &mut Operands, depth: usize) -> Result<(), Malformed> {
+        let at = out.items.len();
+        out.items.push(Operand::Dict { len: 0 });
         loop {
             self.skip_space();
             match self.peek().ok_or(Malformed)? {
                 b'>' if self.data.get(self.pos + 1) == Some(&b'>') => {
                     self.pos += 2;
-                    return Ok(Object::Dictionary(dict));
+                    let len = (out.items.len() - at - 1) as u32;
+                    out.items[at] = Operand::Dict { len };
+                    return Ok(());
                 }
                 b'/' => {
                     self.pos += 1;
-                    let key = self.name();
-                    let value = self.object(depth + 1)?;
-                    dict.set(key, value);
+                    let start = out.bytes.len() as u32;
+                    self.name(&mut out.bytes);
+                    out.items.push(Operand::Name(start, out.bytes.len() as u32));
+                    self.object(out, depth + 1)?;
                 }
                 _ => return Err(Malformed),
             }
@@ -305,7 +475,7 @@ impl<'a> Lexer<'a> {
                 self.pos += 3;
                 break;
             }
-            self.object(1)?;
+            self.object(&mut Operands::default(), 1)?;
         }
         while self.pos < self.data.len() {
             let at_end = |i: usize| self.data.get(i).is_none_or(|b| is_space(*b));

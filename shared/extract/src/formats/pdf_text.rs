@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use lopdf::{Dictionary, Document, Encoding, Object, ObjectId};
 
+use crate::formats::pdf_content::{Malformed, Operand, Operands, each_operation};
 use crate::formats::pdf_lazy::Contents;
 use crate::markdown::link;
 
@@ -53,6 +54,7 @@ pub(crate) struct Font<'a> {
     /// Glyph widths (1/1000 em) by CID and the default, for Type0 fonts with an Identity CMap.
     cid_widths: Option<(std::collections::HashMap<u32, f32>, f32)>,
     two_byte: bool,
+    per_byte: Option<ByteTable>,
 }
 
 type Matrix = [f32; 6];
@@ -74,6 +76,9 @@ struct State {
     char_spacing: f32,
     word_spacing: f32,
     scale: f32,
+    /// The lengths of the text-to-user matrix's two axes, for the matrix they were measured
+    /// on: it rarely changes within a line, and `hypot` was a twentieth of the time.
+    axes: ([f32; 4], (f32, f32)),
 }
 
 /// A link annotation: its rectangle in user space and target.
@@ -116,6 +121,7 @@ pub(crate) fn page_lines<'a>(
         max_content,
         used: data.len(),
         forms: Vec::new(),
+        text: String::new(),
         layout: Layout {
             links: link_areas(doc, page_id),
             ..Layout::default()
@@ -132,10 +138,11 @@ pub(crate) fn page_lines<'a>(
         char_spacing: 0.0,
         word_spacing: 0.0,
         scale: 1.0,
+        axes: ([1.0, 0.0, 0.0, 1.0], (1.0, 1.0)),
     };
     // Read as it is tokenized; a stream that turns out unreadable fails the whole page, which
     // then goes to lopdf's reader, so nothing from it is kept.
-    crate::formats::pdf_content::each_operation(&data, |operator, operands| {
+    each_operation(&data, |operator, operands| {
         run.operation(operator, operands, &fonts, &resources, &mut st)
     })?;
     Ok((run.layout.finish(), run.used))
@@ -155,6 +162,8 @@ struct Run<'a, 'c, 'f> {
     /// The forms being drawn, outermost first: a form that draws itself is skipped.
     forms: Vec<ObjectId>,
     layout: Layout,
+    /// The string being shown, reused.
+    text: String,
 }
 
 impl<'a> Run<'a, '_, '_> {
@@ -164,17 +173,12 @@ impl<'a> Run<'a, '_, '_> {
     fn operation(
         &mut self,
         operator: &str,
-        operands: &[Object],
+        operands: &Operands,
         fonts: &Fonts<'a>,
         resources: &[&'a Dictionary],
         st: &mut State,
     ) -> Result<(), lopdf::Error> {
-        let num = |i: usize| {
-            operands
-                .get(i)
-                .and_then(|o| o.as_float().ok())
-                .unwrap_or(0.0)
-        };
+        let num = |i: usize| operands.num(i);
         match operator {
             "q" if st.saved.len() < MAX_SAVED_STATES => st.saved.push(st.ctm),
             "Q" => st.ctm = st.saved.pop().unwrap_or(st.ctm),
@@ -184,11 +188,9 @@ impl<'a> Run<'a, '_, '_> {
                 st.line = IDENTITY;
             }
             "Tf" => {
-                st.font = operands
-                    .first()
-                    .and_then(|o| o.as_name().ok())
-                    .map(<[u8]>::to_vec)
-                    .unwrap_or_default();
+                // Reused: pages set a font at every text object.
+                st.font.clear();
+                st.font.extend_from_slice(operands.name(0).unwrap_or_default());
                 st.size = num(1);
             }
             "TL" => st.leading = num(0),
@@ -219,23 +221,57 @@ impl<'a> Run<'a, '_, '_> {
                     st.char_spacing = num(1);
                 }
                 let font = fonts.get(&st.font).map(|f| &**f);
-                let operands: &[Object] = if operator == "\"" {
-                    operands.get(2..).unwrap_or(&[])
-                } else {
-                    operands
-                };
-                for operand in operands {
-                    show(operand, font, st, &mut self.layout);
+                let first = if operator == "\"" { 2 } else { 0 };
+                for i in first..operands.len() {
+                    self.show(operands, operands.with_entries(i), font, st);
                 }
             }
             "Do" => {
-                if let Some(name) = operands.first().and_then(|o| o.as_name().ok()) {
+                if let Some(name) = operands.name(0) {
                     self.form(name, fonts, resources, st)?;
                 }
             }
             _ => {}
         }
         Ok(())
+    }
+
+    /// Shows a text-showing operand: a string, or a `TJ` array whose strings are shown and
+    /// whose numbers move the next one back by thousandths of a text unit. Entries of a
+    /// nested array count as the array's own; a dictionary's are skipped; anything else does
+    /// nothing.
+    fn show(
+        &mut self,
+        operands: &Operands,
+        entries: &[Operand],
+        font: Option<&Font<'_>>,
+        st: &mut State,
+    ) {
+        let text = &mut self.text;
+        match entries.first() {
+            Some(&string @ Operand::Str(..)) => {
+                show_string(operands.bytes(string), font, st, &mut self.layout, text);
+            }
+            Some(Operand::Array { .. }) => {
+                let mut i = 1;
+                while let Some(&entry) = entries.get(i) {
+                    match entry {
+                        Operand::Int(_) | Operand::Real(_) => {
+                            let shift =
+                                -entry.number().unwrap_or(0.0) / 1000.0 * st.size * st.scale;
+                            st.tm = multiply(&[1.0, 0.0, 0.0, 1.0, shift, 0.0], &st.tm);
+                        }
+                        Operand::Str(..) => {
+                            show_string(operands.bytes(entry), font, st, &mut self.layout, text);
+                        }
+                        Operand::Dict { len } => i += len as usize,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Draws the Form XObject `name` (PDF 32000-1 §8.10): its content with its own resources
@@ -288,10 +324,10 @@ impl<'a> Run<'a, '_, '_> {
             self.cache.textless_forms.insert(id);
             return Ok(());
         }
-        let Ok(operations) = crate::formats::pdf_content::operations(&data) else {
+        // Tokenized whole first: an unreadable form is skipped, not half drawn.
+        if each_operation(&data, |_, _| Ok::<_, Malformed>(())).is_err() {
             return Ok(());
-        };
-        drop(data);
+        }
         let own = dict
             .get_deref(b"Resources", doc)
             .and_then(Object::as_dict)
@@ -322,12 +358,12 @@ impl<'a> Run<'a, '_, '_> {
             char_spacing: st.char_spacing,
             word_spacing: st.word_spacing,
             scale: st.scale,
+            axes: st.axes,
         };
         st.ctm = multiply(&matrix, &st.ctm);
         self.forms.push(id);
-        // Tokenized whole first: an unreadable form is skipped, not half drawn.
-        let result = operations.iter().try_for_each(|op| {
-            self.operation(&op.operator, &op.operands, fonts, &form_resources, st)
+        let result = each_operation(&data, |operator, operands| {
+            self.operation(operator, operands, fonts, &form_resources, st)
         });
         self.forms.pop();
         *st = outer;
@@ -352,55 +388,54 @@ fn move_line(st: &mut State, tx: f32, ty: f32) {
     st.tm = st.line;
 }
 
-fn show(operand: &Object, font: Option<&Font<'_>>, st: &mut State, layout: &mut Layout) {
-    match operand {
-        Object::String(bytes, _) => {
-            let text = font.and_then(|f| f.decode(bytes)).unwrap_or_else(|| {
-                bytes
-                    .iter()
-                    .filter(|b| b.is_ascii_graphic() || **b == b' ')
-                    .map(|&b| b as char)
-                    .collect()
-            });
-            // Text space → user space: the text matrix, then the CTM.
-            let render = multiply(&st.tm, &st.ctm);
-            let width_em = text_width(font, bytes, text.chars().count());
-            let text = expand_ligatures(text);
-            // Word spacing applies to the single-byte code 32 only (§9.3.3).
-            let two_byte = font.is_some_and(|f| f.two_byte);
-            let glyphs = if two_byte {
-                bytes.len() / 2
-            } else {
-                bytes.len()
-            };
-            let spaces = if two_byte {
-                0
-            } else {
-                bytes.iter().filter(|&&b| b == b' ').count()
-            };
-            let advance_text = (width_em * st.size
-                + st.char_spacing * glyphs as f32
-                + st.word_spacing * spaces as f32)
-                * st.scale;
-            let advance_user = advance_text * render[0].hypot(render[1]);
-            let size_user = (st.size * render[2].hypot(render[3])).abs().max(1.0);
-            let (x, y) = upright(&render);
-            layout.push(&text, x, y, advance_user, size_user);
-            st.tm = multiply(&[1.0, 0.0, 0.0, 1.0, advance_text, 0.0], &st.tm);
-        }
-        Object::Array(items) => {
-            for item in items {
-                match item {
-                    Object::Integer(_) | Object::Real(_) => {
-                        let shift = -item.as_float().unwrap_or(0.0) / 1000.0 * st.size * st.scale;
-                        st.tm = multiply(&[1.0, 0.0, 0.0, 1.0, shift, 0.0], &st.tm);
-                    }
-                    other => show(other, font, st, layout),
-                }
-            }
-        }
-        _ => {}
+/// Shows one string: its text goes to the layout at the current position, and the text
+/// matrix moves past it.
+fn show_string(
+    bytes: &[u8],
+    font: Option<&Font<'_>>,
+    st: &mut State,
+    layout: &mut Layout,
+    text: &mut String,
+) {
+    text.clear();
+    if !font.is_some_and(|f| f.decode(bytes, text)) {
+        text.extend(
+            bytes
+                .iter()
+                .filter(|b| b.is_ascii_graphic() || **b == b' ')
+                .map(|&b| b as char),
+        );
     }
+    // Text space → user space: the text matrix, then the CTM.
+    let render = multiply(&st.tm, &st.ctm);
+    let width_em = text_width(font, bytes, text);
+    expand_ligatures(text);
+    // Word spacing applies to the single-byte code 32 only (§9.3.3).
+    let two_byte = font.is_some_and(|f| f.two_byte);
+    let glyphs = if two_byte {
+        bytes.len() / 2
+    } else {
+        bytes.len()
+    };
+    let spaces = if two_byte {
+        0
+    } else {
+        bytes.iter().filter(|&&b| b == b' ').count()
+    };
+    let advance_text = (width_em * st.size
+        + st.char_spacing * glyphs as f32
+        + st.word_spacing * spaces as f32)
+        * st.scale;
+    let linear = [render[0], render[1], render[2], render[3]];
+    if st.axes.0 != linear {
+        st.axes = (linear, (render[0].hypot(render[1]), render[2].hypot(render[3])));
+    }
+    let (x_axis, y_axis) = st.axes.1;
+    let advance_user = advance_text * x_axis;
+    let size_user = (st.size * y_axis).abs().max(1.0);
+    let (x, y) = upright(&render);
+    layout.push(text, x, y, advance_user, size_user);
+    st.tm = multiply(&[1.0, 0.0, 0.0, 1.0, advance_text, 0.0], &st.tm);
 }
 
 /// Where a run starts, in a frame whose x axis runs along its baseline: text running up or down
@@ -418,7 +453,7 @@ fn upright(render: &Matrix) -> (f32, f32) {
 }
 
 /// Width in em of the shown bytes: from the font's `Widths` when it has them, else an average.
-fn text_width(font: Option<&Font<'_>>, bytes: &[u8], chars: usize) -> f32 {
+fn text_width(font: Option<&Font<'_>>, bytes: &[u8], text: &str) -> f32 {
     match font {
         Some(Font {
             widths: Some((first, widths)),
@@ -451,15 +486,15 @@ fn text_width(font: Option<&Font<'_>>, bytes: &[u8], chars: usize) -> f32 {
                 .sum::<f32>()
                 / 1000.0
         }
-        _ => chars as f32 * 0.5,
+        _ => text.chars().count() as f32 * 0.5,
     }
 }
 
 /// The Latin ligature presentation forms U+FB00–FB06 as their letters (their compatibility
 /// decompositions), so that "ﬁle" is found as "file".
-fn expand_ligatures(text: String) -> String {
+fn expand_ligatures(text: &mut String) {
     if !text.chars().any(|c| ('\u{FB00}'..='\u{FB06}').contains(&c)) {
-        return text;
+        return;
     }
     let mut out = String::with_capacity(text.len() + 4);
     for c in text.chars() {
@@ -473,7 +508,7 @@ fn expand_ligatures(text: String) -> String {
             c => out.push(c),
         }
     }
-    out
+    *text = out;
 }
 
 fn load_fonts<'a>(
@@ -523,12 +558,30 @@ fn cached_font<'a>(
 const MAX_DECODED_PER_FONT: usize = 50_000;
 
 impl Font<'_> {
-    fn decode(&self, bytes: &[u8]) -> Option<String> {
-        let encoding = self.encoding.as_ref()?;
-        if let Some(text) = self.decoded.borrow().get(bytes) {
-            return Some(text.clone());
+    /// Appends the text of `bytes`; false, with nothing appended, when the encoding cannot
+    /// decode them.
+    fn decode(&self, bytes: &[u8], out: &mut String) -> bool {
+        if let Some(table) = &self.per_byte {
+            return table.decode(bytes, out);
         }
-        let text = match (encoding, &self.base) {
+        if let Some(text) = self.decoded.borrow().get(bytes) {
+            out.push_str(text);
+            return true;
+        }
+        let Some(text) = self.decode_uncached(bytes) else {
+            return false;
+        };
+        out.push_str(&text);
+        let mut cache = self.decoded.borrow_mut();
+        if cache.len() < MAX_DECODED_PER_FONT {
+            cache.insert(bytes.to_vec(), text);
+        }
+        true
+    }
+
+    fn decode_uncached(&self, bytes: &[u8]) -> Option<String> {
+        let encoding = self.encoding.as_ref()?;
+        match (encoding, &self.base) {
             (Encoding::UnicodeMapEncoding(cmap), Some(base)) => {
                 let mut text = String::new();
                 for &b in bytes {
@@ -542,15 +595,57 @@ impl Font<'_> {
                         _ => base.write_to_string(&[b], &mut text).ok()?,
                     }
                 }
-                text
+                Some(text)
             }
-            _ => Document::decode_text(encoding, bytes).ok()?,
-        };
-        let mut cache = self.decoded.borrow_mut();
-        if cache.len() < MAX_DECODED_PER_FONT {
-            cache.insert(bytes.to_vec(), text.clone());
+            _ => Document::decode_text(encoding, bytes).ok(),
         }
-        Some(text)
+    }
+
+    /// Whether a string's text is its bytes' texts one after the other: a simple font's
+    /// ToUnicode read code by code (above), and lopdf's one-byte encodings. A ToUnicode CMap
+    /// alone may have codes of several bytes.
+    fn decodes_per_byte(&self) -> bool {
+        match (&self.encoding, &self.base) {
+            (Some(Encoding::UnicodeMapEncoding(_)), base) => base.is_some(),
+            (Some(Encoding::SimpleEncoding(name)), _) => *name == b"WinAnsiEncoding",
+            (Some(Encoding::OneByteEncoding(_) | Encoding::Differences(_)), _) => true,
+            (None, _) => false,
+        }
+    }
+}
+
+/// Every byte's text, for fonts that decode byte by byte: kerned text shows a few glyphs per
+/// string, and looking each string up in the cache was a tenth of the time.
+struct ByteTable {
+    text: String,
+    /// Where each byte's text is in `text`; `None` when it cannot be decoded.
+    spans: Box<[Option<(u32, u32)>; 256]>,
+}
+
+impl ByteTable {
+    fn new(font: &Font<'_>) -> Self {
+        let mut text = String::new();
+        let mut spans = Box::new([None; 256]);
+        for (b, span) in spans.iter_mut().enumerate() {
+            if let Some(decoded) = font.decode_uncached(&[b as u8]) {
+                let start = text.len() as u32;
+                text.push_str(&decoded);
+                *span = Some((start, text.len() as u32));
+            }
+        }
+        Self { text, spans }
+    }
+
+    fn decode(&self, bytes: &[u8], out: &mut String) -> bool {
+        let start = out.len();
+        for &b in bytes {
+            let Some((from, to)) = self.spans[b as usize] else {
+                out.truncate(start);
+                return false;
+            };
+            out.push_str(&self.text[from as usize..to as usize]);
+        }
+        true
     }
 }
 
@@ -587,14 +682,19 @@ fn font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
         Some(cmap) => (Some(cmap), None),
         None => (dict.get_font_encoding(doc).ok(), None),
     };
-    Font {
+    let mut font = Font {
         encoding,
         base,
         widths: first.zip(widths).map(|(f, w)| (f.max(0) as u32, w)),
         cid_widths: two_byte.then(|| cid_widths(doc, dict)).flatten(),
         two_byte,
         decoded: Default::default(),
+        per_byte: None,
+    };
+    if font.decodes_per_byte() {
+        font.per_byte = Some(ByteTable::new(&font));
     }
+    font
 }
 
 /// A font dictionary with StandardEncoding, for lopdf to hand out that encoding.
@@ -903,8 +1003,6 @@ struct Layout {
 
 impl Layout {
     fn push(&mut self, text: &str, x: f32, y: f32, advance: f32, size: f32) {
-        // Tabs mark cell boundaries in our output; the PDF's own are plain spacing.
-        let text = text.replace('\t', " ");
         if text.is_empty() {
             return;
         }
@@ -932,13 +1030,13 @@ impl Layout {
         match self.current.last_mut() {
             Some(seg) if boundary.is_none() => {
                 match seg.runs.last_mut() {
-                    Some((run, link)) if *link == under => run.push_str(&text),
-                    _ => seg.runs.push((text, under)),
+                    Some((run, link)) if *link == under => push_untabbed(run, text),
+                    _ => seg.runs.push((untabbed(text), under)),
                 }
                 seg.end = end;
             }
             _ => self.current.push(SegmentBuild {
-                runs: vec![(text, under)],
+                runs: vec![(untabbed(text), under)],
                 start: x,
                 end,
                 hard: boundary.unwrap_or(false),
@@ -968,7 +1066,14 @@ impl Layout {
                 None => out.push_str(&run),
             }
         }
-        out.split_whitespace().collect::<Vec<_>>().join(" ")
+        let mut spaced = String::with_capacity(out.len());
+        for word in out.split_whitespace() {
+            if !spaced.is_empty() {
+                spaced.push(' ');
+            }
+            spaced.push_str(word);
+        }
+        spaced
     }
 
     fn flush(&mut self) {
@@ -1011,8 +1116,23 @@ impl Layout {
     }
 }
 
-impl From<crate::formats::pdf_content::Malformed> for lopdf::Error {
-    fn from(_: crate::formats::pdf_content::Malformed) -> Self {
+/// Tabs mark cell boundaries in our output; the PDF's own are plain spacing.
+fn push_untabbed(out: &mut String, text: &str) {
+    if text.contains('\t') {
+        out.extend(text.chars().map(|c| if c == '\t' { ' ' } else { c }));
+    } else {
+        out.push_str(text);
+    }
+}
+
+fn untabbed(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_untabbed(&mut out, text);
+    out
+}
+
+impl From<Malformed> for lopdf::Error {
+    fn from(_: Malformed) -> Self {
         lopdf::Error::Syntax("unreadable content stream".into())
     }
 }
