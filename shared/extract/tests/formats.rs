@@ -652,6 +652,78 @@ fn a_pdf_without_text_says_it_needs_ocr() {
     );
 }
 
+#[test]
+fn pdf_form_values_follow_the_pages_as_a_table_of_full_field_names() {
+    use lopdf::{Object, dictionary};
+    let utf16: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain("Zoë | Smith".encode_utf16().flat_map(u16::to_be_bytes))
+        .collect();
+    let pdf = pdf_with_form(|doc| {
+        let text = doc.add_object(dictionary! {
+            "FT" => "Tx", "T" => Object::string_literal("Name"), "V" => Object::string_literal(utf16),
+        });
+        let checked = doc.add_object(dictionary! {
+            "FT" => "Btn", "T" => Object::string_literal("Agree"), "V" => "Yes",
+        });
+        let unchecked = doc.add_object(dictionary! {
+            "FT" => "Btn", "T" => Object::string_literal("Newsletter"), "V" => "Off",
+        });
+        let city = doc.add_object(dictionary! {
+            "FT" => "Tx", "T" => Object::string_literal("city"), "V" => Object::string_literal("Paris"),
+        });
+        let empty =
+            doc.add_object(dictionary! { "FT" => "Tx", "T" => Object::string_literal("zip") });
+        let address = doc.add_object(dictionary! {
+            "T" => Object::string_literal("address"), "Kids" => vec![city.into(), empty.into()],
+        });
+        // A radio group: the value is the group's, its kids are widgets without names.
+        let widget = doc.add_object(dictionary! { "Subtype" => "Widget", "AS" => "Blue" });
+        let radio = doc.add_object(dictionary! {
+            "FT" => "Btn", "T" => Object::string_literal("colour"), "V" => "Blue",
+            "Kids" => vec![widget.into()],
+        });
+        [text, checked, unchecked, address, radio]
+            .into_iter()
+            .map(Object::from)
+            .collect()
+    });
+    let out = run(&pdf, "form.pdf");
+    assert_eq!(
+        out.markdown,
+        "<!-- page 1 -->
+
+Application
+
+## Form fields
+
+| Field | Value |
+| --- | --- |
+| Name | Zoë \\| Smith |
+| Agree | Yes |
+| address.city | Paris |
+| colour | Blue |"
+    );
+}
+
+#[test]
+fn a_pdf_form_without_values_adds_no_section() {
+    use lopdf::{Object, dictionary};
+    let pdf = pdf_with_form(|doc| {
+        let blank = doc.add_object(dictionary! {
+            "FT" => "Tx", "T" => Object::string_literal("Name"), "V" => Object::string_literal(" "),
+        });
+        let unchecked = doc.add_object(dictionary! {
+            "FT" => "Btn", "T" => Object::string_literal("Agree"), "V" => "Off",
+        });
+        vec![blank.into(), unchecked.into()]
+    });
+    assert_eq!(
+        run(&pdf, "form.pdf").markdown,
+        run(&pdf_with_pages(&["Application"]), "plain.pdf").markdown
+    );
+}
+
 /// Long documents take their heading sizes from an even sample of pages (300), then render page
 /// by page, so memory holds one page's lines rather than the whole document's.
 #[test]

@@ -411,6 +411,30 @@ fn deeply_nested_pdf_objects_and_content_do_not_overflow_the_stack() {
 }
 
 #[test]
+fn pdf_form_fields_whose_kids_loop_are_read_once() {
+    use lopdf::{Object, dictionary};
+    let pdf = pdf_with_form(|doc| {
+        let id = doc.new_object_id();
+        // Its own kid, twice: followed blindly, each level doubles the work.
+        doc.objects.insert(
+            id,
+            Object::Dictionary(dictionary! {
+                "T" => Object::string_literal("loop"), "V" => Object::string_literal("once"),
+                "Kids" => vec![id.into(), id.into()],
+            }),
+        );
+        vec![id.into(), id.into()]
+    });
+    let out = extract(&pdf, &Hints::named("loop.pdf"), &Limits::default()).expect("extract");
+    assert!(
+        out.markdown
+            .ends_with("| Field | Value |\n| --- | --- |\n| loop | once |"),
+        "{}",
+        out.markdown
+    );
+}
+
+#[test]
 fn a_handwritten_pdf_with_a_text_page_is_read() {
     let content = b"BT /F1 12 Tf 72 700 Td (Hand made) Tj ET";
     let pdf = handmade_pdf("/Contents 4 0 R", Some(content));

@@ -1,8 +1,8 @@
 //! PDF text per page via lopdf, pages marked with `<!-- page N -->`; encrypted files refused.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use lopdf::{DecompressError, Document, LoadOptions, Object};
+use lopdf::{DecompressError, Document, LoadOptions, Object, ObjectId};
 
 use crate::formats::pdf_lazy::{self, Contents};
 use crate::formats::pdf_text::{FontCache, Line, Segment, join_segments, page_lines};
@@ -18,6 +18,11 @@ const MAX_PAGE_CONTENT: usize = 64 * 1024 * 1024;
 /// Heading sizes come from every page of a document up to this long, and from this many pages
 /// spread evenly through a longer one, so memory stays one page's worth however long it is.
 const STATS_PAGES: usize = 300;
+
+/// Form field dictionaries read, widgets included; a larger form is cut short.
+const MAX_FORM_NODES: usize = 10_000;
+/// Field names nest a few levels deep; deeper nesting is malformed.
+const MAX_FORM_DEPTH: usize = 32;
 
 pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
     // The page count is read from the page tree's root without loading the pages.
@@ -104,6 +109,15 @@ fn render_document(
         }
         markdown.push_str(&format!("<!-- page {number} -->\n\n"));
         markdown.push_str(&render(lines, &heading_sizes));
+    }
+    let fields = form_fields(doc);
+    if !fields.is_empty() {
+        let rows: Vec<Vec<String>> = std::iter::once(("Field".to_owned(), "Value".to_owned()))
+            .chain(fields)
+            .map(|(name, value)| vec![name, value])
+            .collect();
+        markdown.push_str("\n\n## Form fields\n\n");
+        markdown.push_str(&table(&rows));
     }
     let mut metadata = info(doc);
     metadata.page_count = Some(pages.len() as u32);
@@ -502,6 +516,91 @@ fn with_empty_id(bytes: &[u8]) -> Option<Vec<u8>> {
     patched.extend_from_slice(b"/ID[<><>]");
     patched.extend_from_slice(&bytes[open..]);
     Some(patched)
+}
+
+/// Filled-in values of the interactive form (PDF 32000-1 §12.7) as (full field name, value), in
+/// field order: a producer need not draw a value on the page, and then it is on no page.
+fn form_fields(doc: &Document) -> Vec<(String, String)> {
+    let fields = doc
+        .catalog()
+        .ok()
+        .and_then(|catalog| resolve(doc, catalog.get(b"AcroForm").ok()?)?.as_dict().ok())
+        .and_then(|form| resolve(doc, form.get(b"Fields").ok()?)?.as_array().ok());
+    let mut walk = FieldWalk {
+        doc,
+        seen: HashSet::new(),
+        read: 0,
+        out: Vec::new(),
+    };
+    for field in fields.into_iter().flatten() {
+        walk.field(field, "", 0);
+    }
+    walk.out
+}
+
+/// The object a reference chain ends at; `None` for a dangling one.
+fn resolve<'a>(doc: &'a Document, object: &'a Object) -> Option<&'a Object> {
+    doc.dereference(object).ok().map(|(_, object)| object)
+}
+
+struct FieldWalk<'a> {
+    doc: &'a Document,
+    /// Every field dictionary read: `/Kids` leading back to one would repeat it forever.
+    seen: HashSet<ObjectId>,
+    read: usize,
+    out: Vec<(String, String)>,
+}
+
+impl FieldWalk<'_> {
+    /// A field's value and its kids' (fields, or widgets, which have no `/T` of their own).
+    fn field(&mut self, object: &Object, parent: &str, depth: usize) {
+        let doc = self.doc;
+        if depth > MAX_FORM_DEPTH || self.read >= MAX_FORM_NODES {
+            return;
+        }
+        self.read += 1;
+        let Ok((id, object)) = doc.dereference(object) else {
+            return;
+        };
+        if id.is_some_and(|id| !self.seen.insert(id)) {
+            return;
+        }
+        let Ok(dict) = object.as_dict() else { return };
+        let get = |key: &[u8]| resolve(doc, dict.get(key).ok()?);
+        let name = match get(b"T").and_then(text_string) {
+            Some(partial) if !parent.is_empty() => format!("{parent}.{partial}"),
+            Some(partial) => partial,
+            None => parent.to_owned(),
+        };
+        if let Some(value) = get(b"V").and_then(|v| field_value(doc, v))
+            && !name.is_empty()
+        {
+            self.out.push((name.clone(), value));
+        }
+        for kid in get(b"Kids")
+            .and_then(|k| k.as_array().ok())
+            .into_iter()
+            .flatten()
+        {
+            self.field(kid, &name, depth + 1);
+        }
+    }
+}
+
+/// Text (`Tx`, `Ch`), a button's state name (`/Yes`; `/Off` is no value), or the options of a
+/// multiple choice.
+fn field_value(doc: &Document, value: &Object) -> Option<String> {
+    let text = match value {
+        Object::Name(name) if name.as_slice() == b"Off" => return None,
+        Object::Name(name) => String::from_utf8_lossy(name).into_owned(),
+        Object::Array(items) => items
+            .iter()
+            .filter_map(|item| text_string(resolve(doc, item)?))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => text_string(other)?,
+    };
+    Some(text).filter(|t| !t.trim().is_empty())
 }
 
 /// Title, author and dates from the trailer's `/Info` dictionary.

@@ -520,6 +520,18 @@ pub fn save_pdf(
     out
 }
 
+/// A one-page PDF ("Application") whose catalog has an `/AcroForm` with the fields `fields` adds.
+pub fn pdf_with_form(fields: impl FnOnce(&mut lopdf::Document) -> Vec<lopdf::Object>) -> Vec<u8> {
+    use lopdf::{Document, dictionary};
+    let mut doc = Document::load_mem(&pdf_with_pages(&["Application"])).expect("load pdf");
+    let fields = fields(&mut doc);
+    let form = doc.add_object(dictionary! { "Fields" => fields });
+    doc.catalog_mut().expect("catalog").set("AcroForm", form);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("save pdf");
+    out
+}
+
 /// A WAV of `secs` seconds of silence, 8 kHz mono 16-bit.
 pub fn wav(secs: u32) -> Vec<u8> {
     let rate = 8000u32;
