@@ -187,6 +187,25 @@ fn odt_keeps_headings_lists_links_and_tables() {
 }
 
 #[test]
+fn odt_page_headers_come_once_before_the_body_and_footers_once_after() {
+    let body = r#"<office:text><text:h text:outline-level="1">Handbook</text:h><text:p>Welcome.</text:p></office:text>"#;
+    let master_pages = r#"<style:master-page style:name="Standard">
+<style:header><text:p>Acme <text:span>Ltd</text:span></text:p></style:header>
+<style:header-left style:display="false"><text:p>Switched off</text:p></style:header-left>
+<style:footer><style:region-left><text:p>Internal use only</text:p></style:region-left></style:footer>
+</style:master-page>
+<style:master-page style:name="Landscape">
+<style:header><text:p>Acme Ltd</text:p></style:header>
+<style:footer-first><text:p>Draft</text:p></style:footer-first>
+</style:master-page>"#;
+    let out = run(&odt_with_master_pages(body, master_pages), "h.odt");
+    assert_eq!(
+        out.markdown,
+        "Acme Ltd\n\n# Handbook\n\nWelcome.\n\nInternal use only\n\nDraft"
+    );
+}
+
+#[test]
 fn odp_slides_have_titles_bullets_and_notes() {
     let out = run(&sample_odp(), "kick.odp");
     assert_eq!(out.format, Format::Odp);

@@ -1,4 +1,5 @@
-//! OpenDocument text (ODT) and presentations (ODP) from `content.xml` and `meta.xml`.
+//! OpenDocument text (ODT) and presentations (ODP) from `content.xml` and `meta.xml`; ODT page
+//! headers and footers from `styles.xml`.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,10 @@ use crate::xmltree::{Element, Node};
 use crate::{ExtractError, Extracted, Format, Limits, Metadata};
 
 const LIST_INDENT: &str = "    ";
+
+/// A master page's headers and footers: for every page, left pages, and the first page.
+const HEADERS: &[&str] = &["header", "header-left", "header-first"];
+const FOOTERS: &[&str] = &["footer", "footer-left", "footer-first"];
 
 pub(crate) fn extract(
     bytes: &[u8],
@@ -37,7 +42,11 @@ pub(crate) fn extract(
     } else {
         let mut blocks = Vec::new();
         odf.blocks(body, &mut blocks);
-        join_blocks(blocks)
+        let (headers, footers) = styles
+            .as_ref()
+            .map(|styles| odf.page_furniture(styles))
+            .unwrap_or_default();
+        join_blocks(headers.into_iter().chain(blocks).chain(footers))
     };
     Ok(Extracted::new(format, markdown, metadata))
 }
@@ -300,6 +309,35 @@ impl Odf {
 }
 
 impl Odf {
+    /// Header and footer texts of the master pages, each distinct text once: every page repeats
+    /// them, so they are read once before and once after the body.
+    fn page_furniture(&self, styles: &Element) -> (Vec<String>, Vec<String>) {
+        let (mut headers, mut footers) = (Vec::new(), Vec::new());
+        let parts = styles
+            .find("master-styles")
+            .into_iter()
+            .flat_map(|m| m.elements().filter(|p| p.is("master-page")))
+            .flat_map(|page| page.elements())
+            // `style:display="false"` switches a header off, whatever it holds.
+            .filter(|part| part.attr("style:display") != Some("false"));
+        for part in parts {
+            let out = if HEADERS.contains(&part.local()) {
+                &mut headers
+            } else if FOOTERS.contains(&part.local()) {
+                &mut footers
+            } else {
+                continue;
+            };
+            let mut blocks = Vec::new();
+            self.blocks(part, &mut blocks);
+            let text = join_blocks(blocks);
+            if !text.is_empty() && !out.contains(&text) {
+                out.push(text);
+            }
+        }
+        (headers, footers)
+    }
+
     /// An outline placeholder is a bullet list even when its paragraphs are not in a `text:list`.
     fn outline(&self, frame: &Element) -> String {
         let mut lines = Vec::new();

@@ -291,6 +291,28 @@ pub const SAMPLE_XLSX_MD: &str = "## Budget
 pub const ODF_NS: &str = r#"xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0""#;
 
 pub fn odf(mime: &str, content_body: &str, styles: &str) -> Vec<u8> {
+    odf_with_styles_xml(mime, content_body, styles, None)
+}
+
+/// An ODT whose styles.xml holds `master_pages` (`style:master-page` elements).
+pub fn odt_with_master_pages(content_body: &str, master_pages: &str) -> Vec<u8> {
+    let styles_xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-styles {ODF_NS}><office:master-styles>{master_pages}</office:master-styles></office:document-styles>"#
+    );
+    odf_with_styles_xml(
+        "application/vnd.oasis.opendocument.text",
+        content_body,
+        "",
+        Some(&styles_xml),
+    )
+}
+
+fn odf_with_styles_xml(
+    mime: &str,
+    content_body: &str,
+    styles: &str,
+    styles_xml: Option<&str>,
+) -> Vec<u8> {
     let content = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODF_NS}><office:automatic-styles>{styles}</office:automatic-styles><office:body>{content_body}</office:body></office:document-content>"#
     );
@@ -300,12 +322,14 @@ pub fn odf(mime: &str, content_body: &str, styles: &str) -> Vec<u8> {
     let manifest = format!(
         r#"<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="{mime}"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#
     );
-    zip_of(&[
+    let mut entries: Vec<(&str, &[u8])> = vec![
         ("mimetype", mime.as_bytes()),
         ("content.xml", content.as_bytes()),
         ("meta.xml", meta.as_bytes()),
         ("META-INF/manifest.xml", manifest.as_bytes()),
-    ])
+    ];
+    entries.extend(styles_xml.map(|x| ("styles.xml", x.as_bytes())));
+    zip_of(&entries)
 }
 
 pub fn sample_odt() -> Vec<u8> {
