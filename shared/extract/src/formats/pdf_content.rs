@@ -231,6 +231,36 @@ fn short_integer(word: &[u8]) -> Option<i64> {
     Some(if negative { -value } else { value })
 }
 
+/// A decimal such as `-12.375` whose digits make an integer below 2^24 with at most 10 after
+/// the point: both that integer and the power of ten are exact in `f32`, so one division is
+/// the correctly rounded value, the one `str::parse` gives (Clinger's fast path).
+fn short_decimal(word: &[u8]) -> Option<f32> {
+    let (negative, rest) = match word {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, word),
+    };
+    let point = rest.iter().position(|&b| b == b'.')?;
+    let (whole, fraction) = (&rest[..point], &rest[point + 1..]);
+    let digits = whole.len() + fraction.len();
+    if digits == 0 || digits > 8 || fraction.len() > 10 {
+        return None;
+    }
+    let mut mantissa = 0u32;
+    for &d in whole.iter().chain(fraction) {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        mantissa = mantissa * 10 + u32::from(d - b'0');
+    }
+    if mantissa > 1 << 24 {
+        return None;
+    }
+    const POWERS: [f32; 11] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
+    let value = mantissa as f32 / POWERS[fraction.len()];
+    Some(if negative { -value } else { value })
+}
+
 struct Lexer<'a> {
     data: &'a [u8],
     pos: usize,
@@ -326,6 +356,9 @@ impl<'a> Lexer<'a> {
         let word = self.word();
         if let Some(i) = short_integer(word) {
             return Ok(Operand::Int(i));
+        }
+        if let Some(r) = short_decimal(word) {
+            return Ok(Operand::Real(r));
         }
         let text = std::str::from_utf8(word).map_err(|_| Malformed)?;
         if let Ok(i) = text.parse::<i64>() {
@@ -518,6 +551,36 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(sample)
             );
+        }
+    }
+
+    #[test]
+    fn short_decimals_read_as_the_general_parser_reads_them() {
+        for text in [
+            "0.1",
+            "-.5",
+            "4.",
+            "+3.25",
+            "16777.216",
+            "0.0000001",
+            "-0.0",
+            "1677721.6",
+        ] {
+            let general = text.trim_start_matches('+').parse::<f32>().unwrap();
+            let fast = short_decimal(text.as_bytes()).unwrap();
+            assert_eq!(fast.to_bits(), general.to_bits(), "{text}");
+        }
+        for text in ["1.2.3", ".", "-", "12", "1e5", "9999999.9", "1.-2"] {
+            assert_eq!(short_decimal(text.as_bytes()), None, "{text}");
+        }
+        // Every decimal with up to 6 digits and 0–5 after the point, exhaustively at 4 digits.
+        for n in 0..10_000u32 {
+            for places in 0..=4 {
+                let digits = format!("{n:04}");
+                let text = format!("{}.{}", &digits[..4 - places], &digits[4 - places..]);
+                let general = text.parse::<f32>().unwrap();
+                assert_eq!(short_decimal(text.as_bytes()), Some(general), "{text}");
+            }
         }
     }
 

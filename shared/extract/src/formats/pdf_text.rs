@@ -190,7 +190,8 @@ impl<'a> Run<'a, '_, '_> {
             "Tf" => {
                 // Reused: pages set a font at every text object.
                 st.font.clear();
-                st.font.extend_from_slice(operands.name(0).unwrap_or_default());
+                st.font
+                    .extend_from_slice(operands.name(0).unwrap_or_default());
                 st.size = num(1);
             }
             "TL" => st.leading = num(0),
@@ -422,13 +423,15 @@ fn show_string(
     } else {
         bytes.iter().filter(|&&b| b == b' ').count()
     };
-    let advance_text = (width_em * st.size
-        + st.char_spacing * glyphs as f32
-        + st.word_spacing * spaces as f32)
-        * st.scale;
+    let advance_text =
+        (width_em * st.size + st.char_spacing * glyphs as f32 + st.word_spacing * spaces as f32)
+            * st.scale;
     let linear = [render[0], render[1], render[2], render[3]];
     if st.axes.0 != linear {
-        st.axes = (linear, (render[0].hypot(render[1]), render[2].hypot(render[3])));
+        st.axes = (
+            linear,
+            (render[0].hypot(render[1]), render[2].hypot(render[3])),
+        );
     }
     let (x_axis, y_axis) = st.axes.1;
     let advance_user = advance_text * x_axis;
