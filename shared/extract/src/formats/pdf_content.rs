@@ -584,6 +584,30 @@ mod tests {
         }
     }
 
+    /// Every one-byte change of a page-like sample (each position set to each byte that
+    /// changes how a token ends or starts) reads or is refused, never panics, and whatever
+    /// reads converts to lopdf objects.
+    #[test]
+    fn mutated_content_reads_or_is_refused() {
+        let sample: &[u8] =
+            b"q BT /F1 9 Tf [(A\\)b) -12.5 <41 42> 3 [/N <</K (v) /L [1 2]>>]] TJ ET Q % c\n";
+        let bytes = b"()<>[]{}/%\\ \n#.-+0a\x00\xff";
+        let mut read = 0;
+        for at in 0..sample.len() {
+            for &b in bytes {
+                let mut mutated = sample.to_vec();
+                mutated[at] = b;
+                if let Ok(ops) = operations(&mutated) {
+                    read += 1;
+                    assert!(ops.iter().all(|op| !op.operator.is_empty()));
+                }
+                mutated.truncate(at);
+                let _ = operations(&mutated);
+            }
+        }
+        assert!(read > 0);
+    }
+
     #[test]
     fn inline_images_are_skipped_whole() {
         let data = b"q BI /W 2 /H 2 /BPC 8 /CS /G ID \x00EI\xffEI\x10 EI Q (after) Tj";
