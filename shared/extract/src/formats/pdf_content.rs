@@ -142,8 +142,8 @@ impl Operands {
     }
 }
 
-/// All operations as lopdf `Operation`s: for readers off the hot path (CMaps, forms checked
-/// before they are drawn would not need it) and tests.
+/// All operations as lopdf `Operation`s, for readers off the hot path (CMaps) and for
+/// comparing with lopdf's parser in tests.
 pub(crate) fn operations(data: &[u8]) -> Result<Vec<Operation>, Malformed> {
     let mut ops = Vec::new();
     each_operation(data, |operator, operands| {
