@@ -24,16 +24,22 @@ fn a_utf8_bom_is_dropped() {
     assert_eq!(out.metadata.extra["encoding"], "UTF-8");
 }
 
+/// `text` in UTF-16 after its byte-order mark, big- or little-endian.
+fn utf16_with_bom(text: &str, big_endian: bool) -> Vec<u8> {
+    let (bom, unit): ([u8; 2], fn(u16) -> [u8; 2]) = if big_endian {
+        ([0xFE, 0xFF], u16::to_be_bytes)
+    } else {
+        ([0xFF, 0xFE], u16::to_le_bytes)
+    };
+    bom.into_iter()
+        .chain(text.encode_utf16().flat_map(unit))
+        .collect()
+}
+
 #[test]
 fn utf16_with_either_bom_is_decoded() {
-    let le: Vec<u8> = [0xFF, 0xFE]
-        .into_iter()
-        .chain("naïve ☕".encode_utf16().flat_map(u16::to_le_bytes))
-        .collect();
-    let be: Vec<u8> = [0xFE, 0xFF]
-        .into_iter()
-        .chain("naïve ☕".encode_utf16().flat_map(u16::to_be_bytes))
-        .collect();
+    let le = utf16_with_bom("naïve ☕", false);
+    let be = utf16_with_bom("naïve ☕", true);
     assert_eq!(run(&le, "le.txt").markdown, "naïve ☕");
     assert_eq!(run(&be, "be.txt").markdown, "naïve ☕");
     assert_eq!(run(&le, "le.txt").metadata.extra["encoding"], "UTF-16LE");
@@ -674,10 +680,7 @@ fn a_pdf_without_text_says_it_needs_ocr() {
 #[test]
 fn pdf_form_values_follow_the_pages_as_a_table_of_full_field_names() {
     use lopdf::{Object, dictionary};
-    let utf16: Vec<u8> = [0xFE, 0xFF]
-        .into_iter()
-        .chain("Zoë | Smith".encode_utf16().flat_map(u16::to_be_bytes))
-        .collect();
+    let utf16 = utf16_with_bom("Zoë | Smith", true);
     let pdf = pdf_with_form(|doc| {
         let text = doc.add_object(dictionary! {
             "FT" => "Tx", "T" => Object::string_literal("Name"), "V" => Object::string_literal(utf16),
