@@ -214,14 +214,19 @@ fn starts_object(b: u8) -> bool {
     b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')
 }
 
-/// An integer of up to 18 digits with an optional sign, read without the general parser:
-/// kerned text has a number between every two strings.
-fn short_integer(word: &[u8]) -> Option<i64> {
-    let (negative, digits) = match word {
+/// Whether a number is negative, and the rest after one leading sign.
+fn split_sign(word: &[u8]) -> (bool, &[u8]) {
+    match word {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),
         _ => (false, word),
-    };
+    }
+}
+
+/// An integer of up to 18 digits with an optional sign, read without the general parser:
+/// kerned text has a number between every two strings.
+fn short_integer(word: &[u8]) -> Option<i64> {
+    let (negative, digits) = split_sign(word);
     if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -235,11 +240,7 @@ fn short_integer(word: &[u8]) -> Option<i64> {
 /// the point: both that integer and the power of ten are exact in `f32`, so one division is
 /// the correctly rounded value, the one `str::parse` gives (Clinger's fast path).
 fn short_decimal(word: &[u8]) -> Option<f32> {
-    let (negative, rest) = match word {
-        [b'-', rest @ ..] => (true, rest),
-        [b'+', rest @ ..] => (false, rest),
-        _ => (false, word),
-    };
+    let (negative, rest) = split_sign(word);
     let point = rest.iter().position(|&b| b == b'.')?;
     let (whole, fraction) = (&rest[..point], &rest[point + 1..]);
     let digits = whole.len() + fraction.len();
