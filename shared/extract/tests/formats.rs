@@ -26,13 +26,15 @@ fn a_utf8_bom_is_dropped() {
 
 /// `text` in UTF-16 after its byte-order mark, big- or little-endian.
 fn utf16_with_bom(text: &str, big_endian: bool) -> Vec<u8> {
-    let (bom, unit): ([u8; 2], fn(u16) -> [u8; 2]) = if big_endian {
-        ([0xFE, 0xFF], u16::to_be_bytes)
-    } else {
-        ([0xFF, 0xFE], u16::to_le_bytes)
-    };
-    bom.into_iter()
-        .chain(text.encode_utf16().flat_map(unit))
+    std::iter::once(0xFEFF)
+        .chain(text.encode_utf16())
+        .flat_map(|unit| {
+            if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            }
+        })
         .collect()
 }
 
