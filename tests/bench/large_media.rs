@@ -202,7 +202,7 @@ async fn main() {
         "duplicate_of": null, "batch_id": null, "updated_at": now
     }))
     .unwrap();
-    deps.documents.put(&doc).await.unwrap();
+    deps.documents.create(&doc).await.unwrap();
 
     let base = format!("http://127.0.0.1:{port}");
     let options = Options::from_lookup(&|k| match k {

@@ -302,6 +302,30 @@ impl DynamoStore {
         Ok(item)
     }
 
+    /// The document at its next version, written only over the version it was read at.
+    fn versioned_put(&self, doc: &ImportedDocument) -> Result<TransactWriteItem, StoreError> {
+        let mut item = Self::document_item(doc)?;
+        item.insert(
+            "version".into(),
+            AttributeValue::N((doc.version + 1).to_string()),
+        );
+        // Records written before versions existed read as version 0.
+        let condition = if doc.version == 0 {
+            "attribute_exists(pk) AND (attribute_not_exists(#v) OR #v = :v)"
+        } else {
+            "#v = :v"
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":v", AttributeValue::N(doc.version.to_string()))
+            .build()
+            .map_err(|e| StoreError::backend("could not build a put", e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     fn document_item(d: &ImportedDocument) -> Result<Item, StoreError> {
         let mut item = with_keys(to_item(d)?, "document", document_key(&d.id));
         item.insert(
@@ -807,8 +831,16 @@ impl DocumentStore for DynamoStore {
         self.get_item(document_key(id)).await
     }
 
-    async fn put(&self, doc: &ImportedDocument) -> Result<(), StoreError> {
-        self.put_item(Self::document_item(doc)?).await
+    async fn update(&self, doc: &mut ImportedDocument) -> Result<bool, StoreError> {
+        let items = vec![self.versioned_put(doc)?];
+        match self.transact(items, "document changed").await {
+            Ok(()) => {
+                doc.version += 1;
+                Ok(true)
+            }
+            Err(StoreError::ConditionFailed(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     async fn find_by_external_id(
@@ -845,15 +877,7 @@ impl DocumentStore for DynamoStore {
     }
 
     async fn finish(&self, doc: &ImportedDocument) -> Result<bool, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(Self::document_item(doc)?))
-            .condition_expression("attribute_exists(pk) AND NOT processing_status IN (:c, :f)")
-            .expression_attribute_values(":c", s("completed"))
-            .expression_attribute_values(":f", s("failed"))
-            .build()
-            .map_err(|e| StoreError::backend("could not build a put", e))?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        let mut items = vec![self.versioned_put(doc)?];
         if let Some(batch_id) = &doc.batch_id {
             let counter = if doc.processing_status == ProcessingStatus::Failed {
                 "failed_files"

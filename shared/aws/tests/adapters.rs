@@ -298,10 +298,28 @@ async fn an_external_id_is_imported_once_per_connector_and_found_by_hash_when_co
             .unwrap()
             .is_none()
     );
-    let mut done = d.clone();
+    // Writes are conditional on the version read: a copy read before another write is refused.
+    let mut stale = d.clone();
+    let mut deleted = d.clone();
+    deleted.is_deleted = true;
+    assert!(s.deps.documents.update(&mut deleted).await.unwrap());
+    assert_eq!(deleted.version, 1);
+    stale.processing_status = ProcessingStatus::Completed;
+    assert!(!s.deps.documents.update(&mut stale).await.unwrap());
+    assert!(!s.deps.documents.finish(&stale).await.unwrap());
+    let stored = s.deps.documents.get(&d.id).await.unwrap().unwrap();
+    assert!(stored.is_deleted && stored.processing_status == ProcessingStatus::Pending);
+    assert_eq!(stored.version, 1);
+
+    let mut done = stored;
+    done.is_deleted = false;
     done.content_hash = Some("abc".into());
     done.processing_status = ProcessingStatus::Completed;
-    s.deps.documents.put(&done).await.unwrap();
+    assert!(s.deps.documents.finish(&done).await.unwrap());
+    assert_eq!(
+        s.deps.documents.get(&d.id).await.unwrap().unwrap().version,
+        2
+    );
     assert_eq!(
         s.deps
             .documents

@@ -51,6 +51,10 @@ pub struct ImportedDocument {
     /// The upload batch this document arrived in, if any.
     pub batch_id: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// How many times the stored record was written. Every write is conditional on it, so a
+    /// sync's soft delete and a worker's result never overwrite each other.
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl ImportedDocument {
@@ -90,6 +94,99 @@ impl ImportedDocument {
             duplicate_of: None,
             batch_id: None,
             updated_at: now,
+            version: 0,
         }
+    }
+
+    /// Completed as a duplicate of `original`: the same bytes, processed once, its artifacts
+    /// shared.
+    pub fn mark_duplicate_of(&mut self, original: &ImportedDocument) {
+        self.processing_status = ProcessingStatus::Completed;
+        self.processing_error = None;
+        self.duplicate_of = Some(original.id.clone());
+        self.extracted_key = original.extracted_key.clone();
+        self.chunks_key = original.chunks_key.clone();
+        self.transcript_key = original.transcript_key.clone();
+        self.chunk_count = original.chunk_count;
+    }
+
+    /// This copy's changes since `base` (the record as it was read), replayed on `current` (the
+    /// record as another writer left it). Objects such as `source_metadata` merge key by key;
+    /// where both sides changed the same value, this copy wins. The result carries `current`'s
+    /// version, ready for the next conditional write.
+    pub fn rebase(&self, base: &ImportedDocument, current: &ImportedDocument) -> ImportedDocument {
+        let to_json =
+            |d: &ImportedDocument| serde_json::to_value(d).expect("a document serializes");
+        let merged = merge3(&to_json(base), &to_json(self), &to_json(current));
+        let mut out: ImportedDocument =
+            serde_json::from_value(merged).expect("a merge of documents is a document");
+        out.version = current.version;
+        out
+    }
+}
+
+/// Three-way merge of JSON values: ours where we changed it, theirs otherwise.
+fn merge3(base: &Value, ours: &Value, theirs: &Value) -> Value {
+    match (base, ours, theirs) {
+        (Value::Object(b), Value::Object(o), Value::Object(t)) => {
+            let mut out = serde_json::Map::new();
+            for key in o.keys().chain(t.keys()) {
+                if out.contains_key(key) {
+                    continue;
+                }
+                let merged = match (b.get(key), o.get(key), t.get(key)) {
+                    (Some(b), Some(o), Some(t)) => Some(merge3(b, o, t)),
+                    // Added on one side only, or removed by a side that did not otherwise change it.
+                    (b, o, t) if o == b => t.cloned(),
+                    (_, o, _) => o.cloned(),
+                };
+                if let Some(v) = merged {
+                    out.insert(key.clone(), v);
+                }
+            }
+            Value::Object(out)
+        }
+        _ if ours == base => theirs.clone(),
+        _ => ours.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rebase_keeps_both_sides_changes_and_ours_where_both_changed_one() {
+        let now = Utc::now();
+        let mut base = ImportedDocument::new_pending("d".into(), "o", None, "e".into(), now);
+        base.source_metadata = json!({"fingerprint": "v1", "owner": "dana"});
+        base.version = 3;
+        let mut ours = base.clone();
+        ours.processing_status = ProcessingStatus::Completed;
+        ours.chunk_count = 4;
+        ours.title = "ours".into();
+        ours.source_metadata["format"] = json!("Pdf");
+        let mut theirs = base.clone();
+        theirs.is_deleted = true;
+        theirs.title = "theirs".into();
+        theirs.source_metadata["owner"] = json!("lee");
+        theirs
+            .source_metadata
+            .as_object_mut()
+            .unwrap()
+            .remove("fingerprint");
+        theirs.version = 4;
+
+        let merged = ours.rebase(&base, &theirs);
+        assert!(merged.is_deleted);
+        assert_eq!(merged.processing_status, ProcessingStatus::Completed);
+        assert_eq!(merged.chunk_count, 4);
+        assert_eq!(merged.title, "ours");
+        assert_eq!(
+            merged.source_metadata,
+            json!({"owner": "lee", "format": "Pdf"})
+        );
+        assert_eq!(merged.version, 4);
     }
 }

@@ -58,6 +58,33 @@ pub struct MemoryStore {
     channels: Mutex<HashMap<String, (String, String)>>,
     locks: Mutex<HashMap<String, (String, std::time::Instant)>>,
     usage: Mutex<HashMap<(String, String), u64>>,
+    racing_writes: Mutex<Vec<RacingWrite>>,
+}
+
+type RacingWrite = Box<dyn FnOnce(&mut ImportedDocument) + Send>;
+
+impl MemoryStore {
+    /// Another writer's change, applied to the stored document just before the next
+    /// conditional write of it is checked: how tests make a sync and a worker race.
+    pub fn race_next_write(&self, change: impl FnOnce(&mut ImportedDocument) + Send + 'static) {
+        lock(&self.racing_writes).push(Box::new(change));
+    }
+
+    /// The version check of `update` and `finish`, after any racing write.
+    fn is_current(
+        &self,
+        docs: &mut BTreeMap<String, ImportedDocument>,
+        doc: &ImportedDocument,
+    ) -> bool {
+        let racing = std::mem::take(&mut *lock(&self.racing_writes));
+        if let Some(stored) = docs.get_mut(&doc.id) {
+            for change in racing {
+                change(stored);
+                stored.version += 1;
+            }
+        }
+        docs.get(&doc.id).map(|d| d.version) == Some(doc.version)
+    }
 }
 
 #[async_trait]
@@ -320,9 +347,14 @@ impl DocumentStore for MemoryStore {
         Ok(lock(&self.documents).get(id).cloned())
     }
 
-    async fn put(&self, doc: &ImportedDocument) -> Result<(), StoreError> {
-        lock(&self.documents).insert(doc.id.clone(), doc.clone());
-        Ok(())
+    async fn update(&self, doc: &mut ImportedDocument) -> Result<bool, StoreError> {
+        let mut docs = lock(&self.documents);
+        if !self.is_current(&mut docs, doc) {
+            return Ok(false);
+        }
+        doc.version += 1;
+        docs.insert(doc.id.clone(), doc.clone());
+        Ok(true)
     }
 
     async fn find_by_external_id(
@@ -351,12 +383,7 @@ impl DocumentStore for MemoryStore {
 
     async fn finish(&self, doc: &ImportedDocument) -> Result<bool, StoreError> {
         let mut docs = lock(&self.documents);
-        if docs.get(&doc.id).is_some_and(|d| {
-            matches!(
-                d.processing_status,
-                ProcessingStatus::Completed | ProcessingStatus::Failed
-            )
-        }) {
+        if !self.is_current(&mut docs, doc) {
             return Ok(false);
         }
         if let Some(batch_id) = &doc.batch_id {
@@ -370,7 +397,9 @@ impl DocumentStore for MemoryStore {
                 b.processed_files += 1;
             }
         }
-        docs.insert(doc.id.clone(), doc.clone());
+        let mut stored = doc.clone();
+        stored.version += 1;
+        docs.insert(doc.id.clone(), stored);
         Ok(true)
     }
 

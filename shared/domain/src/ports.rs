@@ -79,7 +79,10 @@ pub trait DocumentStore: Send + Sync {
     /// Creates the document; `ConditionFailed` when (connector, external id) already exists.
     async fn create(&self, doc: &ImportedDocument) -> Result<(), StoreError>;
     async fn get(&self, id: &str) -> Result<Option<ImportedDocument>, StoreError>;
-    async fn put(&self, doc: &ImportedDocument) -> Result<(), StoreError>;
+    /// Writes `doc` only if the stored record is still at `doc.version` (the one it was read
+    /// at), and advances `doc.version` to the stored one. False when another writer changed the
+    /// record in between: read it again and decide again (see `service::documents::modify`).
+    async fn update(&self, doc: &mut ImportedDocument) -> Result<bool, StoreError>;
     async fn find_by_external_id(
         &self,
         connector_id: &str,
@@ -91,9 +94,10 @@ pub trait DocumentStore: Send + Sync {
         connector_id: &str,
         page: &PageRequest,
     ) -> Result<Page<ImportedDocument>, StoreError>;
-    /// Writes the document in its final state (completed or failed) only if it is not final
-    /// already, and in the same transaction counts it on its upload batch. False when another
-    /// delivery finished it first: nothing is counted twice.
+    /// Writes the document in its final state (completed or failed) only if the stored record
+    /// is still at `doc.version`, and in the same transaction counts it on its upload batch.
+    /// False when another writer changed it first (another delivery finishing it, or a sync):
+    /// nothing is counted twice.
     async fn finish(&self, doc: &ImportedDocument) -> Result<bool, StoreError>;
     /// A completed document of the org with these bytes, if any (for dedup).
     async fn find_completed_by_hash(

@@ -313,6 +313,44 @@ async fn an_incremental_sync_touches_exactly_the_changed_files() {
 }
 
 #[tokio::test]
+async fn a_worker_finishing_a_file_while_a_sync_deletes_or_updates_it_loses_neither_write() {
+    let w = world().await;
+    w.source.put("f1", "one", 1);
+    w.source.put("f2", "two", 1);
+    w.sync().await;
+    let worker_finishes = |d: &mut recorder_domain::document::ImportedDocument| {
+        d.processing_status = ProcessingStatus::Completed;
+        d.chunk_count = 7;
+    };
+    // The document worker writes its result between the sync's read and its write.
+    w.source.remove("f1");
+    w.m.store.race_next_write(worker_finishes);
+    let (_, log) = w.sync().await;
+    assert_eq!(log.counts.deleted, 1, "{:?}", log.counts);
+    let docs = w.docs().await;
+    let f1 = docs.iter().find(|d| d.external_id == "f1").unwrap();
+    assert!(f1.is_deleted, "the soft delete was kept");
+    assert_eq!(
+        (f1.processing_status, f1.chunk_count),
+        (ProcessingStatus::Completed, 7),
+        "the worker's result was kept"
+    );
+
+    w.source.put("f2", "two, edited", 2);
+    w.m.store.race_next_write(worker_finishes);
+    let (_, log) = w.sync().await;
+    assert_eq!(log.counts.updated, 1, "{:?}", log.counts);
+    let docs = w.docs().await;
+    let f2 = docs.iter().find(|d| d.external_id == "f2").unwrap();
+    assert_eq!(
+        (f2.processing_status, f2.sync_count),
+        (ProcessingStatus::Pending, 2),
+        "the new version waits for processing"
+    );
+    assert_eq!(w.connector().await.documents_count, 1);
+}
+
+#[tokio::test]
 async fn a_failing_item_makes_the_sync_partial_and_is_retried_next_time() {
     let w = world().await;
     for i in 0..5 {
@@ -458,7 +496,7 @@ async fn the_same_bytes_already_processed_in_the_org_are_a_skipped_duplicate() {
     w.sync().await;
     let mut first = w.docs().await.remove(0);
     first.processing_status = ProcessingStatus::Completed;
-    w.m.deps.documents.put(&first).await.unwrap();
+    assert!(w.m.deps.documents.update(&mut first).await.unwrap());
     w.source.put("b", "same bytes", 1);
     let (_, log) = w.sync().await;
     assert_eq!(log.counts.skipped_duplicates, 1);

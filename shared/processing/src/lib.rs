@@ -22,6 +22,7 @@ use std::time::Duration;
 use chrono::Utc;
 use recorder_domain::document::{ImportedDocument, ProcessingStatus};
 use recorder_domain::keys::{ArtifactKind, object_key};
+use recorder_domain::service::documents::modify;
 use recorder_domain::upload::BatchStatus;
 use recorder_domain::{Deps, StoreError};
 use recorder_extract::{ChunkOptions, Hints, Limits, chunk, chunk_transcript, extract};
@@ -105,23 +106,34 @@ pub async fn process_document(
     document_id: &str,
     options: &Options,
 ) -> Result<Outcome, ProcessError> {
-    let Some(mut doc) = deps.documents.get(document_id).await? else {
+    let mut skip = None;
+    let marked = modify(deps.documents.as_ref(), document_id, |d| {
+        skip = if d.org_id != org_id {
+            Some("document of another org")
+        } else if matches!(
+            d.processing_status,
+            ProcessingStatus::Completed | ProcessingStatus::Failed
+        ) {
+            Some("already processed")
+        } else {
+            None
+        };
+        if skip.is_some() || d.processing_status == ProcessingStatus::Processing {
+            return false;
+        }
+        d.processing_status = ProcessingStatus::Processing;
+        d.updated_at = Utc::now();
+        true
+    })
+    .await?;
+    let Some(mut doc) = marked else {
         return Ok(Outcome::Skipped("unknown document"));
     };
-    if doc.org_id != org_id {
-        return Ok(Outcome::Skipped("document of another org"));
+    if let Some(why) = skip {
+        return Ok(Outcome::Skipped(why));
     }
-    if matches!(
-        doc.processing_status,
-        ProcessingStatus::Completed | ProcessingStatus::Failed
-    ) {
-        return Ok(Outcome::Skipped("already processed"));
-    }
-    if doc.processing_status != ProcessingStatus::Processing {
-        doc.processing_status = ProcessingStatus::Processing;
-        doc.updated_at = Utc::now();
-        deps.documents.put(&doc).await?;
-    }
+    // The record as this worker found it: what a sync changes meanwhile is merged, not lost.
+    let base = doc.clone();
     // URL imports have no original yet: the fetch (with its SSRF checks) happens here, in the
     // worker, never in the API request.
     let mut article = None;
@@ -131,7 +143,7 @@ pub async fn process_document(
         (Some(key), _) => {
             // The stored size, not the declared one, decides how the file is read.
             let Some(head) = deps.blobs.get_range(&key, 0, large::HEAD_BYTES).await? else {
-                return fail(deps, &mut doc, missing.into()).await;
+                return fail(deps, &base, &mut doc, missing.into()).await;
             };
             if head.total > options.max_whole_bytes {
                 let hints = hints_of(&doc);
@@ -148,7 +160,7 @@ pub async fn process_document(
                         options.max_whole_bytes / (1024 * 1024),
                         head.total / (1024 * 1024)
                     );
-                    return fail(deps, &mut doc, reason).await;
+                    return fail(deps, &base, &mut doc, reason).await;
                 }
                 large = Some((
                     large::LargeOriginal {
@@ -164,7 +176,7 @@ pub async fn process_document(
             } else {
                 match deps.blobs.get(&key).await? {
                     Some(b) => b,
-                    None => return fail(deps, &mut doc, missing.into()).await,
+                    None => return fail(deps, &base, &mut doc, missing.into()).await,
                 }
             }
         }
@@ -173,11 +185,12 @@ pub async fn process_document(
                 article = a;
                 b
             }
-            Err(reason) => return fail(deps, &mut doc, reason).await,
+            Err(reason) => return fail(deps, &base, &mut doc, reason).await,
         },
         (None, None) => {
             return fail(
                 deps,
+                &base,
                 &mut doc,
                 "the original file was never stored; upload or sync it again".into(),
             )
@@ -198,18 +211,12 @@ pub async fn process_document(
         .await?
         .filter(|d| d.id != doc.id)
     {
-        doc.processing_status = ProcessingStatus::Completed;
-        doc.duplicate_of = Some(original.id.clone());
-        doc.extracted_key = original.extracted_key.clone();
-        doc.chunks_key = original.chunks_key.clone();
-        doc.transcript_key = original.transcript_key.clone();
-        doc.chunk_count = original.chunk_count;
-        doc.processing_error = None;
+        doc.mark_duplicate_of(&original);
         doc.updated_at = Utc::now();
-        if finish(deps, &doc).await? {
-            return Ok(Outcome::Duplicate { of: original.id });
-        }
-        return Ok(Outcome::Skipped("already processed"));
+        return Ok(match finish(deps, &base, &doc).await? {
+            None => Outcome::Duplicate { of: original.id },
+            Some(why) => Outcome::Skipped(why),
+        });
     }
 
     if let Some((l, format @ (recorder_extract::Format::Csv | recorder_extract::Format::Tsv))) =
@@ -218,7 +225,7 @@ pub async fn process_document(
         // Streamed straight to its artifacts: the Markdown of a 1 GB CSV is bigger than memory.
         let keys = artifact_keys(deps, &doc).await?;
         return match large::stream_table(deps, l, *format, &options.chunking, &keys).await? {
-            Err(reason) => fail(deps, &mut doc, reason).await,
+            Err(reason) => fail(deps, &base, &mut doc, reason).await,
             Ok((metadata, chunk_count)) => {
                 let done = Done {
                     metadata,
@@ -227,7 +234,7 @@ pub async fn process_document(
                     chunk_count,
                     transcript_key: None,
                 };
-                complete(deps, &mut doc, keys, done).await
+                complete(deps, &base, &mut doc, keys, done).await
             }
         };
     }
@@ -236,7 +243,7 @@ pub async fn process_document(
     let mut transcript_vtt = None;
     let (markdown, metadata, format, warnings, chunks) = match (article, large) {
         (_, Some((l, format))) => match media::large_media(deps, options, &l, format).await? {
-            Err(reason) => return fail(deps, &mut doc, reason).await,
+            Err(reason) => return fail(deps, &base, &mut doc, reason).await,
             Ok((markdown, metadata, chunks, vtt)) => {
                 transcript_vtt = vtt;
                 (
@@ -276,17 +283,18 @@ pub async fn process_document(
                         "took longer than {} s to read; the file may be damaged",
                         EXTRACT_TIMEOUT.as_secs()
                     );
-                    return fail(deps, &mut doc, reason).await;
+                    return fail(deps, &base, &mut doc, reason).await;
                 }
                 Ok(Err(_)) => {
                     return fail(
                         deps,
+                        &base,
                         &mut doc,
                         "the file could not be read (the reader crashed on it)".into(),
                     )
                     .await;
                 }
-                Ok(Ok(Err(e))) => return fail(deps, &mut doc, e.to_string()).await,
+                Ok(Ok(Err(e))) => return fail(deps, &base, &mut doc, e.to_string()).await,
                 Ok(Ok(Ok((out, chunks, source)))) => {
                     let mut metadata = serde_json::to_value(&out.metadata).unwrap_or_default();
                     let (mut markdown, mut chunks) = (out.markdown, chunks);
@@ -306,7 +314,7 @@ pub async fn process_document(
                             )?,
                         };
                         match media::with_transcript(options, markdown, &mut metadata, text) {
-                            Err(reason) => return fail(deps, &mut doc, reason).await,
+                            Err(reason) => return fail(deps, &base, &mut doc, reason).await,
                             Ok((md, c, vtt)) => (markdown, chunks, transcript_vtt) = (md, c, vtt),
                         }
                     }
@@ -352,7 +360,7 @@ pub async fn process_document(
         chunk_count: chunks.len(),
         transcript_key,
     };
-    complete(deps, &mut doc, keys, done).await
+    complete(deps, &base, &mut doc, keys, done).await
 }
 
 pub(crate) const MARKDOWN_TYPE: &str = "text/markdown; charset=utf-8";
@@ -398,6 +406,7 @@ struct Done {
 /// Records the result on the document and finishes it (exactly once).
 async fn complete(
     deps: &Deps,
+    base: &ImportedDocument,
     doc: &mut ImportedDocument,
     keys: ArtifactKeys,
     done: Done,
@@ -421,8 +430,8 @@ async fn complete(
     doc.transcript_key = done.transcript_key;
     doc.duplicate_of = None;
     doc.updated_at = Utc::now();
-    if !finish(deps, doc).await? {
-        return Ok(Outcome::Skipped("already processed"));
+    if let Some(why) = finish(deps, base, doc).await? {
+        return Ok(Outcome::Skipped(why));
     }
     Ok(Outcome::Completed {
         chunks: done.chunk_count,
@@ -542,6 +551,7 @@ async fn artifact_owner(
 
 async fn fail(
     deps: &Deps,
+    base: &ImportedDocument,
     doc: &mut ImportedDocument,
     reason: String,
 ) -> Result<Outcome, ProcessError> {
@@ -549,8 +559,8 @@ async fn fail(
     doc.processing_status = ProcessingStatus::Failed;
     doc.processing_error = Some(reason.clone());
     doc.updated_at = Utc::now();
-    if !finish(deps, doc).await? {
-        return Ok(Outcome::Skipped("already processed"));
+    if let Some(why) = finish(deps, base, doc).await? {
+        return Ok(Outcome::Skipped(why));
     }
     Ok(Outcome::Failed { reason })
 }
@@ -573,19 +583,60 @@ async fn announce(deps: &Deps, doc: &ImportedDocument) -> Result<(), StoreError>
 }
 
 /// Writes the final record and counts it on its batch in one transaction (exactly once, even when
-/// the message is delivered twice), then closes the batch when its last file is done.
-async fn finish(deps: &Deps, doc: &ImportedDocument) -> Result<bool, StoreError> {
+/// the message is delivered twice), then closes the batch when its last file is done. When a sync
+/// changed the record meanwhile (a soft delete, say), the result is merged onto its change; when
+/// another delivery finished it, or a newer version was queued, nothing is written and the reason
+/// is returned.
+async fn finish(
+    deps: &Deps,
+    base: &ImportedDocument,
+    doc: &ImportedDocument,
+) -> Result<Option<&'static str>, StoreError> {
     if doc.processing_status == ProcessingStatus::Completed {
         announce(deps, doc).await?;
     }
-    if !deps.documents.finish(doc).await? {
-        return Ok(false);
+    let (mut base, mut doc) = (base.clone(), doc.clone());
+    let mut attempts = 0;
+    while !deps.documents.finish(&doc).await? {
+        let Some(current) = deps.documents.get(&doc.id).await? else {
+            return Ok(Some("document removed while it was processed"));
+        };
+        if matches!(
+            current.processing_status,
+            ProcessingStatus::Completed | ProcessingStatus::Failed
+        ) {
+            return Ok(Some("already processed"));
+        }
+        // Re-synced or re-imported meanwhile: this result is of the previous version.
+        if current.processing_status == ProcessingStatus::Pending
+            || current.sync_count != base.sync_count
+        {
+            return Ok(Some(
+                "changed while it was processed; the new version is queued",
+            ));
+        }
+        attempts += 1;
+        if current.version == doc.version {
+            // The record is as we read it: the batch it counts on is what refused the write.
+            return Err(StoreError::ConditionFailed(format!(
+                "document {} could not be counted on its upload batch",
+                doc.id
+            )));
+        }
+        if attempts == 8 {
+            return Err(StoreError::ConditionFailed(format!(
+                "document {} kept changing while its result was written",
+                doc.id
+            )));
+        }
+        doc = doc.rebase(&base, &current);
+        base = current;
     }
     let Some(batch_id) = &doc.batch_id else {
-        return Ok(true);
+        return Ok(None);
     };
     let Some(batch) = deps.batches.get(batch_id).await? else {
-        return Ok(true);
+        return Ok(None);
     };
     let settled = batch.settled_status();
     if settled == batch.status && batch.status == BatchStatus::Uploading {
@@ -593,12 +644,12 @@ async fn finish(deps: &Deps, doc: &ImportedDocument) -> Result<bool, StoreError>
         deps.batches
             .set_status(batch_id, BatchStatus::Processing, None)
             .await?;
-        return Ok(true);
+        return Ok(None);
     }
     if settled != batch.status && matches!(settled, BatchStatus::Completed | BatchStatus::Failed) {
         deps.batches
             .set_status(batch_id, settled, Some(Utc::now()))
             .await?;
     }
-    Ok(true)
+    Ok(None)
 }

@@ -153,7 +153,7 @@ impl Case {
             "duplicate_of": null, "batch_id": null, "updated_at": now
         }))
         .unwrap();
-        self.m.deps.documents.put(&doc).await.unwrap();
+        self.m.deps.documents.create(&doc).await.unwrap();
     }
 
     async fn process(&self, id: &str) -> Result<Outcome, ProcessError> {

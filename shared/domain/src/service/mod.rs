@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod connectors;
 pub mod credentials;
+pub mod documents;
 pub mod oauth;
 pub mod quota;
 pub mod scheduler;

@@ -24,6 +24,7 @@ use crate::ports::{Deps, PutStreamError};
 use crate::service::activity::record;
 use crate::service::connectors::apply;
 use crate::service::credentials::{self, mark_reconnect_needed};
+use crate::service::documents::modify;
 use crate::source::{Change, Meter, Source, SourceContext, SourceError, SourceItem, mime_allowed};
 use crate::sync_log::{ItemFailure, SyncCounts, SyncLog, SyncStatus};
 
@@ -408,21 +409,28 @@ async fn soft_delete(
     connector: &Connector,
     external_id: &str,
 ) -> Result<ItemResult, StoreError> {
-    let Some(mut doc) = deps
+    let Some(found) = deps
         .documents
         .find_by_external_id(&connector.id, external_id)
         .await?
     else {
         return Ok(ItemResult::Unchanged);
     };
-    if doc.is_deleted {
+    let now = deps.clock.now();
+    let mut deleted = false;
+    modify(deps.documents.as_ref(), &found.id, |doc| {
+        deleted = !doc.is_deleted;
+        if deleted {
+            doc.is_deleted = true;
+            doc.deleted_at = Some(now);
+            doc.updated_at = now;
+        }
+        deleted
+    })
+    .await?;
+    if !deleted {
         return Ok(ItemResult::Unchanged);
     }
-    let now = deps.clock.now();
-    doc.is_deleted = true;
-    doc.deleted_at = Some(now);
-    doc.updated_at = now;
-    deps.documents.put(&doc).await?;
     deps.connectors
         .add_documents_count(&connector.org_id, &connector.id, -1)
         .await?;
@@ -506,48 +514,38 @@ async fn upsert(
         metadata = json!({});
     }
     metadata["fingerprint"] = json!(item.fingerprint);
-    let mut doc = match existing.clone() {
-        Some(mut d) => {
-            d.sync_count += 1;
-            d.is_deleted = false;
-            d.deleted_at = None;
-            d
+    // The new version, laid over the record as it is when written (the document worker may be
+    // finishing the previous version meanwhile).
+    let fill = |doc: &mut ImportedDocument| {
+        doc.title = item.name.clone();
+        doc.external_url = item.external_url.clone();
+        doc.parent_external_id = item.parents.first().cloned();
+        doc.mime_type = Some(content.content_type.clone());
+        doc.size_bytes = Some(stored.size);
+        doc.content_hash = Some(stored.sha256.clone());
+        doc.source_metadata = metadata.clone();
+        doc.original_key = Some(key.clone());
+        doc.last_synced_at = now;
+        doc.updated_at = now;
+        doc.processing_error = None;
+        match &duplicate {
+            Some(original) => doc.mark_duplicate_of(original),
+            None => {
+                doc.processing_status = ProcessingStatus::Pending;
+                doc.duplicate_of = None;
+            }
         }
-        None => ImportedDocument::new_pending(
+    };
+    let mut was_counted = false;
+    let doc = if existing.is_none() {
+        let mut doc = ImportedDocument::new_pending(
             id.clone(),
             &connector.org_id,
             Some(&connector.id),
             item.external_id.clone(),
             now,
-        ),
-    };
-    doc.title = item.name.clone();
-    doc.external_url = item.external_url.clone();
-    doc.parent_external_id = item.parents.first().cloned();
-    doc.mime_type = Some(content.content_type.clone());
-    doc.size_bytes = Some(stored.size);
-    doc.content_hash = Some(stored.sha256.clone());
-    doc.source_metadata = metadata;
-    doc.original_key = Some(key);
-    doc.last_synced_at = now;
-    doc.updated_at = now;
-    doc.processing_error = None;
-    match &duplicate {
-        Some(original) => {
-            doc.processing_status = ProcessingStatus::Completed;
-            doc.duplicate_of = Some(original.id.clone());
-            doc.extracted_key = original.extracted_key.clone();
-            doc.chunks_key = original.chunks_key.clone();
-            doc.transcript_key = original.transcript_key.clone();
-            doc.chunk_count = original.chunk_count;
-        }
-        None => {
-            doc.processing_status = ProcessingStatus::Pending;
-            doc.duplicate_of = None;
-        }
-    }
-    let was_counted = existing.as_ref().is_some_and(|d| !d.is_deleted);
-    if existing.is_none() {
+        );
+        fill(&mut doc);
         match deps.documents.create(&doc).await {
             Ok(()) => {}
             // A cancelled transaction may still have been ours (a lost reply, then a retry that
@@ -563,9 +561,22 @@ async fn upsert(
             }
             Err(e) => return Err(e),
         }
+        doc
     } else {
-        deps.documents.put(&doc).await?;
-    }
+        let stored = modify(deps.documents.as_ref(), &id, |d| {
+            was_counted = !d.is_deleted;
+            d.sync_count += 1;
+            d.is_deleted = false;
+            d.deleted_at = None;
+            fill(d);
+            true
+        })
+        .await?;
+        match stored {
+            Some(d) => d,
+            None => return Ok(ItemResult::Unchanged),
+        }
+    };
     if !was_counted {
         deps.connectors
             .add_documents_count(&connector.org_id, &connector.id, 1)

@@ -15,6 +15,7 @@ use crate::ids::{is_valid_id, new_id};
 use crate::jobs::DocumentJob;
 use crate::keys::{ArtifactKind, object_key};
 use crate::ports::{Deps, UploadedPart};
+use crate::service::documents::modify;
 use crate::settings::UploadLimits;
 use crate::source::mime_allowed;
 use crate::upload::{BatchStatus, UploadBatch};
@@ -318,7 +319,7 @@ pub async fn complete_upload(
     upload_id: &str,
     parts: &[UploadedPart],
 ) -> Result<ImportedDocument, DomainError> {
-    let mut doc = own_document(deps, caller, document_id).await?;
+    let doc = own_document(deps, caller, document_id).await?;
     if doc.processing_status != ProcessingStatus::Pending {
         return Ok(doc);
     }
@@ -332,10 +333,13 @@ pub async fn complete_upload(
         }
         Err(e) => return Err(e.into()),
     };
-    doc.size_bytes = Some(size);
-    doc.updated_at = Utc::now();
-    deps.documents.put(&doc).await?;
-    Ok(doc)
+    let stored = modify(deps.documents.as_ref(), &doc.id, |d| {
+        d.size_bytes = Some(size);
+        d.updated_at = Utc::now();
+        true
+    })
+    .await?;
+    Ok(stored.unwrap_or(doc))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -405,15 +409,24 @@ pub async fn retry_batch(deps: &Deps, caller: &Caller, id: &str) -> Result<Batch
     if current.failed.is_empty() {
         return Ok(current);
     }
-    let n = current.failed.len() as i64;
+    let mut n = 0;
     for f in &current.failed {
-        let Some(mut d) = deps.documents.get(&f.document_id).await? else {
+        let mut requeued = false;
+        let stored = modify(deps.documents.as_ref(), &f.document_id, |d| {
+            // Another retry may have queued it already.
+            requeued = d.processing_status == ProcessingStatus::Failed;
+            if requeued {
+                d.processing_status = ProcessingStatus::Pending;
+                d.processing_error = None;
+                d.updated_at = Utc::now();
+            }
+            requeued
+        })
+        .await?;
+        let Some(d) = stored.filter(|_| requeued) else {
             continue;
         };
-        d.processing_status = ProcessingStatus::Pending;
-        d.processing_error = None;
-        d.updated_at = Utc::now();
-        deps.documents.put(&d).await?;
+        n += 1;
         deps.queue
             .send_document(&DocumentJob {
                 org_id: d.org_id.clone(),

@@ -16,6 +16,7 @@ use crate::jobs::DocumentJob;
 use crate::paging::PageRequest;
 use crate::ports::Deps;
 use crate::service::connectors::{self, NewConnector};
+use crate::service::documents::modify;
 
 /// Most URLs one request may import.
 pub const MAX_URLS: usize = 20;
@@ -188,19 +189,22 @@ async fn queue_one(
         .find_by_external_id(&connector.id, url)
         .await?
     {
-        Some(mut d) => {
-            d.sync_count += 1;
-            d.last_synced_at = now;
-            d.processing_status = ProcessingStatus::Pending;
-            d.processing_error = None;
-            d.duplicate_of = None;
-            // Fetched again by the worker: the page may have changed.
-            d.original_key = None;
-            d.is_deleted = false;
-            d.deleted_at = None;
-            d.updated_at = now;
-            deps.documents.put(&d).await?;
-            d
+        Some(found) => {
+            let stored = modify(deps.documents.as_ref(), &found.id, |d| {
+                d.sync_count += 1;
+                d.last_synced_at = now;
+                d.processing_status = ProcessingStatus::Pending;
+                d.processing_error = None;
+                d.duplicate_of = None;
+                // Fetched again by the worker: the page may have changed.
+                d.original_key = None;
+                d.is_deleted = false;
+                d.deleted_at = None;
+                d.updated_at = now;
+                true
+            })
+            .await?;
+            stored.unwrap_or(found)
         }
         None => {
             let mut d = ImportedDocument::new_pending(
