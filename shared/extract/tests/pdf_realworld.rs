@@ -191,6 +191,67 @@ fn ligatures_become_their_letters() {
     assert!(md.contains("the file of the staff is ffled"), "{md}");
 }
 
+#[test]
+fn an_embedded_type1_programs_own_encoding_gives_tex_ligatures_dashes_and_quotes() {
+    // pdfTeX's Computer Modern: no /Encoding, no ToUnicode; the Type1 program's clear text
+    // assigns 12 = fi, 123 = endash, 92 = quotedblleft (OT1). The program is compressed, as
+    // pdfTeX writes it, and the binary part after `eexec` is never read.
+    let bytes = pdf(|doc| {
+        let clear = "%!PS-AdobeFont-1.0: CMR10 003.002\n/FontName /ABCDEF+CMR10 def\n\
+            /Encoding 256 array\n0 1 255 {1 index exch /.notdef put} for\n\
+            dup 12 /fi put\ndup 32 /space put\ndup 34 /quotedblright put\n\
+            dup 92 /quotedblleft put\n\
+            dup 97 /a put\ndup 100 /d put\ndup 101 /e put\ndup 104 /h put\n\
+            dup 108 /l put\ndup 110 /n put\ndup 111 /o put\ndup 115 /s put\n\
+            dup 116 /t put\ndup 123 /endash put\nreadonly def\ncurrentfile eexec\n";
+        let mut program = clear.as_bytes().to_vec();
+        program.extend_from_slice(&[0xd9, 0xd6, 0x6f, 0x63, 0x3b, 0x84, 0x6a, 0x98]);
+        let mut program = Stream::new(
+            dictionary! { "Length1" => clear.len() as i64, "Length2" => 8, "Length3" => 0 },
+            program,
+        );
+        program.compress().expect("compress");
+        let program = doc.add_object(program);
+        let descriptor = doc.add_object(dictionary! {
+            "Type" => "FontDescriptor", "FontName" => "ABCDEF+CMR10", "Flags" => 4,
+            "FontFile" => program,
+        });
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "ABCDEF+CMR10",
+            "FontDescriptor" => descriptor,
+        });
+        let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+        (
+            b"BT /F1 12 Tf 72 700 Td (\\134\x0cne\" \x7b the end) Tj ET".to_vec(),
+            resources,
+        )
+    });
+    let md = markdown(&bytes);
+    assert!(md.contains("\u{201C}fine\u{201D} \u{2013} the end"), "{md}");
+}
+
+#[test]
+fn differences_names_outside_the_glyph_list_are_read_by_the_glyph_list_rules() {
+    let bytes = pdf(|doc| {
+        // `uni00E9` and `f_f` are valid names lopdf refuses; `g7` means nothing and keeps the
+        // base encoding's letter.
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+            "Encoding" => dictionary! {
+                "Type" => "Encoding", "BaseEncoding" => "WinAnsiEncoding",
+                "Differences" => vec![1.into(), "uni00E9".into(), "f_f".into(), 75.into(), "g7".into()],
+            },
+        });
+        let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+        (
+            b"BT /F1 12 Tf 72 700 Td (caf\x01 sta\x02 OK) Tj ET".to_vec(),
+            resources,
+        )
+    });
+    let md = markdown(&bytes);
+    assert!(md.contains("café staff OK"), "{md}");
+}
+
 /// A Type0 font with an Identity-H encoding, the given ToUnicode CMap and CIDFont `/W`.
 fn type0(doc: &mut Document, cmap: &str, widths: Vec<Object>) -> ObjectId {
     let to_unicode = cmap_stream(doc, cmap);

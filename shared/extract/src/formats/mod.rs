@@ -13,6 +13,7 @@ pub(crate) mod odf;
 pub(crate) mod ooxml;
 pub(crate) mod pdf;
 pub(crate) mod pdf_content;
+pub(crate) mod pdf_glyphs;
 pub(crate) mod pdf_lazy;
 pub(crate) mod pdf_text;
 pub(crate) mod pptx;

@@ -2,12 +2,12 @@
 //!
 //! lopdf copies every stream's bytes out of the file when it loads a document. In a text PDF the
 //! page content streams are most of the file (73 of 88 MB in the benchmark handbook), and in a
-//! scanned or illustrated one the images are; fonts' programs are never needed for text. So the
-//! load drops all stream data, the small streams text needs (CMaps and the like) are copied back,
-//! and each page's content, and each Form XObject a page draws, is read from the file when the
-//! page is rendered. Anything this cannot
-//! do exactly as lopdf would (damaged cross-reference data, encryption, a stream whose length
-//! does not land on `endstream`) falls back to lopdf's ordinary load.
+//! scanned or illustrated one the images are; TrueType and CFF font programs are never needed
+//! for text. So the load drops all stream data, the small streams text needs (CMaps, and Type1
+//! programs for their built-in encodings) are copied back, and each page's content, and each
+//! Form XObject a page draws, is read from the file when the page is rendered. Anything this
+//! cannot do exactly as lopdf would (damaged cross-reference data, encryption, a stream whose
+//! length does not land on `endstream`) falls back to lopdf's ordinary load.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -32,6 +32,10 @@ pub(crate) enum Contents<'a> {
 /// object's start is left to lopdf.
 const MAX_DICT_BYTES: usize = 1024 * 1024;
 
+/// Type1 programs are tens of kilobytes; a larger one is left in the file (its font then falls
+/// back to StandardEncoding) rather than copied into memory.
+const MAX_TYPE1_PROGRAM_BYTES: usize = 4 * 1024 * 1024;
+
 /// A document whose page contents stay in `file`, or `None` where lopdf's own load must be used.
 /// For files that do not mention `/Encrypt` (the caller checks): lopdf decrypts encrypted ones
 /// whole, whatever the filter.
@@ -54,7 +58,8 @@ pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents
         .values()
         .flat_map(|&page| doc.get_page_contents(page))
         .collect();
-    let font_programs = font_programs(&doc);
+    let unread_programs = font_programs(&doc, &[b"FontFile2", b"FontFile3"]);
+    let type1_programs = font_programs(&doc, &[b"FontFile"]);
     let mut spans = HashMap::new();
     let mut restore = Vec::new();
     for (&id, object) in &doc.objects {
@@ -63,7 +68,7 @@ pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents
         };
         if !stream.content.is_empty()
             || (!page_contents.contains(&id)
-                && (never_read(&stream.dict) || font_programs.contains(&id)))
+                && (never_read(&stream.dict) || unread_programs.contains(&id)))
         {
             continue;
         }
@@ -71,6 +76,9 @@ pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents
             continue;
         };
         let span = data_span(body, *offset as usize, length(&doc, &stream.dict)?)?;
+        if type1_programs.contains(&id) && span.len() > MAX_TYPE1_PROGRAM_BYTES {
+            continue;
+        }
         if page_contents.contains(&id) || is_form(&stream.dict) {
             spans.insert(id, span);
         } else {
@@ -113,16 +121,16 @@ fn never_read(dict: &Dictionary) -> bool {
     ) || dict.has_type(b"Metadata")
 }
 
-/// The streams font descriptors name as font programs (`/FontFile`, `/FontFile2`,
-/// `/FontFile3`). `/Length1` does not tell: some producers give it to every stream, page
-/// contents and ToUnicode CMaps included.
-fn font_programs(doc: &Document) -> HashSet<ObjectId> {
+/// The streams font descriptors name under `keys`. TrueType and CFF programs (`/FontFile2`,
+/// `/FontFile3`) are never read; Type1 programs (`/FontFile`) are, for the built-in encoding in
+/// their clear text, which TeX fonts rely on. `/Length1` does not tell which stream is a
+/// program: some producers give it to every stream, page contents and ToUnicode CMaps included.
+fn font_programs(doc: &Document, keys: &[&[u8]]) -> HashSet<ObjectId> {
     doc.objects
         .values()
         .filter_map(|o| o.as_dict().ok())
         .flat_map(|d| {
-            [&b"FontFile"[..], b"FontFile2", b"FontFile3"]
-                .into_iter()
+            keys.iter()
                 .filter_map(|k| d.get(k).and_then(Object::as_reference).ok())
         })
         .collect()

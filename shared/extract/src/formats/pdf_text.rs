@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use lopdf::{Dictionary, Document, Encoding, Object, ObjectId};
 
 use crate::formats::pdf_content::{Malformed, Operand, Operands, each_operation};
+use crate::formats::pdf_glyphs;
 use crate::formats::pdf_lazy::Contents;
 use crate::markdown::link;
 
@@ -626,11 +627,12 @@ struct ByteTable {
 }
 
 impl ByteTable {
-    fn new(font: &Font<'_>) -> Self {
+    /// From each code's text, `None` for codes that cannot be decoded.
+    fn from_texts(texts: pdf_glyphs::CodeTexts) -> Self {
         let mut text = String::new();
         let mut spans = Box::new([None; 256]);
-        for (b, span) in spans.iter_mut().enumerate() {
-            if let Some(decoded) = font.decode_uncached(&[b as u8]) {
+        for (span, decoded) in spans.iter_mut().zip(texts) {
+            if let Some(decoded) = decoded {
                 let start = text.len() as u32;
                 text.push_str(&decoded);
                 *span = Some((start, text.len() as u32));
@@ -673,7 +675,13 @@ fn font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
     // ToUnicode comes first (PDF 32000-1 §9.10.2); lopdf's `get_font_encoding` reads it only
     // when there is no `/Encoding`. A simple font's codes are single bytes: those its CMap does
     // not map (or maps to nothing but U+0000) come from `/Encoding`, else StandardEncoding.
-    let (encoding, base) = match to_unicode(doc, dict) {
+    let cmap = to_unicode(doc, dict);
+    // Codes named glyph by glyph (Differences, a Type1 program's own encoding) are read here;
+    // lopdf refuses some of those names and never reads a program's encoding.
+    let code_texts = (cmap.is_none() && !two_byte)
+        .then(|| pdf_glyphs::code_texts(doc, dict))
+        .flatten();
+    let (encoding, base) = match cmap {
         Some(cmap) if !two_byte => {
             let base = if dict.has(b"Encoding") {
                 dict.get_font_encoding(doc)
@@ -683,6 +691,7 @@ fn font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
             (Some(cmap), base.ok())
         }
         Some(cmap) => (Some(cmap), None),
+        None if code_texts.is_some() => (None, None),
         None => (dict.get_font_encoding(doc).ok(), None),
     };
     let mut font = Font {
@@ -694,8 +703,11 @@ fn font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
         decoded: Default::default(),
         per_byte: None,
     };
-    if font.decodes_per_byte() {
-        font.per_byte = Some(ByteTable::new(&font));
+    if let Some(texts) = code_texts {
+        font.per_byte = Some(ByteTable::from_texts(texts));
+    } else if font.decodes_per_byte() {
+        let texts = (0..=255u8).map(|b| font.decode_uncached(&[b])).collect();
+        font.per_byte = Some(ByteTable::from_texts(texts));
     }
     font
 }
