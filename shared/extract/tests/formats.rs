@@ -731,6 +731,27 @@ Application
 }
 
 #[test]
+fn a_long_text_field_value_stored_as_a_stream_is_read() {
+    use lopdf::{Object, Stream, dictionary};
+    let pdf = pdf_with_form(|doc| {
+        let mut value = Stream::new(dictionary! {}, b"Two lines\rof notes".to_vec());
+        value.compress().expect("compress");
+        let value = doc.add_object(value);
+        let notes = doc.add_object(dictionary! {
+            "FT" => "Tx", "T" => Object::string_literal("Notes"), "V" => value,
+        });
+        vec![notes.into()]
+    });
+    let out = run(&pdf, "form.pdf");
+    assert!(
+        out.markdown
+            .ends_with("| Field | Value |\n| --- | --- |\n| Notes | Two lines of notes |"),
+        "{}",
+        out.markdown
+    );
+}
+
+#[test]
 fn a_pdf_form_without_values_adds_no_section() {
     use lopdf::{Object, dictionary};
     let pdf = pdf_with_form(|doc| {

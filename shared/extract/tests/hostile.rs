@@ -411,6 +411,32 @@ fn deeply_nested_pdf_objects_and_content_do_not_overflow_the_stack() {
 }
 
 #[test]
+fn a_form_larger_than_what_is_read_says_so() {
+    use lopdf::{Object, dictionary};
+    let pdf = pdf_with_form(|doc| {
+        (0..10_001)
+            .map(|i| {
+                let field = doc.add_object(dictionary! {
+                    "FT" => "Tx", "T" => Object::string_literal(format!("f{i}")),
+                    "V" => Object::string_literal("x"),
+                });
+                Object::from(field)
+            })
+            .collect()
+    });
+    let out = extract(&pdf, &Hints::named("big-form.pdf"), &Limits::default()).unwrap();
+    assert!(out.markdown.contains("| f9999 | x |"));
+    assert!(!out.markdown.contains("| f10000 |"));
+    assert!(
+        out.warnings
+            .iter()
+            .any(|w| w.contains("more than 10000 fields")),
+        "{:?}",
+        out.warnings
+    );
+}
+
+#[test]
 fn pdf_form_fields_whose_kids_loop_are_read_once() {
     use lopdf::{Object, dictionary};
     let pdf = pdf_with_form(|doc| {

@@ -23,6 +23,8 @@ const STATS_PAGES: usize = 300;
 const MAX_FORM_NODES: usize = 10_000;
 /// Field names nest a few levels deep; deeper nesting is malformed.
 const MAX_FORM_DEPTH: usize = 32;
+/// A text field's value stored as a stream is read up to this size.
+const MAX_FIELD_BYTES: usize = 1024 * 1024;
 
 pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
     // The page count is read from the page tree's root without loading the pages.
@@ -110,7 +112,7 @@ fn render_document(
         markdown.push_str(&format!("<!-- page {number} -->\n\n"));
         markdown.push_str(&render(lines, &heading_sizes));
     }
-    let fields = form_fields(doc);
+    let (fields, fields_cut_short) = form_fields(doc);
     if !fields.is_empty() {
         let rows: Vec<Vec<String>> = std::iter::once(("Field".to_owned(), "Value".to_owned()))
             .chain(fields)
@@ -131,6 +133,12 @@ fn render_document(
     markdown.truncate(markdown.trim_end().len());
     markdown.drain(..markdown.len() - markdown.trim_start().len());
     let mut out = Extracted::new(Format::Pdf, markdown, metadata);
+    if fields_cut_short {
+        out.warnings.push(format!(
+            "the form has more than {MAX_FORM_NODES} fields and widgets; the values of the \
+             first {MAX_FORM_NODES} are listed"
+        ));
+    }
     if !pages.is_empty() && !any_text {
         // Scanned documents are images of text; saying so beats an empty result.
         out.metadata
@@ -519,8 +527,9 @@ fn with_empty_id(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Filled-in values of the interactive form (PDF 32000-1 §12.7) as (full field name, value), in
-/// field order: a producer need not draw a value on the page, and then it is on no page.
-fn form_fields(doc: &Document) -> Vec<(String, String)> {
+/// field order: a producer need not draw a value on the page, and then it is on no page. True
+/// with them when the form is larger than what is read.
+fn form_fields(doc: &Document) -> (Vec<(String, String)>, bool) {
     let fields = doc
         .catalog()
         .ok()
@@ -530,12 +539,13 @@ fn form_fields(doc: &Document) -> Vec<(String, String)> {
         doc,
         seen: HashSet::new(),
         read: 0,
+        cut_short: false,
         out: Vec::new(),
     };
     for field in fields.into_iter().flatten() {
         walk.field(field, "", 0);
     }
-    walk.out
+    (walk.out, walk.cut_short)
 }
 
 /// The object a reference chain ends at; `None` for a dangling one.
@@ -548,6 +558,7 @@ struct FieldWalk<'a> {
     /// Every field dictionary read: `/Kids` leading back to one would repeat it forever.
     seen: HashSet<ObjectId>,
     read: usize,
+    cut_short: bool,
     out: Vec<(String, String)>,
 }
 
@@ -555,7 +566,11 @@ impl FieldWalk<'_> {
     /// A field's value and its kids' (fields, or widgets, which have no `/T` of their own).
     fn field(&mut self, object: &Object, parent: &str, depth: usize) {
         let doc = self.doc;
-        if depth > MAX_FORM_DEPTH || self.read >= MAX_FORM_NODES {
+        if self.read >= MAX_FORM_NODES {
+            self.cut_short = true;
+            return;
+        }
+        if depth > MAX_FORM_DEPTH {
             return;
         }
         self.read += 1;
@@ -587,10 +602,18 @@ impl FieldWalk<'_> {
     }
 }
 
-/// Text (`Tx`, `Ch`), a button's state name (`/Yes`; `/Off` is no value), or the options of a
-/// multiple choice.
+/// Text (`Tx`, `Ch`; a string, or a stream for long text), a button's state name (`/Yes`; `/Off`
+/// is no value), or the options of a multiple choice.
 fn field_value(doc: &Document, value: &Object) -> Option<String> {
     let text = match value {
+        Object::Stream(stream) => {
+            let bytes = if stream.dict.has(b"Filter") {
+                stream.get_plain_content_with_limit(MAX_FIELD_BYTES).ok()?
+            } else {
+                stream.content.clone()
+            };
+            text_bytes(&bytes)
+        }
         Object::Name(name) if name.as_slice() == b"Off" => return None,
         Object::Name(name) => String::from_utf8_lossy(name).into_owned(),
         Object::Array(items) => items
@@ -633,14 +656,18 @@ fn text_string(object: &Object) -> Option<String> {
     let Object::String(bytes, _) = object else {
         return None;
     };
+    Some(text_bytes(bytes))
+}
+
+fn text_bytes(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         let (text, _) = encoding_rs::UTF_16BE.decode_without_bom_handling(rest);
-        return Some(text.into_owned());
+        return text.into_owned();
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Some(text.to_owned());
+        return text.to_owned();
     }
-    Some(bytes.iter().map(|&b| b as char).collect())
+    bytes.iter().map(|&b| b as char).collect()
 }
 
 /// `D:20240131120000+01'00'` → `2024-01-31T12:00:00` (offset dropped when malformed).
