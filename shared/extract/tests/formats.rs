@@ -214,6 +214,47 @@ fn odt_page_headers_come_once_before_the_body_and_footers_once_after() {
 }
 
 #[test]
+fn docx_page_headers_come_once_before_the_body_and_footers_once_after() {
+    // Two sections: the first ends in a paragraph's properties, the last in the body's. Both
+    // use the same default header; the first page of the first has its own footer, and even
+    // pages of the last show a page number, which is left out.
+    let first_section = r#"<w:p><w:pPr><w:sectPr>
+<w:headerReference w:type="default" r:id="rIdheader1"/>
+<w:footerReference w:type="first" r:id="rIdfooter2"/>
+<w:footerReference w:type="default" r:id="rIdfooter1"/>
+</w:sectPr></w:pPr><w:r><w:t>Welcome.</w:t></w:r></w:p>"#;
+    let body = format!(
+        "{}{first_section}{}",
+        w_p(Some("berschrift1"), &w_r("Handbook")),
+        w_p(None, &w_r("Appendix."))
+    );
+    let last_section = r#"<w:sectPr><w:headerReference w:type="default" r:id="rIdheader1"/>
+<w:headerReference w:type="even" r:id="rIdheader2"/><w:footerReference w:type="default" r:id="rIdfooter1"/>
+<w:footerReference w:type="even" r:id="rIdfooter3"/></w:sectPr>"#;
+    let header = w_p(None, &format!("{}{}", w_r("Acme "), w_r("Ltd")));
+    let empty_header = w_p(None, "");
+    let footer = w_p(None, &w_r("Internal use only"));
+    let first_footer = format!("{}{}", w_p(None, &w_r("Draft")), w_p(None, ""));
+    let page_number = w_p(None, &w_r("7"));
+    let bytes = docx_with_parts(
+        &body,
+        last_section,
+        &[
+            ("header1.xml", &header),
+            ("header2.xml", &empty_header),
+            ("footer1.xml", &footer),
+            ("footer2.xml", &first_footer),
+            ("footer3.xml", &page_number),
+        ],
+    );
+    let out = run(&bytes, "h.docx");
+    assert_eq!(
+        out.markdown,
+        "Acme Ltd\n\n# Handbook\n\nWelcome.\n\nAppendix.\n\nDraft\n\nInternal use only"
+    );
+}
+
+#[test]
 fn odp_slides_have_titles_bullets_and_notes() {
     let out = run(&sample_odp(), "kick.odp");
     assert_eq!(out.format, Format::Odp);

@@ -34,7 +34,16 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
     for block in body {
         doc.block(&block?, &mut out);
     }
-    let mut markdown = out.text;
+    // Every page repeats its header and footer: each distinct one is read once, headers
+    // before the body and footers after it.
+    let headers = doc.furniture(&mut zip, limits, Furniture::Header)?;
+    let footers = doc.furniture(&mut zip, limits, Furniture::Footer)?;
+    let mut markdown = headers
+        .into_iter()
+        .chain(Some(out.text).filter(|t| !t.is_empty()))
+        .chain(footers)
+        .collect::<Vec<_>>()
+        .join("\n\n");
     let notes = [
         notes(
             &mut doc,
@@ -72,6 +81,15 @@ struct Doc {
     heading_styles: HashMap<String, usize>,
     /// numId → running numbers per level.
     counters: HashMap<String, Vec<usize>>,
+    /// Relationship ids of the sections' headers and footers, in order, each once.
+    header_ids: Vec<String>,
+    footer_ids: Vec<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Furniture {
+    Header,
+    Footer,
 }
 
 /// One run of text with its formatting.
@@ -90,7 +108,65 @@ impl Doc {
             ordered: read_numbering(zip, limits)?,
             heading_styles: read_styles(zip, limits)?,
             counters: HashMap::new(),
+            header_ids: Vec::new(),
+            footer_ids: Vec::new(),
         })
+    }
+
+    /// A section's `headerReference`s and `footerReference`s (first page, odd and even pages).
+    fn section(&mut self, sect_pr: &Element) {
+        for reference in sect_pr.elements() {
+            let ids = match reference.local() {
+                "headerReference" => &mut self.header_ids,
+                "footerReference" => &mut self.footer_ids,
+                _ => continue,
+            };
+            if let Some(id) = reference.attr("r:id")
+                && !ids.iter().any(|i| i == id)
+            {
+                ids.push(id.to_owned());
+            }
+        }
+    }
+
+    /// The distinct texts of the headers (or footers) the sections name.
+    fn furniture(
+        &mut self,
+        zip: &mut SafeZip<'_>,
+        limits: &Limits,
+        which: Furniture,
+    ) -> Result<Vec<String>, ExtractError> {
+        let ids = match which {
+            Furniture::Header => std::mem::take(&mut self.header_ids),
+            Furniture::Footer => std::mem::take(&mut self.footer_ids),
+        };
+        let mut texts: Vec<String> = Vec::new();
+        let mut parts: Vec<String> = Vec::new();
+        for id in ids {
+            let Some(part) = self.links.get(&id).cloned() else {
+                continue;
+            };
+            if parts.contains(&part) {
+                continue;
+            }
+            parts.push(part.clone());
+            let Some(tree) = read_xml(zip, &part, limits, FORMAT)? else {
+                continue;
+            };
+            let root = match which {
+                Furniture::Header => tree.find("hdr"),
+                Furniture::Footer => tree.find("ftr"),
+            };
+            let mut blocks = Blocks::default();
+            self.block_children(root.unwrap_or(&tree), &mut blocks);
+            let text = blocks.text.trim().to_owned();
+            // A footer of nothing but a number is a page-number field's value on the last save.
+            let page_number = text.chars().all(|c| c.is_ascii_digit());
+            if !text.is_empty() && !page_number && !texts.contains(&text) {
+                texts.push(text);
+            }
+        }
+        Ok(texts)
     }
 
     fn block_children(&mut self, parent: &Element, out: &mut Blocks) {
@@ -104,6 +180,10 @@ impl Doc {
     fn block(&mut self, child: &Element, out: &mut Blocks) {
         match child.local() {
             "p" => {
+                // A section that ends at this paragraph carries its properties in it.
+                if let Some(sect_pr) = child.child("pPr").and_then(|pr| pr.child("sectPr")) {
+                    self.section(sect_pr);
+                }
                 match self.paragraph(child) {
                     Para::ListItem(line) => out.list_item(&line),
                     Para::Block(text) => out.block(&text),
@@ -118,6 +198,7 @@ impl Doc {
                 }
             }
             "tbl" => out.block(&self.table(child)),
+            "sectPr" => self.section(child),
             // Content controls and tracked insertions wrap ordinary paragraphs.
             "sdt" | "sdtContent" | "ins" | "customXml" => self.block_children(child, out),
             _ => {}

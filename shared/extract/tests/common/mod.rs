@@ -31,10 +31,42 @@ const W_NS: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingm
 
 /// A DOCX whose body is `body` (WordprocessingML paragraphs and tables).
 pub fn docx(body: &str) -> Vec<u8> {
+    docx_with_parts(body, "<w:sectPr/>", &[])
+}
+
+/// A DOCX whose body ends with `sect_pr`, with extra parts (`header1.xml` → `word/header1.xml`)
+/// each related to the document under the id `rId` + its file stem (`rIdheader1`).
+pub fn docx_with_parts(body: &str, sect_pr: &str, parts: &[(&str, &str)]) -> Vec<u8> {
     let document = format!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {W_NS}><w:body>{body}<w:sectPr/></w:body></w:document>"#
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {W_NS}><w:body>{body}{sect_pr}</w:body></w:document>"#
     );
-    let rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://example.com/docs?a=1" TargetMode="External"/></Relationships>"#;
+    let part_rels: String = parts
+        .iter()
+        .map(|(name, _)| {
+            let stem = name.trim_end_matches(".xml");
+            let kind = stem.trim_end_matches(|c: char| c.is_ascii_digit());
+            format!(
+                r#"<Relationship Id="rId{stem}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}" Target="{name}"/>"#
+            )
+        })
+        .collect();
+    let rels = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://example.com/docs?a=1" TargetMode="External"/>{part_rels}</Relationships>"#
+    );
+    let part_paths: Vec<(String, String)> = parts
+        .iter()
+        .map(|(name, xml)| {
+            let root = if name.starts_with("header") {
+                "hdr"
+            } else {
+                "ftr"
+            };
+            (
+                format!("word/{name}"),
+                format!(r#"<?xml version="1.0"?><w:{root} {W_NS}>{xml}</w:{root}>"#),
+            )
+        })
+        .collect();
     let numbering = format!(
         r#"<w:numbering {W_NS}>
         <w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="decimal"/></w:lvl><w:lvl w:ilvl="1"><w:numFmt w:val="bullet"/></w:lvl></w:abstractNum>
@@ -46,14 +78,20 @@ pub fn docx(body: &str) -> Vec<u8> {
         r#"<w:styles {W_NS}><w:style w:type="paragraph" w:styleId="berschrift1"><w:name w:val="heading 1"/></w:style><w:style w:type="paragraph" w:styleId="Heading2"><w:name w:val="heading 2"/></w:style><w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/></w:style></w:styles>"#
     );
     let core = r#"<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"><dc:title>Quarterly Plan</dc:title><dc:creator>Ada Lovelace</dc:creator><dcterms:created>2024-01-02T03:04:05Z</dcterms:created><dcterms:modified>2024-02-03T04:05:06Z</dcterms:modified></cp:coreProperties>"#;
-    zip_of(&[
+    let mut entries: Vec<(&str, &[u8])> = vec![
         ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
         ("word/document.xml", document.as_bytes()),
         ("word/_rels/document.xml.rels", rels.as_bytes()),
         ("word/numbering.xml", numbering.as_bytes()),
         ("word/styles.xml", styles.as_bytes()),
         ("docProps/core.xml", core.as_bytes()),
-    ])
+    ];
+    entries.extend(
+        part_paths
+            .iter()
+            .map(|(path, xml)| (path.as_str(), xml.as_bytes())),
+    );
+    zip_of(&entries)
 }
 
 const CONTENT_TYPES: &str = r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>"#;
