@@ -205,6 +205,7 @@ fn odt_page_headers_come_once_before_the_body_and_footers_once_after() {
 <style:master-page style:name="Landscape">
 <style:header><text:p>Acme Ltd</text:p></style:header>
 <style:footer-first><text:p>Draft</text:p></style:footer-first>
+<style:footer-left><text:p><text:page-number>4</text:page-number></text:p></style:footer-left>
 </style:master-page>"#;
     let out = run(&odt_with_master_pages(body, master_pages), "h.odt");
     assert_eq!(

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use crate::archive::SafeZip;
+use crate::formats::is_page_furniture;
 use crate::formats::ooxml::{core_properties, on, read_rels, read_xml};
 use crate::markdown::{emphasise, link, table};
 use crate::xmltree::{self, Element};
@@ -160,9 +161,7 @@ impl Doc {
             let mut blocks = Blocks::default();
             self.block_children(root.unwrap_or(&tree), &mut blocks);
             let text = blocks.text.trim().to_owned();
-            // A footer of nothing but a number is a page-number field's value on the last save.
-            let page_number = text.chars().all(|c| c.is_ascii_digit());
-            if !text.is_empty() && !page_number && !texts.contains(&text) {
+            if is_page_furniture(&text) && !texts.contains(&text) {
                 texts.push(text);
             }
         }

@@ -25,6 +25,12 @@ pub(crate) mod xml;
 
 use crate::{ExtractError, Extracted, Format, Limits};
 
+/// A page header or footer worth keeping once: not empty, and not only a page-number field's
+/// value from the last save.
+pub(crate) fn is_page_furniture(text: &str) -> bool {
+    !text.is_empty() && !text.chars().all(|c| c.is_ascii_digit())
+}
+
 pub(crate) fn extract_as(
     format: Format,
     bytes: &[u8],

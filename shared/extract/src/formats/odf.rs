@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::archive::SafeZip;
+use crate::formats::is_page_furniture;
 use crate::formats::ooxml::{read_xml, require_xml};
 use crate::markdown::{collapse_ws, emphasise, join_blocks, link, table};
 use crate::xmltree::{Element, Node};
@@ -331,7 +332,7 @@ impl Odf {
             let mut blocks = Vec::new();
             self.blocks(part, &mut blocks);
             let text = join_blocks(blocks);
-            if !text.is_empty() && !out.contains(&text) {
+            if is_page_furniture(&text) && !out.contains(&text) {
                 out.push(text);
             }
         }
