@@ -256,6 +256,26 @@ fn docx_page_headers_come_once_before_the_body_and_footers_once_after() {
 }
 
 #[test]
+fn rtf_page_headers_come_once_before_the_body_and_footers_once_after() {
+    // Word writes a section's headers and footers before its text; a page number is a field.
+    let rtf = br"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}
+{\header \pard\plain Acme \b Ltd\b0\par}
+{\headerf \pard\plain Acme Ltd\par}
+{\footer \pard\plain Internal use only\par}
+{\footerl \pard\plain {\field{\*\fldinst PAGE}{\fldrslt 3}}\par}
+\pard Welcome to the handbook.\par
+\sect
+{\header \pard\plain Acme Ltd\par}
+{\footerf \pard\plain Page {\field{\*\fldinst PAGE}{\fldrslt 1}} of the draft\par}
+\pard Appendix.\par}";
+    let out = run(rtf, "h.rtf");
+    assert_eq!(
+        out.markdown,
+        "Acme Ltd\n\nWelcome to the handbook.\n\nAppendix.\n\nInternal use only\n\nPage 1 of the draft"
+    );
+}
+
+#[test]
 fn odp_slides_have_titles_bullets_and_notes() {
     let out = run(&sample_odp(), "kick.odp");
     assert_eq!(out.format, Format::Odp);

@@ -1,12 +1,19 @@
 //! RTF: control words stripped; paragraphs, headings (outline level or "heading N" style), list
-//! items (`\listtext`), tables (`\cell`/`\row`) and HYPERLINK fields kept; `\info` title/author.
+//! items (`\listtext`), tables (`\cell`/`\row`) and HYPERLINK fields kept; `\info` title/author;
+//! page headers once before the body and footers once after.
 
 use std::collections::HashMap;
 
 use encoding_rs::{Encoding, WINDOWS_1252};
 
+use crate::formats::is_page_furniture;
 use crate::markdown::{join_blocks, link, table};
 use crate::{ExtractError, Extracted, Format, Limits, Metadata};
+
+/// Page headers and footers (all pages, left, right, first): each distinct one is kept once, before
+/// the body or after it.
+const HEADERS: &[&str] = &["header", "headerl", "headerr", "headerf"];
+const FOOTERS: &[&str] = &["footer", "footerl", "footerr", "footerf"];
 
 /// Destinations whose content is not document text.
 const SKIP: &[&str] = &[
@@ -14,14 +21,6 @@ const SKIP: &[&str] = &[
     "colortbl",
     "pict",
     "object",
-    "header",
-    "headerl",
-    "headerr",
-    "headerf",
-    "footer",
-    "footerl",
-    "footerr",
-    "footerf",
     "themedata",
     "colorschememapping",
     "latentstyles",
@@ -67,6 +66,8 @@ enum Sink {
     Stylesheet,
     StyleName,
     FieldInst,
+    Header,
+    Footer,
 }
 
 #[derive(Clone, Copy)]
@@ -104,11 +105,11 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
         author: Some(parser.author.trim().to_owned()).filter(|t| !t.is_empty()),
         ..Metadata::default()
     };
-    Ok(Extracted::new(
-        Format::Rtf,
-        join_blocks(parser.blocks),
-        metadata,
-    ))
+    let blocks = std::mem::take(&mut parser.headers)
+        .into_iter()
+        .chain(parser.blocks)
+        .chain(parser.footers);
+    Ok(Extracted::new(Format::Rtf, join_blocks(blocks), metadata))
 }
 
 struct Parser<'a> {
@@ -135,6 +136,11 @@ struct Parser<'a> {
     styles: HashMap<i64, String>,
     style_number: i64,
     fields: Vec<Field>,
+    /// The open header or footer group: its depth and sink, and its text so far.
+    furniture: Option<(usize, Sink)>,
+    furniture_text: String,
+    headers: Vec<String>,
+    footers: Vec<String>,
 }
 
 impl<'a> Parser<'a> {
@@ -164,6 +170,10 @@ impl<'a> Parser<'a> {
             styles: HashMap::new(),
             style_number: 0,
             fields: Vec::new(),
+            furniture: None,
+            furniture_text: String::new(),
+            headers: Vec::new(),
+            footers: Vec::new(),
         }
     }
 
@@ -184,6 +194,7 @@ impl<'a> Parser<'a> {
                     self.flush_bytes();
                     self.close_field();
                     self.group = self.stack.pop().unwrap_or(self.group);
+                    self.close_furniture();
                 }
                 b'\\' => self.control(),
                 b'\r' | b'\n' => {}
@@ -212,7 +223,8 @@ impl<'a> Parser<'a> {
                     self.flush_bytes();
                     self.emit_char(next as char);
                 }
-                b'\n' | b'\r' => self.end_paragraph(),
+                b'\n' | b'\r' if self.group.sink == Sink::Text => self.end_paragraph(),
+                b'\n' | b'\r' => self.emit_str(" "),
                 _ => {}
             }
             return;
@@ -248,6 +260,19 @@ impl<'a> Parser<'a> {
         let in_body = self.group.sink == Sink::Text;
         match word {
             "par" | "sect" | "page" if in_body => self.end_paragraph(),
+            "par" | "line" if self.furniture.is_some() => self.emit_str(" "),
+            w if HEADERS.contains(&w) || FOOTERS.contains(&w) => {
+                let sink = if HEADERS.contains(&w) {
+                    Sink::Header
+                } else {
+                    Sink::Footer
+                };
+                if self.furniture.is_none() {
+                    self.furniture = Some((self.stack.len(), sink));
+                    self.furniture_text.clear();
+                }
+                self.group.sink = sink;
+            }
             "line" if in_body => self.emit_str("\n"),
             "pard" if in_body => self.props = Para::default(),
             "intbl" if in_body => self.props.in_table = true,
@@ -296,6 +321,9 @@ impl<'a> Parser<'a> {
                 result_start: None,
             }),
             "fldinst" => self.group.sink = Sink::FieldInst,
+            "fldrslt" if self.furniture.is_some() => {
+                self.group.sink = self.furniture.map_or(Sink::Text, |(_, sink)| sink);
+            }
             "fldrslt" => {
                 self.group.sink = Sink::Text;
                 let at = self.text.len();
@@ -305,6 +333,30 @@ impl<'a> Parser<'a> {
             }
             w if SKIP.contains(&w) => self.group.sink = Sink::Skip,
             _ => {}
+        }
+    }
+
+    /// At the end of a header or footer group, its text is kept if it is new.
+    fn close_furniture(&mut self) {
+        let Some((depth, sink)) = self.furniture else {
+            return;
+        };
+        if self.stack.len() >= depth {
+            return;
+        }
+        self.furniture = None;
+        let text = self
+            .furniture_text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let out = if sink == Sink::Header {
+            &mut self.headers
+        } else {
+            &mut self.footers
+        };
+        if is_page_furniture(&text) && !out.contains(&text) {
+            out.push(text);
         }
     }
 
@@ -488,6 +540,7 @@ impl<'a> Parser<'a> {
                     field.inst.push_str(s);
                 }
             }
+            Sink::Header | Sink::Footer => self.furniture_text.push_str(s),
             Sink::Skip | Sink::Stylesheet => {}
         }
     }
