@@ -89,8 +89,10 @@ fn decoded(encoding: &Encoding<'_>, code: u8) -> Option<String> {
 }
 
 /// `[code name name … code name …]`: each name takes the next code. Codes out of 0–255 and
-/// entries of other types are skipped rather than failing the font.
+/// entries of other types are skipped rather than failing the font. Only the last name of each
+/// code is looked up, so a long array costs no more than 256 lookups.
 fn apply_differences(texts: &mut CodeTexts, differences: &[Object]) {
+    let mut names: Vec<Option<&[u8]>> = vec![None; 256];
     let mut code: Option<usize> = None;
     for entry in differences {
         match entry {
@@ -100,13 +102,16 @@ fn apply_differences(texts: &mut CodeTexts, differences: &[Object]) {
             }
             Object::Name(name) => {
                 if let Some(c) = code {
-                    if let Some(text) = glyph_text(name) {
-                        texts[c] = Some(text);
-                    }
+                    names[c] = Some(name);
                     code = (c + 1 < 256).then_some(c + 1);
                 }
             }
             _ => {}
+        }
+    }
+    for (text, name) in texts.iter_mut().zip(names) {
+        if let Some(known) = name.and_then(glyph_text) {
+            *text = Some(known);
         }
     }
 }
@@ -205,9 +210,9 @@ pub(crate) fn parse_type1_encoding(clear: &[u8]) -> Option<CodeTexts> {
     if first == b"StandardEncoding" {
         return Some(named_encoding(b"StandardEncoding").unwrap());
     }
-    let mut texts: CodeTexts = vec![None; 256];
+    // Looked up once per code at the end: a program may assign a code many times.
+    let mut names: Vec<Option<&[u8]>> = vec![None; 256];
     let mut window: [&[u8]; 4] = [b""; 4];
-    let mut assigned = false;
     for token in std::iter::once(first).chain(tokens) {
         if token == b"def" || token == b"readonly" {
             break;
@@ -220,11 +225,13 @@ pub(crate) fn parse_type1_encoding(clear: &[u8]) -> Option<CodeTexts> {
                 .and_then(|c| c.parse::<usize>().ok())
                 .filter(|c| *c < 256)
         {
-            texts[code] = glyph_text(name);
-            assigned = true;
+            names[code] = Some(name);
         }
     }
-    assigned.then_some(texts)
+    names
+        .iter()
+        .any(Option::is_some)
+        .then(|| names.into_iter().map(|n| n.and_then(glyph_text)).collect())
 }
 
 /// PostScript tokens, split at white space and before each `/`, `{`, `}`, `[` and `]`.
