@@ -353,3 +353,23 @@ fn rotated_text_reads_along_its_baseline() {
     );
     assert!(down.contains("The lscape package"), "{down}");
 }
+
+#[test]
+fn upside_down_and_slanted_text_reads_along_its_baseline() {
+    // Helvetica's average width here is 0.5 em: "The lsc" ends 35 units along the baseline.
+    let upside_down = helvetica_page(
+        "q -1 0 0 -1 500 700 cm BT /F1 10 Tf 0 0 Td (The lsc) Tj 35 0 Td (ape package) Tj \
+         0 -14 Td (second line) Tj ET Q",
+    );
+    assert!(
+        upside_down.contains("The lscape package\nsecond line"),
+        "{upside_down}"
+    );
+    // 30 degrees: cos 0.866, sin 0.5.
+    let slanted = helvetica_page(
+        "q 0.866 0.5 -0.5 0.866 100 300 cm BT /F1 10 Tf 0 0 Td (The lsc) Tj 35 0 Td (ape package) Tj \
+         ET Q BT /F1 10 Tf 100 100 Td (Upright) Tj ET",
+    );
+    assert!(slanted.contains("The lscape package"), "{slanted}");
+    assert!(slanted.contains("Upright"), "{slanted}");
+}

@@ -437,22 +437,31 @@ fn show_string(
     let (x_axis, y_axis) = st.axes.1;
     let advance_user = advance_text * x_axis;
     let size_user = (st.size * y_axis).abs().max(1.0);
-    let (x, y) = upright(&render);
-    layout.push(text, x, y, advance_user, size_user);
+    let (x, y, angle) = upright(&render);
+    layout.push(text, x, y, angle, advance_user, size_user);
     st.tm = multiply(&[1.0, 0.0, 0.0, 1.0, advance_text, 0.0], &st.tm);
 }
 
-/// Where a run starts, in a frame whose x axis runs along its baseline: text running up or down
-/// the page (a landscape table, a side label) would otherwise have every run on a "line" of its
-/// own. Upright text keeps its user-space position.
-fn upright(render: &Matrix) -> (f32, f32) {
+/// Where a run starts, in a frame whose x axis runs along its baseline, and the baseline's angle
+/// in whole degrees: text running up or down the page (a landscape table, a side label), upside
+/// down or at a slant would otherwise have every run on a "line" of its own. Upright text keeps
+/// its user-space position.
+fn upright(render: &Matrix) -> (f32, f32, i16) {
     let [dx, dy, .., x, y] = *render;
-    if dy.abs() <= dx.abs() {
-        (x, y)
-    } else if dy > 0.0 {
-        (y, -x)
-    } else {
-        (-y, x)
+    match (dx, dy) {
+        (dx, 0.0) if dx > 0.0 => (x, y, 0),
+        (0.0, dy) if dy > 0.0 => (y, -x, 90),
+        (0.0, dy) if dy < 0.0 => (-y, x, -90),
+        _ => {
+            let length = dx.hypot(dy);
+            if length == 0.0 || !length.is_finite() {
+                return (x, y, 0);
+            }
+            // Rotated back by the baseline's angle.
+            let (cos, sin) = (dx / length, dy / length);
+            let angle = dy.atan2(dx).to_degrees().round() as i16;
+            (x * cos + y * sin, y * cos - x * sin, angle)
+        }
     }
 }
 
@@ -1011,13 +1020,16 @@ struct Layout {
     current: Vec<SegmentBuild>,
     sizes: Vec<f32>,
     baseline: Option<f32>,
+    /// The current line's angle (see `upright`): runs at another angle start a new line, even
+    /// where their rotated positions meet it.
+    angle: i16,
     end_x: f32,
     line_height: f32,
     pending_gap: bool,
 }
 
 impl Layout {
-    fn push(&mut self, text: &str, x: f32, y: f32, advance: f32, size: f32) {
+    fn push(&mut self, text: &str, x: f32, y: f32, angle: i16, advance: f32, size: f32) {
         if text.is_empty() {
             return;
         }
@@ -1025,7 +1037,7 @@ impl Layout {
         let mut boundary = None;
         match self.baseline {
             // Same baseline (within a third of the type size): continue the line.
-            Some(base) if (base - y).abs() < size * 0.35 => {
+            Some(base) if angle == self.angle && (base - y).abs() < size * 0.35 => {
                 if x > self.end_x + size * COLUMN_GAP_EM {
                     boundary = Some(true);
                 } else if x > self.end_x + size * 0.15 {
@@ -1059,6 +1071,7 @@ impl Layout {
         }
         self.sizes.push(size);
         self.baseline = Some(y);
+        self.angle = angle;
         self.end_x = end;
         self.line_height = size * 1.2;
     }
