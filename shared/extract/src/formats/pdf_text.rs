@@ -77,9 +77,44 @@ struct State {
     char_spacing: f32,
     word_spacing: f32,
     scale: f32,
-    /// The lengths of the text-to-user matrix's two axes, for the matrix they were measured
-    /// on: it rarely changes within a line, and `hypot` was a twentieth of the time.
-    axes: ([f32; 4], (f32, f32)),
+    /// What layout needs of the text-to-user matrix, for the matrix it was measured on: it
+    /// rarely changes within a line, and `hypot` was a twentieth of the time.
+    axes: Axes,
+}
+
+/// The lengths of a text-to-user matrix's two axes and the direction of its baseline.
+#[derive(Clone, Copy)]
+struct Axes {
+    linear: [f32; 4],
+    x_len: f32,
+    y_len: f32,
+    /// cos and sin of the baseline's angle, and the angle in whole degrees.
+    baseline: (f32, f32, i16),
+}
+
+impl Axes {
+    fn of(linear: [f32; 4]) -> Self {
+        let [dx, dy, ..] = linear;
+        let x_len = dx.hypot(dy);
+        let baseline = match (dx, dy) {
+            // Exact for the usual directions.
+            (dx, 0.0) if dx > 0.0 => (1.0, 0.0, 0),
+            (0.0, dy) if dy > 0.0 => (0.0, 1.0, 90),
+            (0.0, dy) if dy < 0.0 => (0.0, -1.0, -90),
+            _ if x_len == 0.0 || !x_len.is_finite() => (1.0, 0.0, 0),
+            _ => (
+                dx / x_len,
+                dy / x_len,
+                dy.atan2(dx).to_degrees().round() as i16,
+            ),
+        };
+        Self {
+            linear,
+            x_len,
+            y_len: linear[2].hypot(linear[3]),
+            baseline,
+        }
+    }
 }
 
 /// A link annotation: its rectangle in user space and target.
@@ -139,7 +174,7 @@ pub(crate) fn page_lines<'a>(
         char_spacing: 0.0,
         word_spacing: 0.0,
         scale: 1.0,
-        axes: ([1.0, 0.0, 0.0, 1.0], (1.0, 1.0)),
+        axes: Axes::of([1.0, 0.0, 0.0, 1.0]),
     };
     // Read as it is tokenized; a stream that turns out unreadable fails the whole page, which
     // then goes to lopdf's reader, so nothing from it is kept.
@@ -428,41 +463,19 @@ fn show_string(
         (width_em * st.size + st.char_spacing * glyphs as f32 + st.word_spacing * spaces as f32)
             * st.scale;
     let linear = [render[0], render[1], render[2], render[3]];
-    if st.axes.0 != linear {
-        st.axes = (
-            linear,
-            (render[0].hypot(render[1]), render[2].hypot(render[3])),
-        );
+    if st.axes.linear != linear {
+        st.axes = Axes::of(linear);
     }
-    let (x_axis, y_axis) = st.axes.1;
-    let advance_user = advance_text * x_axis;
-    let size_user = (st.size * y_axis).abs().max(1.0);
-    let (x, y, angle) = upright(&render);
+    let advance_user = advance_text * st.axes.x_len;
+    let size_user = (st.size * st.axes.y_len).abs().max(1.0);
+    let (cos, sin, angle) = st.axes.baseline;
+    let (x, y) = (render[4], render[5]);
+    // Where the run starts in a frame whose x axis runs along its baseline (rotated back by its
+    // angle): text running up or down the page (a landscape table, a side label), upside down
+    // or at a slant would otherwise have every run on a "line" of its own.
+    let (x, y) = (x * cos + y * sin, y * cos - x * sin);
     layout.push(text, x, y, angle, advance_user, size_user);
     st.tm = multiply(&[1.0, 0.0, 0.0, 1.0, advance_text, 0.0], &st.tm);
-}
-
-/// Where a run starts, in a frame whose x axis runs along its baseline, and the baseline's angle
-/// in whole degrees: text running up or down the page (a landscape table, a side label), upside
-/// down or at a slant would otherwise have every run on a "line" of its own. Upright text keeps
-/// its user-space position.
-fn upright(render: &Matrix) -> (f32, f32, i16) {
-    let [dx, dy, .., x, y] = *render;
-    match (dx, dy) {
-        (dx, 0.0) if dx > 0.0 => (x, y, 0),
-        (0.0, dy) if dy > 0.0 => (y, -x, 90),
-        (0.0, dy) if dy < 0.0 => (-y, x, -90),
-        _ => {
-            let length = dx.hypot(dy);
-            if length == 0.0 || !length.is_finite() {
-                return (x, y, 0);
-            }
-            // Rotated back by the baseline's angle.
-            let (cos, sin) = (dx / length, dy / length);
-            let angle = dy.atan2(dx).to_degrees().round() as i16;
-            (x * cos + y * sin, y * cos - x * sin, angle)
-        }
-    }
 }
 
 /// Width in em of the shown bytes: from the font's `Widths` when it has them, else an average.
