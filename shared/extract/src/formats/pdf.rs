@@ -23,7 +23,7 @@ const STATS_PAGES: usize = 300;
 const MAX_FORM_NODES: usize = 10_000;
 /// Field names nest a few levels deep; deeper nesting is malformed.
 const MAX_FORM_DEPTH: usize = 32;
-/// A text field's value stored as a stream is read up to this size.
+/// Largest text field value stored as a stream that is read; a larger one is left out.
 const MAX_FIELD_BYTES: usize = 1024 * 1024;
 
 pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
@@ -607,12 +607,7 @@ impl FieldWalk<'_> {
 fn field_value(doc: &Document, value: &Object) -> Option<String> {
     let text = match value {
         Object::Stream(stream) => {
-            let bytes = if stream.dict.has(b"Filter") {
-                stream.get_plain_content_with_limit(MAX_FIELD_BYTES).ok()?
-            } else {
-                stream.content.clone()
-            };
-            text_bytes(&bytes)
+            text_bytes(&stream.get_plain_content_with_limit(MAX_FIELD_BYTES).ok()?)
         }
         Object::Name(name) if name.as_slice() == b"Off" => return None,
         Object::Name(name) => String::from_utf8_lossy(name).into_owned(),

@@ -189,13 +189,9 @@ fn builtin_encoding(doc: &Document, font: &Dictionary) -> Option<CodeTexts> {
         .ok()?
         .as_stream()
         .ok()?;
-    let data = if program.dict.has(b"Filter") {
-        program
-            .get_plain_content_with_limit(MAX_PROGRAM_BYTES)
-            .ok()?
-    } else {
-        program.content.clone()
-    };
+    let data = program
+        .get_plain_content_with_limit(MAX_PROGRAM_BYTES)
+        .ok()?;
     let clear = &data[..find(&data, b"eexec").unwrap_or(data.len())];
     parse_type1_encoding(clear)
 }
