@@ -66,19 +66,24 @@ fn named_encoding(name: &[u8]) -> Option<CodeTexts> {
     ) {
         return None;
     }
-    with_lopdf_encoding(Object::Name(name.to_vec()), |encoding| {
-        (0..=255u8).map(|c| decoded(encoding, c)).collect()
+    through_lopdf_font("Encoding", Object::Name(name.to_vec()), |encoding| {
+        (0..=255u8).map(|c| decoded(&encoding, c)).collect()
     })
 }
 
-/// lopdf's reading of a font with this `/Encoding`. Its tables and glyph list are private; a
-/// font dictionary read through its public API reaches them.
-fn with_lopdf_encoding<T>(encoding: Object, read: impl FnOnce(&Encoding<'_>) -> T) -> Option<T> {
+/// lopdf's reading of a font dictionary holding only `key` (`/Encoding`, `/ToUnicode`). Its
+/// tables, glyph list and CMap parser are private; a font read through its public API reaches
+/// them.
+pub(crate) fn through_lopdf_font<T>(
+    key: &str,
+    value: Object,
+    read: impl FnOnce(Encoding<'_>) -> T,
+) -> Option<T> {
     static NO_DOCUMENT: std::sync::LazyLock<Document> = std::sync::LazyLock::new(Document::new);
     let mut font = Dictionary::new();
     font.set("Type", Object::Name(b"Font".to_vec()));
-    font.set("Encoding", encoding);
-    Some(read(&font.get_font_encoding(&NO_DOCUMENT).ok()?))
+    font.set(key, value);
+    Some(read(font.get_font_encoding(&NO_DOCUMENT).ok()?))
 }
 
 /// One code's text; control characters (a music font's `controlSUB`) count as undefined.
@@ -158,7 +163,10 @@ fn lopdf_glyph_text(name: &[u8]) -> Option<String> {
         "Differences",
         vec![Object::Integer(0), Object::Name(name.to_vec())],
     );
-    with_lopdf_encoding(Object::Dictionary(differences), |e| decoded(e, 0)).flatten()
+    through_lopdf_font("Encoding", Object::Dictionary(differences), |e| {
+        decoded(&e, 0)
+    })
+    .flatten()
 }
 
 /// Uppercase hex digits as a Unicode scalar value (the specification allows no lowercase).

@@ -755,16 +755,12 @@ fn to_unicode(doc: &Document, dict: &Dictionary) -> Option<Encoding<'static>> {
 /// A CMap parsed by lopdf, through a font dictionary that has nothing else (lopdf's CMap
 /// parser is not public).
 fn parse_cmap(data: Vec<u8>) -> Option<Encoding<'static>> {
-    let mut font = Dictionary::new();
-    font.set("Type", Object::Name(b"Font".to_vec()));
-    font.set(
-        "ToUnicode",
-        Object::Stream(lopdf::Stream::new(Dictionary::new(), data)),
-    );
-    match font.get_font_encoding(&Document::new()) {
-        Ok(Encoding::UnicodeMapEncoding(cmap)) => Some(Encoding::UnicodeMapEncoding(cmap)),
+    let stream = Object::Stream(lopdf::Stream::new(Dictionary::new(), data));
+    pdf_glyphs::through_lopdf_font("ToUnicode", stream, |encoding| match encoding {
+        Encoding::UnicodeMapEncoding(cmap) => Some(Encoding::UnicodeMapEncoding(cmap)),
         _ => None,
-    }
+    })
+    .flatten()
 }
 
 /// Most mappings kept from a CMap lopdf could not parse.
