@@ -22,7 +22,7 @@ use std::time::Duration;
 use chrono::Utc;
 use recorder_domain::document::{ImportedDocument, ProcessingStatus};
 use recorder_domain::keys::{ArtifactKind, object_key};
-use recorder_domain::service::documents::modify;
+use recorder_domain::service::documents::{MAX_ATTEMPTS, modify};
 use recorder_domain::upload::BatchStatus;
 use recorder_domain::{Deps, StoreError};
 use recorder_extract::{ChunkOptions, Hints, Limits, chunk, chunk_transcript, extract};
@@ -623,7 +623,7 @@ async fn finish(
                 doc.id
             )));
         }
-        if attempts == 8 {
+        if attempts == MAX_ATTEMPTS {
             return Err(StoreError::ConditionFailed(format!(
                 "document {} kept changing while its result was written",
                 doc.id

@@ -6,7 +6,7 @@ use crate::document::ImportedDocument;
 use crate::ports::DocumentStore;
 
 /// Two writers rarely touch one document at once; a record that keeps changing is an error.
-const MAX_ATTEMPTS: usize = 8;
+pub const MAX_ATTEMPTS: usize = 8;
 
 /// Reads the document, lets `change` edit it and writes it back. When another writer changed the
 /// record in between, reads it again and calls `change` again on the fresh copy, so neither write
