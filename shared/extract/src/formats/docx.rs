@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use crate::archive::SafeZip;
-use crate::formats::is_page_furniture;
 use crate::formats::ooxml::{core_properties, on, read_rels, read_xml};
+use crate::formats::{Furniture, PageFurniture};
 use crate::markdown::{emphasise, link, table};
 use crate::xmltree::{self, Element};
 use crate::{ExtractError, Extracted, Format, Limits};
@@ -35,16 +35,10 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
     for block in body {
         doc.block(&block?, &mut out);
     }
-    // Every page repeats its header and footer: each distinct one is read once, headers
-    // before the body and footers after it.
-    let headers = doc.furniture(&mut zip, limits, Furniture::Header)?;
-    let footers = doc.furniture(&mut zip, limits, Furniture::Footer)?;
-    let mut markdown = headers
-        .into_iter()
-        .chain(Some(out.text).filter(|t| !t.is_empty()))
-        .chain(footers)
-        .collect::<Vec<_>>()
-        .join("\n\n");
+    let mut furniture = PageFurniture::default();
+    doc.furniture(&mut zip, limits, Furniture::Header, &mut furniture)?;
+    doc.furniture(&mut zip, limits, Furniture::Footer, &mut furniture)?;
+    let mut markdown = furniture.around(out.text);
     let notes = [
         notes(
             &mut doc,
@@ -87,12 +81,6 @@ struct Doc {
     footer_ids: Vec<String>,
 }
 
-#[derive(Clone, Copy)]
-enum Furniture {
-    Header,
-    Footer,
-}
-
 /// One run of text with its formatting.
 struct Span {
     text: String,
@@ -130,18 +118,18 @@ impl Doc {
         }
     }
 
-    /// The distinct texts of the headers (or footers) the sections name.
+    /// The headers (or footers) the sections name, into `out`.
     fn furniture(
         &mut self,
         zip: &mut SafeZip<'_>,
         limits: &Limits,
         which: Furniture,
-    ) -> Result<Vec<String>, ExtractError> {
+        out: &mut PageFurniture,
+    ) -> Result<(), ExtractError> {
         let ids = match which {
             Furniture::Header => std::mem::take(&mut self.header_ids),
             Furniture::Footer => std::mem::take(&mut self.footer_ids),
         };
-        let mut texts: Vec<String> = Vec::new();
         let mut parts: Vec<String> = Vec::new();
         for id in ids {
             let Some(part) = self.links.get(&id).cloned() else {
@@ -160,12 +148,9 @@ impl Doc {
             };
             let mut blocks = Blocks::default();
             self.block_children(root.unwrap_or(&tree), &mut blocks);
-            let text = blocks.text.trim().to_owned();
-            if is_page_furniture(&text) && !texts.contains(&text) {
-                texts.push(text);
-            }
+            out.add(which, &blocks.text);
         }
-        Ok(texts)
+        Ok(())
     }
 
     fn block_children(&mut self, parent: &Element, out: &mut Blocks) {

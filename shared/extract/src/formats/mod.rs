@@ -23,12 +23,48 @@ pub(crate) mod transcript;
 pub(crate) mod xlsx;
 pub(crate) mod xml;
 
+use crate::markdown::join_blocks;
 use crate::{ExtractError, Extracted, Format, Limits};
 
-/// A page header or footer worth keeping once: not empty, and not only a page-number field's
-/// value from the last save.
-pub(crate) fn is_page_furniture(text: &str) -> bool {
-    !text.is_empty() && !text.chars().all(|c| c.is_ascii_digit())
+/// A document's page headers and footers (DOCX, ODT, RTF). Every page repeats them, so each
+/// distinct one is kept once: headers before the body, footers after it.
+#[derive(Default)]
+pub(crate) struct PageFurniture {
+    headers: Vec<String>,
+    footers: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Furniture {
+    Header,
+    Footer,
+}
+
+impl PageFurniture {
+    /// Keeps `text` unless it is empty, already kept, or only a number (a page-number field's
+    /// value on the last save).
+    pub(crate) fn add(&mut self, which: Furniture, text: &str) {
+        let text = text.trim();
+        if text.is_empty() || text.chars().all(|c| c.is_ascii_digit()) {
+            return;
+        }
+        let kept = match which {
+            Furniture::Header => &mut self.headers,
+            Furniture::Footer => &mut self.footers,
+        };
+        if !kept.iter().any(|k| k == text) {
+            kept.push(text.to_owned());
+        }
+    }
+
+    /// The body's Markdown between the headers and the footers (unchanged, not copied, when
+    /// there are none).
+    pub(crate) fn around(self, body: String) -> String {
+        if self.headers.is_empty() && self.footers.is_empty() {
+            return body;
+        }
+        join_blocks(self.headers.into_iter().chain([body]).chain(self.footers))
+    }
 }
 
 pub(crate) fn extract_as(

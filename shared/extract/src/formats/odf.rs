@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use crate::archive::SafeZip;
-use crate::formats::is_page_furniture;
 use crate::formats::ooxml::{read_xml, require_xml};
+use crate::formats::{Furniture, PageFurniture};
 use crate::markdown::{collapse_ws, emphasise, join_blocks, link, table};
 use crate::xmltree::{Element, Node};
 use crate::{ExtractError, Extracted, Format, Limits, Metadata};
@@ -43,11 +43,11 @@ pub(crate) fn extract(
     } else {
         let mut blocks = Vec::new();
         odf.blocks(body, &mut blocks);
-        let (headers, footers) = styles
+        let furniture = styles
             .as_ref()
             .map(|styles| odf.page_furniture(styles))
             .unwrap_or_default();
-        join_blocks(headers.into_iter().chain(blocks).chain(footers))
+        furniture.around(join_blocks(blocks))
     };
     Ok(Extracted::new(format, markdown, metadata))
 }
@@ -310,10 +310,9 @@ impl Odf {
 }
 
 impl Odf {
-    /// Header and footer texts of the master pages, each distinct text once: every page repeats
-    /// them, so they are read once before and once after the body.
-    fn page_furniture(&self, styles: &Element) -> (Vec<String>, Vec<String>) {
-        let (mut headers, mut footers) = (Vec::new(), Vec::new());
+    /// Header and footer texts of the master pages.
+    fn page_furniture(&self, styles: &Element) -> PageFurniture {
+        let mut furniture = PageFurniture::default();
         let parts = styles
             .find("master-styles")
             .into_iter()
@@ -322,21 +321,18 @@ impl Odf {
             // `style:display="false"` switches a header off, whatever it holds.
             .filter(|part| part.attr("style:display") != Some("false"));
         for part in parts {
-            let out = if HEADERS.contains(&part.local()) {
-                &mut headers
+            let which = if HEADERS.contains(&part.local()) {
+                Furniture::Header
             } else if FOOTERS.contains(&part.local()) {
-                &mut footers
+                Furniture::Footer
             } else {
                 continue;
             };
             let mut blocks = Vec::new();
             self.blocks(part, &mut blocks);
-            let text = join_blocks(blocks);
-            if is_page_furniture(&text) && !out.contains(&text) {
-                out.push(text);
-            }
+            furniture.add(which, &join_blocks(blocks));
         }
-        (headers, footers)
+        furniture
     }
 
     /// An outline placeholder is a bullet list even when its paragraphs are not in a `text:list`.

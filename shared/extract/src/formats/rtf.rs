@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use encoding_rs::{Encoding, WINDOWS_1252};
 
-use crate::formats::is_page_furniture;
+use crate::formats::{Furniture, PageFurniture};
 use crate::markdown::{join_blocks, link, table};
 use crate::{ExtractError, Extracted, Format, Limits, Metadata};
 
@@ -66,8 +66,7 @@ enum Sink {
     Stylesheet,
     StyleName,
     FieldInst,
-    Header,
-    Footer,
+    Furniture(Furniture),
 }
 
 #[derive(Clone, Copy)]
@@ -105,11 +104,8 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
         author: Some(parser.author.trim().to_owned()).filter(|t| !t.is_empty()),
         ..Metadata::default()
     };
-    let blocks = std::mem::take(&mut parser.headers)
-        .into_iter()
-        .chain(parser.blocks)
-        .chain(parser.footers);
-    Ok(Extracted::new(Format::Rtf, join_blocks(blocks), metadata))
+    let markdown = parser.furniture.around(join_blocks(parser.blocks));
+    Ok(Extracted::new(Format::Rtf, markdown, metadata))
 }
 
 struct Parser<'a> {
@@ -137,10 +133,9 @@ struct Parser<'a> {
     style_number: i64,
     fields: Vec<Field>,
     /// The open header or footer group: its depth and sink, and its text so far.
-    furniture: Option<(usize, Sink)>,
+    open_furniture: Option<(usize, Furniture)>,
     furniture_text: String,
-    headers: Vec<String>,
-    footers: Vec<String>,
+    furniture: PageFurniture,
 }
 
 impl<'a> Parser<'a> {
@@ -170,10 +165,9 @@ impl<'a> Parser<'a> {
             styles: HashMap::new(),
             style_number: 0,
             fields: Vec::new(),
-            furniture: None,
+            open_furniture: None,
             furniture_text: String::new(),
-            headers: Vec::new(),
-            footers: Vec::new(),
+            furniture: PageFurniture::default(),
         }
     }
 
@@ -260,18 +254,18 @@ impl<'a> Parser<'a> {
         let in_body = self.group.sink == Sink::Text;
         match word {
             "par" | "sect" | "page" if in_body => self.end_paragraph(),
-            "par" | "line" if self.furniture.is_some() => self.emit_str(" "),
+            "par" | "line" if self.open_furniture.is_some() => self.emit_str(" "),
             w if HEADERS.contains(&w) || FOOTERS.contains(&w) => {
-                let sink = if HEADERS.contains(&w) {
-                    Sink::Header
+                let which = if HEADERS.contains(&w) {
+                    Furniture::Header
                 } else {
-                    Sink::Footer
+                    Furniture::Footer
                 };
-                if self.furniture.is_none() {
-                    self.furniture = Some((self.stack.len(), sink));
+                if self.open_furniture.is_none() {
+                    self.open_furniture = Some((self.stack.len(), which));
                     self.furniture_text.clear();
                 }
-                self.group.sink = sink;
+                self.group.sink = Sink::Furniture(which);
             }
             "line" if in_body => self.emit_str("\n"),
             "pard" if in_body => self.props = Para::default(),
@@ -321,8 +315,8 @@ impl<'a> Parser<'a> {
                 result_start: None,
             }),
             "fldinst" => self.group.sink = Sink::FieldInst,
-            "fldrslt" if self.furniture.is_some() => {
-                self.group.sink = self.furniture.map_or(Sink::Text, |(_, sink)| sink);
+            "fldrslt" if let Some((_, which)) = self.open_furniture => {
+                self.group.sink = Sink::Furniture(which);
             }
             "fldrslt" => {
                 self.group.sink = Sink::Text;
@@ -338,26 +332,19 @@ impl<'a> Parser<'a> {
 
     /// At the end of a header or footer group, its text is kept if it is new.
     fn close_furniture(&mut self) {
-        let Some((depth, sink)) = self.furniture else {
+        let Some((depth, which)) = self.open_furniture else {
             return;
         };
         if self.stack.len() >= depth {
             return;
         }
-        self.furniture = None;
+        self.open_furniture = None;
         let text = self
             .furniture_text
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        let out = if sink == Sink::Header {
-            &mut self.headers
-        } else {
-            &mut self.footers
-        };
-        if is_page_furniture(&text) && !out.contains(&text) {
-            out.push(text);
-        }
+        self.furniture.add(which, &text);
     }
 
     /// At the end of a field group, a HYPERLINK's visible text becomes a Markdown link.
@@ -540,7 +527,7 @@ impl<'a> Parser<'a> {
                     field.inst.push_str(s);
                 }
             }
-            Sink::Header | Sink::Footer => self.furniture_text.push_str(s),
+            Sink::Furniture(_) => self.furniture_text.push_str(s),
             Sink::Skip | Sink::Stylesheet => {}
         }
     }
