@@ -373,3 +373,36 @@ fn upside_down_and_slanted_text_reads_along_its_baseline() {
     assert!(slanted.contains("The lscape package"), "{slanted}");
     assert!(slanted.contains("Upright"), "{slanted}");
 }
+
+#[test]
+fn a_kerned_tj_array_reads_as_words_and_a_link_covers_only_its_strings() {
+    // LibreOffice and TeX kern nearly every pair of glyphs: a `TJ` of one- and two-glyph
+    // strings. Small kerns keep letters in one word, a large one is a space, and a link over
+    // some of the strings covers those strings only, even where no gap sets them apart.
+    // Helvetica without `Widths` is read at half an em per glyph, so "do" and "cs" fall
+    // within x 118–143.
+    let mut doc = Document::with_version("1.5");
+    let pages = doc.new_object_id();
+    let font = helvetica(&mut doc);
+    let ops =
+        b"BT /F1 12 Tf 72 700 Td [(Se) 20 (e the ) 10 (do) 10 (cs) 10 ( now) -400 (then)] TJ ET";
+    let content = doc.add_object(Stream::new(dictionary! {}, ops.to_vec()));
+    let link = doc.add_object(dictionary! {
+        "Type" => "Annot", "Subtype" => "Link",
+        "Rect" => vec![118.into(), 695.into(), 143.into(), 712.into()],
+        "A" => dictionary! {
+            "S" => "URI", "URI" => Object::string_literal("https://example.com/docs"),
+        },
+    });
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => content,
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Annots" => vec![link.into()],
+    });
+    let markdown = markdown(&common::save_pdf(doc, pages, vec![page.into()]));
+    assert!(
+        markdown.contains("See the [docs](https://example.com/docs) now then"),
+        "{markdown}"
+    );
+}

@@ -147,6 +147,7 @@ impl Operands {
 pub(crate) fn operations(data: &[u8]) -> Result<Vec<Operation>, Malformed> {
     let mut ops = Vec::new();
     each_operation(data, |operator, operands| {
+        let operator = std::str::from_utf8(operator).map_err(|_| Malformed)?;
         ops.push(Operation::new(operator, operands.to_objects()));
         Ok::<_, Malformed>(())
     })?;
@@ -158,7 +159,7 @@ pub(crate) fn operations(data: &[u8]) -> Result<Vec<Operation>, Malformed> {
 /// produced.
 pub(crate) fn each_operation<E: From<Malformed>>(
     data: &[u8],
-    mut f: impl FnMut(&str, &Operands) -> Result<(), E>,
+    mut f: impl FnMut(&[u8], &Operands) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut lexer = Lexer { data, pos: 0 };
     let mut operands = Operands::default();
@@ -179,7 +180,12 @@ pub(crate) fn each_operation<E: From<Malformed>>(
                     continue;
                 }
                 _ => {
-                    f(std::str::from_utf8(word).map_err(|_| Malformed)?, &operands)?;
+                    // An operator that is not text makes the content unreadable (checked only
+                    // past ASCII: operators are a letter or three).
+                    if !word.is_ascii() {
+                        std::str::from_utf8(word).map_err(|_| Malformed)?;
+                    }
+                    f(word, &operands)?;
                     operands.clear();
                     continue;
                 }
@@ -194,19 +200,51 @@ pub(crate) fn each_operation<E: From<Malformed>>(
     Ok(())
 }
 
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\n' | b'\r' | b'\t' | b'\x0c' | b'\0')
-}
+/// Byte classes (PDF 32000-1 §7.2.2), looked up rather than matched: the tokenizer asks for
+/// every byte of the content.
+const SPACE: u8 = 1;
+const DELIMITER: u8 = 2;
+const CLASSES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    let spaces = b" \n\r\t\x0c\0";
+    let mut i = 0;
+    while i < spaces.len() {
+        classes[spaces[i] as usize] = SPACE;
+        i += 1;
+    }
+    let delimiters = b"()<>[]{}/%";
+    let mut i = 0;
+    while i < delimiters.len() {
+        classes[delimiters[i] as usize] = DELIMITER;
+        i += 1;
+    }
+    classes
+};
 
-fn is_delimiter(b: u8) -> bool {
-    matches!(
-        b,
-        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
-    )
+/// Each byte's value as a hex digit, or `NOT_HEX`.
+const NOT_HEX: u8 = 0xff;
+const HEX_DIGITS: [u8; 256] = {
+    let mut digits = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        digits[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        digits[b'a' as usize + i] = 10 + i as u8;
+        digits[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    digits
+};
+
+fn is_space(b: u8) -> bool {
+    CLASSES[b as usize] == SPACE
 }
 
 fn is_regular(b: u8) -> bool {
-    !is_space(b) && !is_delimiter(b)
+    CLASSES[b as usize] == 0
 }
 
 /// Numbers start with a digit, a sign or a point; keywords with anything else regular.
@@ -273,13 +311,15 @@ impl<'a> Lexer<'a> {
     }
 
     fn skip_space(&mut self) {
-        while let Some(b) = self.peek() {
+        while let Some(&b) = self.data.get(self.pos) {
             if is_space(b) {
                 self.pos += 1;
             } else if b == b'%' {
-                while self.peek().is_some_and(|b| b != b'\n' && b != b'\r') {
-                    self.pos += 1;
-                }
+                let rest = &self.data[self.pos..];
+                self.pos += rest
+                    .iter()
+                    .position(|&b| b == b'\n' || b == b'\r')
+                    .unwrap_or(rest.len());
             } else {
                 break;
             }
@@ -287,11 +327,13 @@ impl<'a> Lexer<'a> {
     }
 
     fn word(&mut self) -> &'a [u8] {
-        let start = self.pos;
-        while self.peek().is_some_and(is_regular) {
-            self.pos += 1;
-        }
-        &self.data[start..self.pos]
+        let rest = &self.data[self.pos..];
+        let len = rest
+            .iter()
+            .position(|&b| !is_regular(b))
+            .unwrap_or(rest.len());
+        self.pos += len;
+        &rest[..len]
     }
 
     /// Reads one object into `out`.
@@ -300,60 +342,85 @@ impl<'a> Lexer<'a> {
             return Err(Malformed);
         }
         self.skip_space();
-        let item = match self.peek().ok_or(Malformed)? {
+        let first = self.peek().ok_or(Malformed)?;
+        self.pos += 1;
+        self.object_from(first, out, depth)
+    }
+
+    /// Reads the object whose first byte, `first`, was just read. Array entries are read here
+    /// rather than through [`Lexer::object`]: a kerned `TJ` array has dozens.
+    #[inline(always)]
+    fn object_from(
+        &mut self,
+        first: u8,
+        out: &mut Operands,
+        depth: usize,
+    ) -> Result<(), Malformed> {
+        let item = match first {
             b'/' => {
-                self.pos += 1;
                 let start = out.bytes.len() as u32;
                 self.name(&mut out.bytes);
                 Operand::Name(start, out.bytes.len() as u32)
             }
             b'(' => {
-                self.pos += 1;
                 let start = out.bytes.len() as u32;
                 self.literal(&mut out.bytes)?;
                 Operand::Str(start, out.bytes.len() as u32, StringFormat::Literal)
             }
-            b'<' if self.data.get(self.pos + 1) == Some(&b'<') => {
-                self.pos += 2;
+            b'<' if self.peek() == Some(b'<') => {
+                self.pos += 1;
                 return self.dictionary(out, depth);
             }
             b'<' => {
-                self.pos += 1;
                 let start = out.bytes.len() as u32;
                 self.hex(&mut out.bytes)?;
                 Operand::Str(start, out.bytes.len() as u32, StringFormat::Hexadecimal)
             }
-            b'[' => {
-                self.pos += 1;
-                let at = out.items.len();
-                out.items.push(Operand::Array { len: 0 });
-                loop {
-                    self.skip_space();
-                    match self.peek().ok_or(Malformed)? {
-                        b']' => {
-                            self.pos += 1;
-                            let len = (out.items.len() - at - 1) as u32;
-                            out.items[at] = Operand::Array { len };
-                            return Ok(());
-                        }
-                        _ => self.object(out, depth + 1)?,
-                    }
+            b'[' => return self.array(out, depth),
+            b if starts_object(b) => {
+                self.pos -= 1;
+                self.number()?
+            }
+            b if is_regular(b) => {
+                self.pos -= 1;
+                match self.word() {
+                    b"true" => Operand::Bool(true),
+                    b"false" => Operand::Bool(false),
+                    b"null" => Operand::Null,
+                    _ => return Err(Malformed), // an operator where an operand belongs
                 }
             }
-            b if starts_object(b) => self.number()?,
-            b if is_regular(b) => match self.word() {
-                b"true" => Operand::Bool(true),
-                b"false" => Operand::Bool(false),
-                b"null" => Operand::Null,
-                _ => return Err(Malformed), // an operator where an operand belongs
-            },
             _ => return Err(Malformed),
         };
         out.items.push(item);
         Ok(())
     }
 
+    /// An array's entries, after its `[`.
+    fn array(&mut self, out: &mut Operands, depth: usize) -> Result<(), Malformed> {
+        let at = out.items.len();
+        out.items.push(Operand::Array { len: 0 });
+        loop {
+            self.skip_space();
+            let next = self.peek().ok_or(Malformed)?;
+            self.pos += 1;
+            if next == b']' {
+                let len = (out.items.len() - at - 1) as u32;
+                out.items[at] = Operand::Array { len };
+                return Ok(());
+            }
+            // Entries are one level deeper.
+            if depth >= MAX_DEPTH {
+                return Err(Malformed);
+            }
+            self.object_from(next, out, depth + 1)?;
+        }
+    }
+
     fn number(&mut self) -> Result<Operand, Malformed> {
+        if let Some(number) = self.plain_number() {
+            return Ok(number);
+        }
         let word = self.word();
         if let Some(i) = short_integer(word) {
             return Ok(Operand::Int(i));
@@ -370,6 +437,57 @@ impl<'a> Lexer<'a> {
         let negative = text.len() - trimmed.len() > 0 && text.starts_with('-');
         let value = trimmed.parse::<f32>().map_err(|_| Malformed)?;
         Ok(Operand::Real(if negative { -value } else { value }))
+    }
+
+    /// A number written the usual way (`-12`, `3.5`, `.25`), read as its digits are scanned;
+    /// `None` (nothing consumed) for anything else, which [`short_integer`],
+    /// [`short_decimal`] and the general parser then read. The results are theirs exactly.
+    fn plain_number(&mut self) -> Option<Operand> {
+        let rest = &self.data[self.pos..];
+        let (negative, mut i) = match rest.first() {
+            Some(b'-') => (true, 1),
+            Some(b'+') => (false, 1),
+            _ => (false, 0),
+        };
+        let mut mantissa = 0u64;
+        let mut digits = 0usize;
+        let mut fraction: Option<usize> = None;
+        while let Some(&b) = rest.get(i) {
+            match b {
+                b'0'..=b'9' => {
+                    mantissa = mantissa * 10 + u64::from(b - b'0');
+                    digits += 1;
+                    if let Some(f) = fraction.as_mut() {
+                        *f += 1;
+                    }
+                }
+                b'.' if fraction.is_none() => fraction = Some(0),
+                _ => break,
+            }
+            i += 1;
+            if digits > 8 {
+                return None;
+            }
+        }
+        if digits == 0 || rest.get(i).is_some_and(|&b| is_regular(b)) {
+            return None;
+        }
+        let number = match fraction {
+            None => {
+                let value = mantissa as i64;
+                Operand::Int(if negative { -value } else { value })
+            }
+            Some(_) if mantissa > 1 << 24 => return None,
+            Some(places) => {
+                // As `short_decimal`: the mantissa and the power of ten are exact in `f32`,
+                // so one division rounds correctly.
+                const POWERS: [f32; 9] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
+                let value = mantissa as f32 / POWERS[places];
+                Operand::Real(if negative { -value } else { value })
+            }
+        };
+        self.pos += i;
+        Some(number)
     }
 
     fn name(&mut self, out: &mut Vec<u8>) {
@@ -394,8 +512,15 @@ impl<'a> Lexer<'a> {
     fn literal(&mut self, out: &mut Vec<u8>) -> Result<(), Malformed> {
         let mut open = 1usize;
         loop {
-            let b = self.peek().ok_or(Malformed)?;
-            self.pos += 1;
+            // Plain bytes up to the next parenthesis or escape are copied as they are.
+            let rest = &self.data[self.pos..];
+            let plain = rest
+                .iter()
+                .position(|&b| matches!(b, b'(' | b')' | b'\\'))
+                .ok_or(Malformed)?;
+            out.extend_from_slice(&rest[..plain]);
+            let b = rest[plain];
+            self.pos += plain + 1;
             match b {
                 b'(' => {
                     open += 1;
@@ -408,7 +533,7 @@ impl<'a> Lexer<'a> {
                     }
                     out.push(b);
                 }
-                b'\\' => {
+                _ => {
                     let e = self.peek().ok_or(Malformed)?;
                     self.pos += 1;
                     match e {
@@ -440,24 +565,23 @@ impl<'a> Lexer<'a> {
                         other => out.push(other),
                     }
                 }
-                other => out.push(other),
             }
         }
     }
 
     fn hex(&mut self, out: &mut Vec<u8>) -> Result<(), Malformed> {
+        let rest = &self.data[self.pos..];
+        let end = rest.iter().position(|&b| b == b'>').ok_or(Malformed)?;
+        self.pos += end + 1;
         let mut high: Option<u8> = None;
-        loop {
-            let b = self.peek().ok_or(Malformed)?;
-            self.pos += 1;
-            let nibble = match b {
-                b'>' => break,
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                b'A'..=b'F' => b - b'A' + 10,
-                b if is_space(b) => continue,
-                _ => return Err(Malformed),
-            };
+        for &b in &rest[..end] {
+            let nibble = HEX_DIGITS[b as usize];
+            if nibble == NOT_HEX {
+                if is_space(b) {
+                    continue;
+                }
+                return Err(Malformed);
+            }
             match high.take() {
                 Some(h) => out.push(h << 4 | nibble),
                 None => high = Some(nibble),

@@ -189,6 +189,8 @@ impl Contents<'_> {
         for id in doc.get_page_contents(page) {
             let remaining = limit.saturating_sub(content.len());
             match self.stream(doc, id, remaining) {
+                // Most pages have one content stream: it is used as it is, not copied.
+                Ok(data) if content.is_empty() => content = data,
                 Ok(data) => content.extend_from_slice(&data),
                 Err(e @ lopdf::Error::Decompress(_)) => return Err(e),
                 Err(_) => continue,

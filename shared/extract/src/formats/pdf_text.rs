@@ -49,11 +49,12 @@ pub(crate) struct Font<'a> {
     base: Option<Encoding<'a>>,
     /// Strings already decoded: documents repeat the same words and fragments, and lopdf's
     /// CMap lookups allocate per character (a third of the time in profiles).
-    decoded: std::cell::RefCell<std::collections::HashMap<Vec<u8>, String>>,
+    decoded: std::cell::RefCell<foldhash::HashMap<Vec<u8>, String>>,
     /// Glyph widths (1/1000 em) from `FirstChar`, for simple fonts.
     widths: Option<(u32, Vec<f32>)>,
-    /// Glyph widths (1/1000 em) by CID and the default, for Type0 fonts with an Identity CMap.
-    cid_widths: Option<(std::collections::HashMap<u32, f32>, f32)>,
+    /// Glyph widths (1/1000 em) indexed by CID and the default, for Type0 fonts with an
+    /// Identity CMap (two-byte codes, so at most 65,536 entries).
+    cid_widths: Option<(Vec<f32>, f32)>,
     two_byte: bool,
     per_byte: Option<ByteTable>,
 }
@@ -123,6 +124,19 @@ struct LinkArea {
     uri: String,
 }
 
+impl LinkArea {
+    fn rises_over(&self, y: f32) -> bool {
+        y >= self.rect[1] && y <= self.rect[3]
+    }
+
+    fn spans(&self, x: f32) -> bool {
+        x >= self.rect[0] && x <= self.rect[2]
+    }
+}
+
+/// A horizontal gap wider than this many ems is a space between words.
+const WORD_GAP_EM: f32 = 0.15;
+
 /// A horizontal gap wider than this many ems marks a new cell.
 const COLUMN_GAP_EM: f32 = 0.6;
 
@@ -157,7 +171,7 @@ pub(crate) fn page_lines<'a>(
         max_content,
         used: data.len(),
         forms: Vec::new(),
-        text: String::new(),
+        shown: Shown::default(),
         layout: Layout {
             links: link_areas(doc, page_id),
             ..Layout::default()
@@ -198,8 +212,8 @@ struct Run<'a, 'c, 'f> {
     /// The forms being drawn, outermost first: a form that draws itself is skipped.
     forms: Vec<ObjectId>,
     layout: Layout,
-    /// The string being shown, reused.
-    text: String,
+    /// The text being shown (its buffers reused).
+    shown: Shown,
 }
 
 impl<'a> Run<'a, '_, '_> {
@@ -208,7 +222,7 @@ impl<'a> Run<'a, '_, '_> {
     /// One content-stream operation.
     fn operation(
         &mut self,
-        operator: &str,
+        operator: &[u8],
         operands: &Operands,
         fonts: &Fonts<'a>,
         resources: &[&'a Dictionary],
@@ -216,54 +230,54 @@ impl<'a> Run<'a, '_, '_> {
     ) -> Result<(), lopdf::Error> {
         let num = |i: usize| operands.num(i);
         match operator {
-            "q" if st.saved.len() < MAX_SAVED_STATES => st.saved.push(st.ctm),
-            "Q" => st.ctm = st.saved.pop().unwrap_or(st.ctm),
-            "cm" => st.ctm = multiply(&[num(0), num(1), num(2), num(3), num(4), num(5)], &st.ctm),
-            "BT" => {
+            b"q" if st.saved.len() < MAX_SAVED_STATES => st.saved.push(st.ctm),
+            b"Q" => st.ctm = st.saved.pop().unwrap_or(st.ctm),
+            b"cm" => st.ctm = multiply(&[num(0), num(1), num(2), num(3), num(4), num(5)], &st.ctm),
+            b"BT" => {
                 st.tm = IDENTITY;
                 st.line = IDENTITY;
             }
-            "Tf" => {
+            b"Tf" => {
                 // Reused: pages set a font at every text object.
                 st.font.clear();
                 st.font
                     .extend_from_slice(operands.name(0).unwrap_or_default());
                 st.size = num(1);
             }
-            "TL" => st.leading = num(0),
-            "Tc" => st.char_spacing = num(0),
-            "Tw" => st.word_spacing = num(0),
-            "Tz" => st.scale = num(0) / 100.0,
-            "Td" => move_line(st, num(0), num(1)),
-            "TD" => {
+            b"TL" => st.leading = num(0),
+            b"Tc" => st.char_spacing = num(0),
+            b"Tw" => st.word_spacing = num(0),
+            b"Tz" => st.scale = num(0) / 100.0,
+            b"Td" => move_line(st, num(0), num(1)),
+            b"TD" => {
                 st.leading = -num(1);
                 move_line(st, num(0), num(1));
             }
-            "T*" => {
+            b"T*" => {
                 let leading = st.leading;
                 move_line(st, 0.0, -leading);
             }
-            "Tm" => {
+            b"Tm" => {
                 st.tm = [num(0), num(1), num(2), num(3), num(4), num(5)];
                 st.line = st.tm;
             }
-            "Tj" | "'" | "\"" | "TJ" => {
-                if operator == "'" || operator == "\"" {
+            b"Tj" | b"'" | b"\"" | b"TJ" => {
+                if operator == b"'" || operator == b"\"" {
                     let leading = st.leading;
                     move_line(st, 0.0, -leading);
                 }
-                if operator == "\"" {
+                if operator == b"\"" {
                     // `aw ac string "` sets word and character spacing first.
                     st.word_spacing = num(0);
                     st.char_spacing = num(1);
                 }
                 let font = fonts.get(&st.font).map(|f| &**f);
-                let first = if operator == "\"" { 2 } else { 0 };
+                let first = if operator == b"\"" { 2 } else { 0 };
                 for i in first..operands.len() {
                     self.show(operands, operands.with_entries(i), font, st);
                 }
             }
-            "Do" => {
+            b"Do" => {
                 if let Some(name) = operands.name(0) {
                     self.form(name, fonts, resources, st)?;
                 }
@@ -284,10 +298,11 @@ impl<'a> Run<'a, '_, '_> {
         font: Option<&Font<'_>>,
         st: &mut State,
     ) {
-        let text = &mut self.text;
+        let shown = &mut self.shown;
+        shown.begin(st);
         match entries.first() {
             Some(&string @ Operand::Str(..)) => {
-                show_string(operands.bytes(string), font, st, &mut self.layout, text);
+                shown.string(operands.bytes(string), font, st, &mut self.layout);
             }
             Some(Operand::Array { .. }) => {
                 let mut i = 1;
@@ -296,10 +311,10 @@ impl<'a> Run<'a, '_, '_> {
                         Operand::Int(_) | Operand::Real(_) => {
                             let shift =
                                 -entry.number().unwrap_or(0.0) / 1000.0 * st.size * st.scale;
-                            st.tm = multiply(&[1.0, 0.0, 0.0, 1.0, shift, 0.0], &st.tm);
+                            shown.advance(shift, st);
                         }
                         Operand::Str(..) => {
-                            show_string(operands.bytes(entry), font, st, &mut self.layout, text);
+                            shown.string(operands.bytes(entry), font, st, &mut self.layout);
                         }
                         Operand::Dict { len } => i += len as usize,
                         _ => {}
@@ -309,6 +324,7 @@ impl<'a> Run<'a, '_, '_> {
             }
             _ => {}
         }
+        shown.finish(st, &mut self.layout);
     }
 
     /// Draws the Form XObject `name` (PDF 32000-1 §8.10): its content with its own resources
@@ -425,57 +441,165 @@ fn move_line(st: &mut State, tx: f32, ty: f32) {
     st.tm = st.line;
 }
 
-/// Shows one string: its text goes to the layout at the current position, and the text
-/// matrix moves past it.
-fn show_string(
-    bytes: &[u8],
-    font: Option<&Font<'_>>,
-    st: &mut State,
-    layout: &mut Layout,
-    text: &mut String,
-) {
-    text.clear();
-    if !font.is_some_and(|f| f.decode(bytes, text)) {
-        text.extend(
-            bytes
-                .iter()
-                .filter(|b| b.is_ascii_graphic() || **b == b' ')
-                .map(|&b| b as char),
-        );
+/// The strings of one text-showing operand, laid out as one run while each follows the last
+/// closer than a word gap and under the same link: a kerned `TJ` is dozens of one-glyph
+/// strings, and laying out each on its own was a large part of the time. The run is what the
+/// strings would have made one by one: the same text and extent, and each string with text
+/// counts once in the line's type size.
+#[derive(Default)]
+struct Shown {
+    text: String,
+    piece: String,
+    /// Where the run starts, in the frame rotated back by the baseline's angle.
+    x: f32,
+    y: f32,
+    /// Text-space distance from the run's start to the end of the last string with text, and
+    /// to the current position.
+    end: f32,
+    at: f32,
+    /// Strings with text in the run, and the link they are under.
+    pieces: usize,
+    link: Option<usize>,
+    /// The page's links (their indices) at the height of the run.
+    row: Vec<usize>,
+}
+
+impl Shown {
+    /// Starts an operand's strings.
+    fn begin(&mut self, st: &mut State) {
+        // The linear part of text-to-user space is the same for every string of an operand.
+        let render = multiply(&st.tm, &st.ctm);
+        let linear = [render[0], render[1], render[2], render[3]];
+        if st.axes.linear != linear {
+            st.axes = Axes::of(linear);
+        }
+        self.text.clear();
+        self.pieces = 0;
     }
-    // Text space → user space: the text matrix, then the CTM.
-    let render = multiply(&st.tm, &st.ctm);
-    let width_em = text_width(font, bytes, text);
-    expand_ligatures(text);
-    // Word spacing applies to the single-byte code 32 only (§9.3.3).
-    let two_byte = font.is_some_and(|f| f.two_byte);
-    let glyphs = if two_byte {
-        bytes.len() / 2
-    } else {
-        bytes.len()
-    };
-    let spaces = if two_byte {
-        0
-    } else {
-        bytes.iter().filter(|&&b| b == b' ').count()
-    };
-    let advance_text =
-        (width_em * st.size + st.char_spacing * glyphs as f32 + st.word_spacing * spaces as f32)
+
+    /// Moves the text position along the baseline by `dx` text-space units.
+    fn advance(&mut self, dx: f32, st: &mut State) {
+        st.tm[4] += dx * st.tm[0];
+        st.tm[5] += dx * st.tm[1];
+        self.at += dx;
+    }
+
+    /// Shows one string: its text joins the run (or starts the next one) and the text matrix
+    /// moves past it.
+    fn string(
+        &mut self,
+        bytes: &[u8],
+        font: Option<&Font<'_>>,
+        st: &mut State,
+        layout: &mut Layout,
+    ) {
+        let piece = &mut self.piece;
+        piece.clear();
+        if !font.is_some_and(|f| f.decode(bytes, piece)) {
+            piece.extend(
+                bytes
+                    .iter()
+                    .filter(|b| b.is_ascii_graphic() || **b == b' ')
+                    .map(|&b| b as char),
+            );
+        }
+        let width_em = text_width(font, bytes, piece);
+        expand_ligatures(piece);
+        // Word spacing applies to the single-byte code 32 only (§9.3.3).
+        let two_byte = font.is_some_and(|f| f.two_byte);
+        let glyphs = if two_byte {
+            bytes.len() / 2
+        } else {
+            bytes.len()
+        };
+        let spaces = if two_byte {
+            0
+        } else {
+            bytes.iter().filter(|&&b| b == b' ').count()
+        };
+        let advance = (width_em * st.size
+            + st.char_spacing * glyphs as f32
+            + st.word_spacing * spaces as f32)
             * st.scale;
-    let linear = [render[0], render[1], render[2], render[3]];
-    if st.axes.linear != linear {
-        st.axes = Axes::of(linear);
+        if !self.piece.is_empty() {
+            let size = size_user(st);
+            let x_len = st.axes.x_len;
+            // The gap the layout would see between this string and the last one with text.
+            let gap = (self.at - self.end) * x_len;
+            if self.pieces > 0 && gap > size * WORD_GAP_EM {
+                self.finish(st, layout);
+            }
+            if self.pieces == 0 {
+                self.start(st, layout);
+            }
+            let x = self.x + self.at * x_len + advance * x_len / 2.0;
+            let link = self.row.iter().copied().find(|&i| layout.links[i].spans(x));
+            if self.pieces > 0 && link != self.link {
+                self.finish(st, layout);
+                self.start(st, layout);
+            }
+            self.link = link;
+            self.text.push_str(&self.piece);
+            self.end = self.at + advance;
+            self.pieces += 1;
+        }
+        self.advance(advance, st);
     }
-    let advance_user = advance_text * st.axes.x_len;
-    let size_user = (st.size * st.axes.y_len).abs().max(1.0);
-    let (cos, sin, angle) = st.axes.baseline;
-    let (x, y) = (render[4], render[5]);
-    // Where the run starts in a frame whose x axis runs along its baseline (rotated back by its
-    // angle): text running up or down the page (a landscape table, a side label), upside down
-    // or at a slant would otherwise have every run on a "line" of its own.
-    let (x, y) = (x * cos + y * sin, y * cos - x * sin);
-    layout.push(text, x, y, angle, advance_user, size_user);
-    st.tm = multiply(&[1.0, 0.0, 0.0, 1.0, advance_text, 0.0], &st.tm);
+
+    /// Starts a run at the current text position.
+    fn start(&mut self, st: &State, layout: &Layout) {
+        // Text space → user space: the text matrix, then the CTM.
+        let render = multiply(&st.tm, &st.ctm);
+        let (cos, sin, _) = st.axes.baseline;
+        let (x, y) = (render[4], render[5]);
+        // Where the run starts in a frame whose x axis runs along its baseline (rotated back by
+        // its angle): text running up or down the page (a landscape table, a side label),
+        // upside down or at a slant would otherwise have every run on a "line" of its own.
+        (self.x, self.y) = (x * cos + y * sin, y * cos - x * sin);
+        self.at = 0.0;
+        // A string is under a link when a point a third of the way up its middle is: only
+        // the links at that height are tried for each string.
+        let height = self.y + size_user(st) * 0.3;
+        self.row.clear();
+        self.row
+            .extend((0..layout.links.len()).filter(|&i| layout.links[i].rises_over(height)));
+    }
+
+    /// Lays out the run so far.
+    fn finish(&mut self, st: &State, layout: &mut Layout) {
+        if self.pieces == 0 {
+            return;
+        }
+        let run = Placed {
+            x: self.x,
+            y: self.y,
+            angle: st.axes.baseline.2,
+            advance: self.end * st.axes.x_len,
+            size: size_user(st),
+            pieces: self.pieces,
+            link: self.link,
+        };
+        layout.push(&self.text, run);
+        self.text.clear();
+        self.pieces = 0;
+    }
+}
+
+/// The type size in user space.
+fn size_user(st: &State) -> f32 {
+    (st.size * st.axes.y_len).abs().max(1.0)
+}
+
+/// A run of text placed on the page: where it starts (rotated back by its baseline's angle),
+/// its extent and type size there, how many strings it joins and the link it is under.
+struct Placed {
+    x: f32,
+    y: f32,
+    angle: i16,
+    advance: f32,
+    size: f32,
+    pieces: usize,
+    link: Option<usize>,
 }
 
 /// Width in em of the shown bytes: from the font's `Widths` when it has them, else an average.
@@ -507,7 +631,7 @@ fn text_width(font: Option<&Font<'_>>, bytes: &[u8], text: &str) -> f32 {
                 .chunks(2)
                 .map(|code| {
                     let cid = code.iter().fold(0u32, |n, &b| n << 8 | u32::from(b));
-                    widths.get(&cid).copied().unwrap_or(*default)
+                    widths.get(cid as usize).copied().unwrap_or(*default)
                 })
                 .sum::<f32>()
                 / 1000.0
@@ -885,10 +1009,7 @@ const MAX_CID_WIDTHS: usize = 65_536;
 
 /// Glyph widths of a Type0 font whose codes are CIDs (an Identity CMap): the descendant
 /// CIDFont's `/W` array and `/DW` (1000 when absent).
-fn cid_widths(
-    doc: &Document,
-    dict: &Dictionary,
-) -> Option<(std::collections::HashMap<u32, f32>, f32)> {
+fn cid_widths(doc: &Document, dict: &Dictionary) -> Option<(Vec<f32>, f32)> {
     let identity = dict
         .get(b"Encoding")
         .and_then(Object::as_name)
@@ -950,7 +1071,19 @@ fn cid_widths(
             }
         }
     }
-    Some((widths, default))
+    // Looked up for every glyph shown: an array indexed by CID rather than a hash.
+    let len = widths
+        .keys()
+        .map(|&cid| cid as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut dense = vec![default; len.min(MAX_CID_WIDTHS)];
+    for (cid, width) in widths {
+        if let Some(slot) = dense.get_mut(cid as usize) {
+            *slot = width;
+        }
+    }
+    Some((dense, default))
 }
 
 /// Link annotations read per page; each text run is tested against all of them.
@@ -1013,12 +1146,35 @@ pub(crate) fn join_segments(segments: &[Segment]) -> String {
     text
 }
 
-/// A segment being built: its runs, each with the link it sits under.
+/// A segment being built: its runs' text one after another, the link the first run sits under,
+/// and where each later run starts with its link (most segments are one unlinked word, so
+/// nothing is allocated for them but their text).
 struct SegmentBuild {
-    runs: Vec<(String, Option<usize>)>,
+    text: String,
+    link: Option<usize>,
+    later: Vec<(usize, Option<usize>)>,
     start: f32,
     end: f32,
     hard: bool,
+}
+
+impl SegmentBuild {
+    fn last_link(&self) -> Option<usize> {
+        self.later.last().map_or(self.link, |&(_, link)| link)
+    }
+
+    /// The runs' texts, each with the link it sits under.
+    fn runs(&self) -> impl Iterator<Item = (&str, Option<usize>)> {
+        let starts = std::iter::once((0, self.link)).chain(self.later.iter().copied());
+        let ends = self
+            .later
+            .iter()
+            .map(|&(at, _)| at)
+            .chain(std::iter::once(self.text.len()));
+        starts
+            .zip(ends)
+            .map(|((from, link), to)| (&self.text[from..to], link))
+    }
 }
 
 /// Collects positioned runs into lines.
@@ -1038,7 +1194,17 @@ struct Layout {
 }
 
 impl Layout {
-    fn push(&mut self, text: &str, x: f32, y: f32, angle: i16, advance: f32, size: f32) {
+    /// Adds a run of text (each of its strings counts once in the line's type size).
+    fn push(&mut self, text: &str, run: Placed) {
+        let Placed {
+            x,
+            y,
+            angle,
+            advance,
+            size,
+            pieces,
+            link: under,
+        } = run;
         if text.is_empty() {
             return;
         }
@@ -1049,7 +1215,7 @@ impl Layout {
             Some(base) if angle == self.angle && (base - y).abs() < size * 0.35 => {
                 if x > self.end_x + size * COLUMN_GAP_EM {
                     boundary = Some(true);
-                } else if x > self.end_x + size * 0.15 {
+                } else if x > self.end_x + size * WORD_GAP_EM {
                     boundary = Some(false);
                 }
             }
@@ -1061,80 +1227,57 @@ impl Layout {
             }
             None => {}
         }
-        let under = self.link_at(x + advance / 2.0, y + size * 0.3);
         let end = x + advance;
         match self.current.last_mut() {
             Some(seg) if boundary.is_none() => {
-                match seg.runs.last_mut() {
-                    Some((run, link)) if *link == under => push_untabbed(run, text),
-                    _ => seg.runs.push((untabbed(text), under)),
+                if seg.last_link() != under {
+                    seg.later.push((seg.text.len(), under));
                 }
+                push_untabbed(&mut seg.text, text);
                 seg.end = end;
             }
             _ => self.current.push(SegmentBuild {
-                runs: vec![(untabbed(text), under)],
+                text: untabbed(text),
+                link: under,
+                later: Vec::new(),
                 start: x,
                 end,
                 hard: boundary.unwrap_or(false),
             }),
         }
-        self.sizes.push(size);
+        self.sizes.extend(std::iter::repeat_n(size, pieces));
         self.baseline = Some(y);
         self.angle = angle;
         self.end_x = end;
         self.line_height = size * 1.2;
     }
 
-    fn link_at(&self, x: f32, y: f32) -> Option<usize> {
-        self.links
-            .iter()
-            .position(|l| x >= l.rect[0] && x <= l.rect[2] && y >= l.rect[1] && y <= l.rect[3])
-    }
-
-    fn render_runs(&self, runs: Vec<(String, Option<usize>)>) -> String {
-        let mut out = String::new();
-        for (run, under) in runs {
-            match under.and_then(|i| self.links.get(i)) {
-                Some(area) => {
-                    let lead = if run.starts_with(' ') { " " } else { "" };
-                    let trail = if run.ends_with(' ') { " " } else { "" };
-                    out.push_str(&format!("{lead}{}{trail}", link(&run, &area.uri)));
-                }
-                None => out.push_str(&run),
-            }
-        }
-        let mut spaced = String::with_capacity(out.len());
-        for word in out.split_whitespace() {
-            if !spaced.is_empty() {
-                spaced.push(' ');
-            }
-            spaced.push_str(word);
-        }
-        spaced
-    }
-
     fn flush(&mut self) {
-        let builds = std::mem::take(&mut self.current);
-        let x = builds.first().map_or(0.0, |b| b.start);
-        let mut segments: Vec<Segment> = Vec::new();
-        for build in builds {
-            let text = self.render_runs(build.runs);
+        let x = self.current.first().map_or(0.0, |b| b.start);
+        let mut segments: Vec<Segment> = Vec::with_capacity(self.current.len());
+        for build in self.current.drain(..) {
+            let (start, end, hard) = (build.start, build.end, build.hard);
+            let text = render_runs(&self.links, build);
             if text.is_empty() {
                 continue;
             }
             // The first kept segment starts the line; nothing is before it.
-            let hard = build.hard && !segments.is_empty();
+            let hard = hard && !segments.is_empty();
             segments.push(Segment {
                 text,
-                start: build.start,
-                end: build.end,
+                start,
+                end,
                 hard,
             });
         }
         if !segments.is_empty() {
-            let mut sizes = std::mem::take(&mut self.sizes);
-            sizes.sort_by(f32::total_cmp);
-            let size = sizes.get(sizes.len() / 2).copied().unwrap_or(12.0);
+            // The median, selected in place (the buffer is reused for the next line).
+            let middle = self.sizes.len() / 2;
+            let size = if self.sizes.is_empty() {
+                12.0
+            } else {
+                *self.sizes.select_nth_unstable_by(middle, f32::total_cmp).1
+            };
             self.lines.push(Line {
                 text: join_segments(&segments),
                 segments,
@@ -1151,6 +1294,47 @@ impl Layout {
         self.flush();
         self.lines
     }
+}
+
+/// A segment's text: runs under a link become Markdown links, and white space is collapsed to
+/// single spaces.
+fn render_runs(links: &[LinkArea], build: SegmentBuild) -> String {
+    // Most segments are one word with no link: kept as they are, without copying.
+    if build.link.is_none() && build.later.is_empty() && spaced_once(&build.text) {
+        return build.text;
+    }
+    let mut out = String::new();
+    for (run, under) in build.runs() {
+        match under.and_then(|i| links.get(i)) {
+            Some(area) => {
+                let lead = if run.starts_with(' ') { " " } else { "" };
+                let trail = if run.ends_with(' ') { " " } else { "" };
+                out.push_str(&format!("{lead}{}{trail}", link(run, &area.uri)));
+            }
+            None => out.push_str(run),
+        }
+    }
+    let mut spaced = String::with_capacity(out.len());
+    for word in out.split_whitespace() {
+        if !spaced.is_empty() {
+            spaced.push(' ');
+        }
+        spaced.push_str(word);
+    }
+    spaced
+}
+
+/// Whether `text` is already as `render_runs` leaves it: words separated by single spaces.
+fn spaced_once(text: &str) -> bool {
+    let mut after_space = true;
+    for c in text.chars() {
+        let space = c.is_whitespace();
+        if space && (after_space || c != ' ') {
+            return false;
+        }
+        after_space = space;
+    }
+    !after_space
 }
 
 /// Tabs mark cell boundaries in our output; the PDF's own are plain spacing.
