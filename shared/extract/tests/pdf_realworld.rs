@@ -374,25 +374,17 @@ fn upside_down_and_slanted_text_reads_along_its_baseline() {
     assert!(slanted.contains("Upright"), "{slanted}");
 }
 
-#[test]
-fn a_kerned_tj_array_reads_as_words_and_a_link_covers_only_its_strings() {
-    // LibreOffice and TeX kern nearly every pair of glyphs: a `TJ` of one- and two-glyph
-    // strings. Small kerns keep letters in one word, a large one is a space, and a link over
-    // some of the strings covers those strings only, even where no gap sets them apart.
-    // Helvetica without `Widths` is read at half an em per glyph, so "do" and "cs" fall
-    // within x 118–143.
+/// The Markdown of a page drawing `ops` with Helvetica as `/F1`, with a link to `uri` over
+/// `rect` (user space).
+fn helvetica_page_with_link(ops: &str, rect: [i64; 4], uri: &str) -> String {
     let mut doc = Document::with_version("1.5");
     let pages = doc.new_object_id();
     let font = helvetica(&mut doc);
-    let ops =
-        b"BT /F1 12 Tf 72 700 Td [(Se) 20 (e the ) 10 (do) 10 (cs) 10 ( now) -400 (then)] TJ ET";
-    let content = doc.add_object(Stream::new(dictionary! {}, ops.to_vec()));
+    let content = doc.add_object(Stream::new(dictionary! {}, ops.as_bytes().to_vec()));
     let link = doc.add_object(dictionary! {
         "Type" => "Annot", "Subtype" => "Link",
-        "Rect" => vec![118.into(), 695.into(), 143.into(), 712.into()],
-        "A" => dictionary! {
-            "S" => "URI", "URI" => Object::string_literal("https://example.com/docs"),
-        },
+        "Rect" => rect.iter().map(|&v| v.into()).collect::<Vec<Object>>(),
+        "A" => dictionary! { "S" => "URI", "URI" => Object::string_literal(uri) },
     });
     let page = doc.add_object(dictionary! {
         "Type" => "Page", "Parent" => pages, "Contents" => content,
@@ -400,9 +392,37 @@ fn a_kerned_tj_array_reads_as_words_and_a_link_covers_only_its_strings() {
         "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
         "Annots" => vec![link.into()],
     });
-    let markdown = markdown(&common::save_pdf(doc, pages, vec![page.into()]));
+    markdown(&common::save_pdf(doc, pages, vec![page.into()]))
+}
+
+#[test]
+fn a_kerned_tj_array_reads_as_words_and_a_link_covers_only_its_strings() {
+    // LibreOffice and TeX kern nearly every pair of glyphs: a `TJ` of one- and two-glyph
+    // strings. Small kerns keep letters in one word, a large one is a space, and a link over
+    // some of the strings covers those strings only, even where no gap sets them apart.
+    // Helvetica without `Widths` is read at half an em per glyph, so "do" and "cs" fall
+    // within x 118–143.
+    let markdown = helvetica_page_with_link(
+        "BT /F1 12 Tf 72 700 Td [(Se) 20 (e the ) 10 (do) 10 (cs) 10 ( now) -400 (then)] TJ ET",
+        [118, 695, 143, 712],
+        "https://example.com/docs",
+    );
     assert!(
         markdown.contains("See the [docs](https://example.com/docs) now then"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn a_link_over_rotated_text_is_found_where_the_text_is_drawn() {
+    // Turned 90° at (300, 100): "docs" runs up the page from y 122.8 to 146.8, left of x 300.
+    let markdown = helvetica_page_with_link(
+        "q 0 1 -1 0 300 100 cm BT /F1 12 Tf 0 0 Td [(see) -400 (docs) -400 (here)] TJ ET Q",
+        [290, 120, 305, 150],
+        "https://example.com/docs",
+    );
+    assert!(
+        markdown.contains("see [docs](https://example.com/docs) here"),
         "{markdown}"
     );
 }

@@ -374,8 +374,9 @@ fn promote_aligned_boundaries(lines: &mut [Line]) {
             .into_iter()
             .flatten()
             .filter_map(|n| lines.get(n))
-            .filter(|n| cells(n).len() >= 2)
-            .flat_map(|n| cells(n).into_iter().map(|c| c.0))
+            .map(cells)
+            .filter(|cells| cells.len() >= 2)
+            .flat_map(|cells| cells.into_iter().map(|c| c.0))
             .collect();
         let line = &mut lines[i];
         let mut changed = false;

@@ -129,10 +129,13 @@ impl LinkArea {
         y >= self.rect[1] && y <= self.rect[3]
     }
 
-    fn spans(&self, x: f32) -> bool {
-        x >= self.rect[0] && x <= self.rect[2]
+    fn contains(&self, x: f32, y: f32) -> bool {
+        x >= self.rect[0] && x <= self.rect[2] && self.rises_over(y)
     }
 }
+
+/// Links are matched at a point this many ems above the baseline, in the middle of a string.
+const LINK_PROBE_EM: f32 = 0.3;
 
 /// A horizontal gap wider than this many ems is a space between words.
 const WORD_GAP_EM: f32 = 0.15;
@@ -450,9 +453,11 @@ fn move_line(st: &mut State, tx: f32, ty: f32) {
 struct Shown {
     text: String,
     piece: String,
-    /// Where the run starts, in the frame rotated back by the baseline's angle.
+    /// Where the run starts, in the frame rotated back by the baseline's angle, and in user
+    /// space (where link areas are).
     x: f32,
     y: f32,
+    origin: (f32, f32),
     /// Text-space distance from the run's start to the end of the last string with text, and
     /// to the current position.
     end: f32,
@@ -532,8 +537,19 @@ impl Shown {
             if self.pieces == 0 {
                 self.start(st, layout);
             }
-            let x = self.x + self.at * x_len + advance * x_len / 2.0;
-            let link = self.row.iter().copied().find(|&i| layout.links[i].spans(x));
+            // A string is under a link when a point a third of the way up its middle is.
+            let along = self.at * x_len + advance * x_len / 2.0;
+            let up = size * LINK_PROBE_EM;
+            let (cos, sin, _) = st.axes.baseline;
+            let (x, y) = (
+                self.origin.0 + along * cos - up * sin,
+                self.origin.1 + along * sin + up * cos,
+            );
+            let link = self
+                .row
+                .iter()
+                .copied()
+                .find(|&i| layout.links[i].contains(x, y));
             if self.pieces > 0 && link != self.link {
                 self.finish(st, layout);
                 self.start(st, layout);
@@ -550,19 +566,21 @@ impl Shown {
     fn start(&mut self, st: &State, layout: &Layout) {
         // Text space → user space: the text matrix, then the CTM.
         let render = multiply(&st.tm, &st.ctm);
-        let (cos, sin, _) = st.axes.baseline;
+        let (cos, sin, angle) = st.axes.baseline;
         let (x, y) = (render[4], render[5]);
         // Where the run starts in a frame whose x axis runs along its baseline (rotated back by
         // its angle): text running up or down the page (a landscape table, a side label),
         // upside down or at a slant would otherwise have every run on a "line" of its own.
         (self.x, self.y) = (x * cos + y * sin, y * cos - x * sin);
+        self.origin = (x, y);
         self.at = 0.0;
-        // A string is under a link when a point a third of the way up its middle is: only
-        // the links at that height are tried for each string.
-        let height = self.y + size_user(st) * 0.3;
+        // Upright text probes links at one height: only the links there are tried for each
+        // string.
+        let height = y + size_user(st) * LINK_PROBE_EM;
         self.row.clear();
-        self.row
-            .extend((0..layout.links.len()).filter(|&i| layout.links[i].rises_over(height)));
+        self.row.extend(
+            (0..layout.links.len()).filter(|&i| angle != 0 || layout.links[i].rises_over(height)),
+        );
     }
 
     /// Lays out the run so far.
