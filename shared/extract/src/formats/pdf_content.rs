@@ -709,6 +709,69 @@ mod tests {
         }
     }
 
+    #[test]
+    fn numbers_read_as_they_are_scanned_are_what_the_general_path_reads() {
+        // The general path: the whole word, then `short_integer`, `short_decimal`, `parse`.
+        let general = |text: &str| {
+            let mut lexer = Lexer {
+                data: text.as_bytes(),
+                pos: 0,
+            };
+            let word = lexer.word();
+            short_integer(word)
+                .map(Operand::Int)
+                .or_else(|| short_decimal(word).map(Operand::Real))
+        };
+        let mut texts: Vec<String> = [
+            "0",
+            "-2",
+            "+7",
+            "12345678",
+            "123456789",
+            "-.5",
+            "4.",
+            "+3.25",
+            ".",
+            "-",
+            "1.2.3",
+            "1e5",
+            "16777.216",
+            "16777.217",
+            "99999.999",
+            "0.0000001",
+            "1-2",
+            "--3",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        for n in (0..2_000_000u32).step_by(997) {
+            for places in 0..=7usize {
+                let digits = format!("{n:07}");
+                texts.push(format!(
+                    "-{}.{}",
+                    &digits[..7 - places],
+                    &digits[7 - places..]
+                ));
+            }
+        }
+        for text in &texts {
+            for end in [" ", "]", "/", ""] {
+                let data = format!("{text}{end}");
+                let mut lexer = Lexer {
+                    data: data.as_bytes(),
+                    pos: 0,
+                };
+                if let Some(fast) = lexer.plain_number() {
+                    assert_eq!(Some(fast), general(text), "{text}");
+                    assert_eq!(lexer.pos, text.len(), "{text}");
+                } else {
+                    assert_eq!(lexer.pos, 0, "{text}");
+                }
+            }
+        }
+    }
+
     /// Every one-byte change of a page-like sample (each position set to each byte that
     /// changes how a token ends or starts) reads or is refused, never panics, and whatever
     /// reads converts to lopdf objects.

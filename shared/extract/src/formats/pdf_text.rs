@@ -452,7 +452,6 @@ fn move_line(st: &mut State, tx: f32, ty: f32) {
 #[derive(Default)]
 struct Shown {
     text: String,
-    piece: String,
     /// Where the run starts, in the frame rotated back by the baseline's angle, and in user
     /// space (where link areas are).
     x: f32,
@@ -498,18 +497,18 @@ impl Shown {
         st: &mut State,
         layout: &mut Layout,
     ) {
-        let piece = &mut self.piece;
-        piece.clear();
-        if !font.is_some_and(|f| f.decode(bytes, piece)) {
-            piece.extend(
+        // Decoded straight onto the run: the string's text is what follows `mark`.
+        let mut mark = self.text.len();
+        if !font.is_some_and(|f| f.decode(bytes, &mut self.text)) {
+            self.text.extend(
                 bytes
                     .iter()
                     .filter(|b| b.is_ascii_graphic() || **b == b' ')
                     .map(|&b| b as char),
             );
         }
-        let width_em = text_width(font, bytes, piece);
-        expand_ligatures(piece);
+        let width_em = text_width(font, bytes, &self.text[mark..]);
+        expand_ligatures(&mut self.text, mark);
         // Word spacing applies to the single-byte code 32 only (§9.3.3).
         let two_byte = font.is_some_and(|f| f.two_byte);
         let glyphs = if two_byte {
@@ -526,13 +525,14 @@ impl Shown {
             + st.char_spacing * glyphs as f32
             + st.word_spacing * spaces as f32)
             * st.scale;
-        if !self.piece.is_empty() {
+        if self.text.len() > mark {
             let size = size_user(st);
             let x_len = st.axes.x_len;
             // The gap the layout would see between this string and the last one with text.
             let gap = (self.at - self.end) * x_len;
             if self.pieces > 0 && gap > size * WORD_GAP_EM {
-                self.finish(st, layout);
+                self.finish_at(mark, st, layout);
+                mark = 0;
             }
             if self.pieces == 0 {
                 self.start(st, layout);
@@ -551,11 +551,10 @@ impl Shown {
                 .copied()
                 .find(|&i| layout.links[i].contains(x, y));
             if self.pieces > 0 && link != self.link {
-                self.finish(st, layout);
+                self.finish_at(mark, st, layout);
                 self.start(st, layout);
             }
             self.link = link;
-            self.text.push_str(&self.piece);
             self.end = self.at + advance;
             self.pieces += 1;
         }
@@ -585,6 +584,12 @@ impl Shown {
 
     /// Lays out the run so far.
     fn finish(&mut self, st: &State, layout: &mut Layout) {
+        self.finish_at(self.text.len(), st, layout);
+    }
+
+    /// Lays out the run's first `end` bytes of text; the rest (a string just decoded) stays
+    /// for the next run.
+    fn finish_at(&mut self, end: usize, st: &State, layout: &mut Layout) {
         if self.pieces == 0 {
             return;
         }
@@ -597,8 +602,8 @@ impl Shown {
             pieces: self.pieces,
             link: self.link,
         };
-        layout.push(&self.text, run);
-        self.text.clear();
+        layout.push(&self.text[..end], run);
+        self.text.drain(..end);
         self.pieces = 0;
     }
 }
@@ -659,13 +664,17 @@ fn text_width(font: Option<&Font<'_>>, bytes: &[u8], text: &str) -> f32 {
 }
 
 /// The Latin ligature presentation forms U+FB00–FB06 as their letters (their compatibility
-/// decompositions), so that "ﬁle" is found as "file".
-fn expand_ligatures(text: &mut String) {
-    if !text.chars().any(|c| ('\u{FB00}'..='\u{FB06}').contains(&c)) {
+/// decompositions), so that "ﬁle" is found as "file": in `text` from byte `from` on.
+fn expand_ligatures(text: &mut String, from: usize) {
+    let tail = &text[from..];
+    // U+FB00–FB06 are EF AC 80–86 in UTF-8: a byte search rules most strings out.
+    if !tail.as_bytes().contains(&0xEF)
+        || !tail.chars().any(|c| ('\u{FB00}'..='\u{FB06}').contains(&c))
+    {
         return;
     }
-    let mut out = String::with_capacity(text.len() + 4);
-    for c in text.chars() {
+    let mut out = String::with_capacity(tail.len() + 4);
+    for c in tail.chars() {
         match c {
             '\u{FB00}' => out.push_str("ff"),
             '\u{FB01}' => out.push_str("fi"),
@@ -676,7 +685,8 @@ fn expand_ligatures(text: &mut String) {
             c => out.push(c),
         }
     }
-    *text = out;
+    text.truncate(from);
+    text.push_str(&out);
 }
 
 fn load_fonts<'a>(
@@ -812,7 +822,11 @@ impl ByteTable {
                 out.truncate(start);
                 return false;
             };
-            out.push_str(&self.text[from as usize..to as usize]);
+            match &self.text.as_bytes()[from as usize..to as usize] {
+                // Most glyphs are one ASCII letter: pushed without a call to copy a slice.
+                &[b] if b.is_ascii() => out.push(char::from(b)),
+                _ => out.push_str(&self.text[from as usize..to as usize]),
+            }
         }
         true
     }
@@ -1357,7 +1371,7 @@ fn spaced_once(text: &str) -> bool {
 
 /// Tabs mark cell boundaries in our output; the PDF's own are plain spacing.
 fn push_untabbed(out: &mut String, text: &str) {
-    if text.contains('\t') {
+    if text.as_bytes().contains(&b'\t') {
         out.extend(text.chars().map(|c| if c == '\t' { ' ' } else { c }));
     } else {
         out.push_str(text);
