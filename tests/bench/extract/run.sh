@@ -10,7 +10,9 @@
 # OUT (default /tmp/extract-bench; raw timings, outputs and errors), NODE_LARGE=0 to skip the node
 # baseline on the large single PDFs (it needs minutes each) or NODE_LARGE_MAX_MB=N to skip it on
 # those over N MB, BENCH_GROUPS to run only some of
-# "pdf docx html csv xlsx large" (results of groups not run are kept in OUT and tabled too).
+# "pdf docx html csv xlsx large" (results of groups not run are kept in OUT and tabled too),
+# RUNS (default 3) how often each format group is run on each side: the table shows each side's
+# median run by wall time, so one disturbed run does not set the ratio (the large files run once).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -20,6 +22,7 @@ OUT="${OUT:-/tmp/extract-bench}"
 NODE_LARGE="${NODE_LARGE:-1}"
 NODE_LARGE_MAX_MB="${NODE_LARGE_MAX_MB:-100000}"
 BENCH_GROUPS="${BENCH_GROUPS:-pdf docx html csv xlsx large}"
+RUNS="${RUNS:-3}"
 BIN="$ROOT/target/release/extract"
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -44,32 +47,35 @@ mkdir -p "$OUT"
   echo "node libs: $(cd "$HERE" && node -e 'for (const p of ["pdf-parse","mammoth","turndown","jsdom","@mozilla/readability"]) process.stdout.write(p+"@"+require(p+"/package.json").version+" ")')"
 } >> "$OUT/env.txt"
 
-# run_group LABEL NODE(1|0) FILE...: ours (Markdown, then --json) and, if NODE=1, the node baseline,
-# each over all the files in one process.
+# run_group LABEL NODE(1|0) RUNS FILE...: ours (Markdown, then --json) and, if NODE=1, the node
+# baseline, each over all the files in one process, RUNS times (timings in LABEL.SIDE.time.N).
 run_group() {
   local label="$1"; shift
   local node_ok="$1"; shift
+  local runs="$1"; shift
   rm -f "$OUT/$label".*
   printf '%s\n' "$@" > "$OUT/$label.files"
-  echo ">> $label: $# files" >&2
-  /usr/bin/time -v -o "$OUT/$label.ours.time" "$BIN" "$@" > "$OUT/$label.ours.md" 2> "$OUT/$label.ours.err" || true
-  /usr/bin/time -v -o "$OUT/$label.json.time" "$BIN" --json "$@" > /dev/null 2> "$OUT/$label.json.err" || true
-  if [ "$node_ok" = 1 ]; then
-    (cd "$HERE" && /usr/bin/time -v -o "$OUT/$label.node.time" node node_extract.js "$@" > "$OUT/$label.node.tsv" 2> "$OUT/$label.node.err") || true
-  fi
+  echo ">> $label: $# files, $runs run(s)" >&2
+  for n in $(seq "$runs"); do
+    /usr/bin/time -v -o "$OUT/$label.ours.time.$n" "$BIN" "$@" > "$OUT/$label.ours.md" 2> "$OUT/$label.ours.err" || true
+    /usr/bin/time -v -o "$OUT/$label.json.time.$n" "$BIN" --json "$@" > /dev/null 2> "$OUT/$label.json.err" || true
+    if [ "$node_ok" = 1 ]; then
+      (cd "$HERE" && /usr/bin/time -v -o "$OUT/$label.node.time.$n" node node_extract.js "$@" > "$OUT/$label.node.tsv" 2> "$OUT/$label.node.err") || true
+    fi
+  done
 }
 
 shopt -s nullglob
 for g in $BENCH_GROUPS; do
   case "$g" in
-    pdf|docx|html) run_group "$g" 1 "$CORPUS/$g"/*."$g" ;;
-    csv|xlsx) run_group "$g" 0 "$CORPUS/$g"/*."$g" ;;
+    pdf|docx|html) run_group "$g" 1 "$RUNS" "$CORPUS/$g"/*."$g" ;;
+    csv|xlsx) run_group "$g" 0 "$RUNS" "$CORPUS/$g"/*."$g" ;;
     large)
       for f in "$CORPUS"/pdf-large/*.pdf; do
         n="$NODE_LARGE"; [ "$(stat -c %s "$f")" -le $((NODE_LARGE_MAX_MB * 1000000)) ] || n=0
-        run_group "pdf-large:$(basename "$f")" "$n" "$f"
+        run_group "pdf-large:$(basename "$f")" "$n" 1 "$f"
       done
-      for f in "$CORPUS"/xlsx-large/*.xlsx; do run_group "xlsx-large:$(basename "$f")" 0 "$f"; done ;;
+      for f in "$CORPUS"/xlsx-large/*.xlsx; do run_group "xlsx-large:$(basename "$f")" 0 1 "$f"; done ;;
   esac
 done
 
@@ -77,9 +83,7 @@ python3 - "$OUT" <<'PY' | tee "$OUT/table.md"
 import os, re, sys
 out = sys.argv[1]
 
-def tv(path):
-    if not os.path.exists(path):
-        return None
+def one_run(path):
     t = open(path).read()
     m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", t)
     parts = [float(p) for p in m.group(1).split(":")]
@@ -87,6 +91,13 @@ def tv(path):
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
     cpu = sum(float(re.search(rf"{k} time \(seconds\): (\S+)", t).group(1)) for k in ("User", "System"))
     return wall, rss, cpu
+
+def tv(path):
+    """The run with the median wall time among PATH.1, PATH.2, ... (None when there is none)."""
+    runs = sorted(one_run(f"{path}.{n}") for n in range(1, 100) if os.path.exists(f"{path}.{n}"))
+    if not runs and os.path.exists(path):  # kept from a run before RUNS existed
+        runs = [one_run(path)]
+    return runs[(len(runs) - 1) // 2] if runs else None
 
 labels = [f[:-6] for f in sorted(os.listdir(out)) if f.endswith(".files")]
 order = ["pdf", "docx", "html", "csv", "xlsx"]
