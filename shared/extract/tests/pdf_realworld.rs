@@ -169,6 +169,33 @@ fn to_unicode_wins_over_encoding_differences() {
 }
 
 #[test]
+fn codes_a_to_unicode_cmap_leaves_out_are_read_by_their_glyph_names() {
+    let bytes = pdf(|doc| {
+        // The CMap maps the space and the capitals only; code 1 is named `uni00C9`, a name
+        // lopdf's own encoding reader refuses (it then drops the whole Differences array).
+        let cmap = format!(
+            "{CMAP_HEAD}1 begincodespacerange\n<00> <FF>\nendcodespacerange\n\
+             2 beginbfrange\n<20> <20> <0020>\n<41> <5A> <0041>\nendbfrange\n{CMAP_TAIL}"
+        );
+        let to_unicode = cmap_stream(doc, &cmap);
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+            "Encoding" => dictionary! {
+                "Type" => "Encoding", "Differences" => vec![1.into(), "uni00C9".into()],
+            },
+            "ToUnicode" => to_unicode,
+        });
+        let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+        (
+            b"BT /F1 12 Tf 72 700 Td (CAF\x01 OK) Tj ET".to_vec(),
+            resources,
+        )
+    });
+    let md = markdown(&bytes);
+    assert!(md.contains("CAF\u{C9} OK"), "{md}");
+}
+
+#[test]
 fn ligatures_become_their_letters() {
     let bytes = pdf(|doc| {
         let cmap = format!(

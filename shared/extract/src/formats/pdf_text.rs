@@ -760,17 +760,12 @@ impl Font<'_> {
     fn decode_uncached(&self, bytes: &[u8]) -> Option<String> {
         let encoding = self.encoding.as_ref()?;
         match (encoding, &self.base) {
-            (Encoding::UnicodeMapEncoding(cmap), Some(base)) => {
+            (Encoding::UnicodeMapEncoding(_), Some(base)) => {
                 let mut text = String::new();
                 for &b in bytes {
-                    match cmap.get(u32::from(b), 1) {
-                        Some(units) if units.iter().any(|&u| u != 0) => {
-                            text.extend(
-                                char::decode_utf16(units)
-                                    .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)),
-                            );
-                        }
-                        _ => base.write_to_string(&[b], &mut text).ok()?,
+                    match cmap_text(encoding, b) {
+                        Some(mapped) => text.push_str(&mapped),
+                        None => base.write_to_string(&[b], &mut text).ok()?,
                     }
                 }
                 Some(text)
@@ -790,6 +785,20 @@ impl Font<'_> {
             (None, _) => false,
         }
     }
+}
+
+/// A simple font's one-byte code as its ToUnicode CMap (`cmap`) maps it; `None` when the CMap
+/// leaves it out or maps it to nothing but U+0000.
+fn cmap_text(cmap: &Encoding<'_>, code: u8) -> Option<String> {
+    let Encoding::UnicodeMapEncoding(cmap) = cmap else {
+        return None;
+    };
+    let units = cmap.get(u32::from(code), 1)?;
+    units.iter().any(|&u| u != 0).then(|| {
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect()
+    })
 }
 
 /// Every byte's text, for fonts that decode byte by byte: kerned text shows a few glyphs per
@@ -856,11 +865,11 @@ fn font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
     let cmap = to_unicode(doc, dict);
     // Codes named glyph by glyph (Differences, a Type1 program's own encoding) are read here;
     // lopdf refuses some of those names and never reads a program's encoding.
-    let code_texts = (cmap.is_none() && !two_byte)
+    let code_texts = (!two_byte)
         .then(|| pdf_glyphs::code_texts(doc, dict))
         .flatten();
     let (encoding, base) = match cmap {
-        Some(cmap) if !two_byte => {
+        Some(cmap) if !two_byte && code_texts.is_none() => {
             let base = if dict.has(b"Encoding") {
                 dict.get_font_encoding(doc)
             } else {
@@ -881,7 +890,15 @@ fn font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
         decoded: Default::default(),
         per_byte: None,
     };
-    if let Some(texts) = code_texts {
+    if let Some(mut texts) = code_texts {
+        // The CMap's codes win; the glyph names give the rest.
+        if let Some(cmap) = &font.encoding {
+            for (code, text) in (0..=255u8).zip(texts.iter_mut()) {
+                if let Some(mapped) = cmap_text(cmap, code) {
+                    *text = Some(mapped);
+                }
+            }
+        }
         font.per_byte = Some(ByteTable::from_texts(texts));
     } else if font.decodes_per_byte() {
         let texts = (0..=255u8).map(|b| font.decode_uncached(&[b])).collect();
