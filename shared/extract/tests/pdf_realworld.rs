@@ -452,4 +452,14 @@ fn a_link_over_rotated_text_is_found_where_the_text_is_drawn() {
         markdown.contains("see [docs](https://example.com/docs) here"),
         "{markdown}"
     );
+    // Upside down at (500, 700): "docs" runs leftwards from x 477.2 to 453.2, below y 700.
+    let markdown = helvetica_page_with_link(
+        "q -1 0 0 -1 500 700 cm BT /F1 12 Tf 0 0 Td [(see) -400 (docs) -400 (here)] TJ ET Q",
+        [455, 690, 475, 700],
+        "https://example.com/docs",
+    );
+    assert!(
+        markdown.contains("see [docs](https://example.com/docs) here"),
+        "{markdown}"
+    );
 }

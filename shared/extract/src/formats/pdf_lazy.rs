@@ -300,8 +300,8 @@ fn inflate(
             return None;
         }
         // Doubled, but never past one byte over the limit (which is then refused above).
-        let room = (limit + 1).saturating_sub(out.len());
-        out.reserve(out.len().max(64).min(room));
+        let room = limit.saturating_add(1).saturating_sub(out.len());
+        out.reserve_exact(out.len().max(64).min(room));
     }
 }
 

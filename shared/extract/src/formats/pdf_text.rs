@@ -565,7 +565,7 @@ impl Shown {
     fn start(&mut self, st: &State, layout: &Layout) {
         // Text space → user space: the text matrix, then the CTM.
         let render = multiply(&st.tm, &st.ctm);
-        let (cos, sin, angle) = st.axes.baseline;
+        let (cos, sin, _) = st.axes.baseline;
         let (x, y) = (render[4], render[5]);
         // Where the run starts in a frame whose x axis runs along its baseline (rotated back by
         // its angle): text running up or down the page (a landscape table, a side label),
@@ -573,12 +573,13 @@ impl Shown {
         (self.x, self.y) = (x * cos + y * sin, y * cos - x * sin);
         self.origin = (x, y);
         self.at = 0.0;
-        // Upright text probes links at one height: only the links there are tried for each
-        // string.
-        let height = y + size_user(st) * LINK_PROBE_EM;
+        // Exactly horizontal text (upright or upside down) probes links at one height: only
+        // the links there are tried for each string. (The least slant moves the probe along
+        // the run.)
+        let height = y + size_user(st) * LINK_PROBE_EM * cos;
         self.row.clear();
         self.row.extend(
-            (0..layout.links.len()).filter(|&i| angle != 0 || layout.links[i].rises_over(height)),
+            (0..layout.links.len()).filter(|&i| sin != 0.0 || layout.links[i].rises_over(height)),
         );
     }
 
@@ -1123,7 +1124,7 @@ fn cid_widths(doc: &Document, dict: &Dictionary) -> Option<(Vec<f32>, f32)> {
     // Looked up for every glyph shown: an array indexed by CID rather than a hash.
     let len = widths
         .keys()
-        .map(|&cid| cid as usize + 1)
+        .map(|&cid| (cid as usize).saturating_add(1))
         .max()
         .unwrap_or(0);
     let mut dense = vec![default; len.min(MAX_CID_WIDTHS)];
