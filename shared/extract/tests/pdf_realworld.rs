@@ -463,3 +463,20 @@ fn a_link_over_rotated_text_is_found_where_the_text_is_drawn() {
         "{markdown}"
     );
 }
+
+#[test]
+fn a_heading_that_wraps_onto_a_second_line_stays_one_heading() {
+    // LibreOffice sets a long heading on two lines at its size, a line apart; headings apart by
+    // a paragraph gap stay apart.
+    let markdown = helvetica_page(
+        "BT /F1 20 Tf 72 700 Td (Quarterly results for) Tj 0 -24 Td (the northern region) Tj ET \
+         BT /F1 11 Tf 72 640 Td (Body line one is here and long enough to count.) Tj \
+         0 -13 Td (Body line two follows it.) Tj 0 -13 Td (Body line three ends it.) Tj ET \
+         BT /F1 20 Tf 72 560 Td (Outlook) Tj ET BT /F1 20 Tf 72 500 Td (Appendix) Tj ET",
+    );
+    assert!(
+        markdown.contains("# Quarterly results for the northern region\n\nBody line one"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("# Outlook\n\n# Appendix"), "{markdown}");
+}

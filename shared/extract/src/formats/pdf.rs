@@ -289,9 +289,13 @@ fn render(mut lines: Vec<Line>, heading_sizes: &[u32]) -> String {
             current.clear();
         }
     };
+    // The level of a heading the previous line made: a heading too long for one line wraps
+    // onto the next at the same size, with no paragraph gap.
+    let mut open_heading: Option<usize> = None;
     let mut i = 0;
     while i < lines.len() {
         let line = &lines[i];
+        let continues = open_heading.take();
         if let Some(&(start, end)) = tables.iter().find(|(start, _)| *start == i) {
             flush(&mut current, &mut blocks);
             in_list = false;
@@ -308,13 +312,19 @@ fn render(mut lines: Vec<Line>, heading_sizes: &[u32]) -> String {
             .iter()
             .position(|&s| s == (line.size * 10.0).round() as u32);
         if let Some(level) = level {
-            flush(&mut current, &mut blocks);
-            in_list = false;
-            blocks.push(format!(
-                "{} {}",
-                "#".repeat(level + 1),
-                line.text.replace('\t', " ")
-            ));
+            let text = line.text.replace('\t', " ");
+            match blocks.last_mut() {
+                Some(heading) if continues == Some(level) && !line.gap_before => {
+                    heading.push(' ');
+                    heading.push_str(&text);
+                }
+                _ => {
+                    flush(&mut current, &mut blocks);
+                    in_list = false;
+                    blocks.push(format!("{} {text}", "#".repeat(level + 1)));
+                }
+            }
+            open_heading = Some(level);
             continue;
         }
         if line.gap_before {
