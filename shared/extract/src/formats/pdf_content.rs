@@ -252,52 +252,17 @@ fn starts_object(b: u8) -> bool {
     b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')
 }
 
-/// Whether a number is negative, and the rest after one leading sign.
-fn split_sign(word: &[u8]) -> (bool, &[u8]) {
-    match word {
-        [b'-', rest @ ..] => (true, rest),
-        [b'+', rest @ ..] => (false, rest),
-        _ => (false, word),
+/// A number as the general parser reads it: an integer, else a real, where a sign repeated
+/// ("--3", which PDF writers emit, as they do "-.5" and "4.") is still that sign.
+fn general_number(word: &[u8]) -> Result<Operand, Malformed> {
+    let text = std::str::from_utf8(word).map_err(|_| Malformed)?;
+    if let Ok(i) = text.parse::<i64>() {
+        return Ok(Operand::Int(i));
     }
-}
-
-/// An integer of up to 18 digits with an optional sign, read without the general parser:
-/// kerned text has a number between every two strings.
-fn short_integer(word: &[u8]) -> Option<i64> {
-    let (negative, digits) = split_sign(word);
-    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let value = digits
-        .iter()
-        .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-    Some(if negative { -value } else { value })
-}
-
-/// A decimal such as `-12.375` whose digits make an integer below 2^24 with at most 10 after
-/// the point: both that integer and the power of ten are exact in `f32`, so one division is
-/// the correctly rounded value, the one `str::parse` gives (Clinger's fast path).
-fn short_decimal(word: &[u8]) -> Option<f32> {
-    let (negative, rest) = split_sign(word);
-    let point = rest.iter().position(|&b| b == b'.')?;
-    let (whole, fraction) = (&rest[..point], &rest[point + 1..]);
-    let digits = whole.len() + fraction.len();
-    if digits == 0 || digits > 8 || fraction.len() > 10 {
-        return None;
-    }
-    let mut mantissa = 0u32;
-    for &d in whole.iter().chain(fraction) {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        mantissa = mantissa * 10 + u32::from(d - b'0');
-    }
-    if mantissa > 1 << 24 {
-        return None;
-    }
-    const POWERS: [f32; 11] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
-    let value = mantissa as f32 / POWERS[fraction.len()];
-    Some(if negative { -value } else { value })
+    let trimmed = text.trim_start_matches(['+', '-']);
+    let negative = text.len() - trimmed.len() > 0 && text.starts_with('-');
+    let value = trimmed.parse::<f32>().map_err(|_| Malformed)?;
+    Ok(Operand::Real(if negative { -value } else { value }))
 }
 
 struct Lexer<'a> {
@@ -418,30 +383,18 @@ impl<'a> Lexer<'a> {
     }
 
     fn number(&mut self) -> Result<Operand, Malformed> {
-        if let Some(number) = self.plain_number() {
-            return Ok(number);
+        match self.plain_number() {
+            Some(number) => Ok(number),
+            None => general_number(self.word()),
         }
-        let word = self.word();
-        if let Some(i) = short_integer(word) {
-            return Ok(Operand::Int(i));
-        }
-        if let Some(r) = short_decimal(word) {
-            return Ok(Operand::Real(r));
-        }
-        let text = std::str::from_utf8(word).map_err(|_| Malformed)?;
-        if let Ok(i) = text.parse::<i64>() {
-            return Ok(Operand::Int(i));
-        }
-        // PDF writers emit "-.5", "4." and even "--3"; a sign repeated is still that sign.
-        let trimmed = text.trim_start_matches(['+', '-']);
-        let negative = text.len() - trimmed.len() > 0 && text.starts_with('-');
-        let value = trimmed.parse::<f32>().map_err(|_| Malformed)?;
-        Ok(Operand::Real(if negative { -value } else { value }))
     }
 
-    /// A number written the usual way (`-12`, `3.5`, `.25`), read as its digits are scanned;
-    /// `None` (nothing consumed) for anything else, which [`short_integer`],
-    /// [`short_decimal`] and the general parser then read. The results are theirs exactly.
+    /// A number written the usual way with at most 8 digits (`-12`, `3.5`, `.25`), read as its
+    /// digits are scanned: kerned text has a number between every two strings. `None`
+    /// (nothing consumed) for anything else, which [`general_number`] reads. The results are
+    /// its exactly: a decimal's digits make an integer below 2^24, so both it and the power of
+    /// ten are exact in `f32` and one division is the correctly rounded value (Clinger's fast
+    /// path).
     fn plain_number(&mut self) -> Option<Operand> {
         let rest = &self.data[self.pos..];
         let (negative, mut i) = match rest.first() {
@@ -479,8 +432,6 @@ impl<'a> Lexer<'a> {
             }
             Some(_) if mantissa > 1 << 24 => return None,
             Some(places) => {
-                // As `short_decimal`: the mantissa and the power of ten are exact in `f32`,
-                // so one division rounds correctly.
                 const POWERS: [f32; 9] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
                 let value = mantissa as f32 / POWERS[places];
                 Operand::Real(if negative { -value } else { value })
@@ -679,6 +630,16 @@ mod tests {
         }
     }
 
+    /// The number the scanner reads from `text`, if it reads one.
+    fn scanned(text: &str) -> Option<Operand> {
+        let data = format!("{text} ");
+        Lexer {
+            data: data.as_bytes(),
+            pos: 0,
+        }
+        .plain_number()
+    }
+
     #[test]
     fn short_decimals_read_as_the_general_parser_reads_them() {
         for text in [
@@ -692,11 +653,13 @@ mod tests {
             "1677721.6",
         ] {
             let general = text.trim_start_matches('+').parse::<f32>().unwrap();
-            let fast = short_decimal(text.as_bytes()).unwrap();
+            let Some(Operand::Real(fast)) = scanned(text) else {
+                panic!("{text} not read as a decimal");
+            };
             assert_eq!(fast.to_bits(), general.to_bits(), "{text}");
         }
         for text in ["1.2.3", ".", "-", "12", "1e5", "9999999.9", "1.-2"] {
-            assert_eq!(short_decimal(text.as_bytes()), None, "{text}");
+            assert!(!matches!(scanned(text), Some(Operand::Real(_))), "{text}");
         }
         // Every decimal with up to 6 digits and 0–5 after the point, exhaustively at 4 digits.
         for n in 0..10_000u32 {
@@ -704,24 +667,14 @@ mod tests {
                 let digits = format!("{n:04}");
                 let text = format!("{}.{}", &digits[..4 - places], &digits[4 - places..]);
                 let general = text.parse::<f32>().unwrap();
-                assert_eq!(short_decimal(text.as_bytes()), Some(general), "{text}");
+                assert_eq!(scanned(&text), Some(Operand::Real(general)), "{text}");
             }
         }
     }
 
     #[test]
     fn numbers_read_as_they_are_scanned_are_what_the_general_path_reads() {
-        // The general path: the whole word, then `short_integer`, `short_decimal`, `parse`.
-        let general = |text: &str| {
-            let mut lexer = Lexer {
-                data: text.as_bytes(),
-                pos: 0,
-            };
-            let word = lexer.word();
-            short_integer(word)
-                .map(Operand::Int)
-                .or_else(|| short_decimal(word).map(Operand::Real))
-        };
+        let general = |text: &str| general_number(text.as_bytes()).ok();
         let mut texts: Vec<String> = [
             "0",
             "-2",
