@@ -9,14 +9,24 @@ use recorder_extract::{ExtractError, Hints, Limits, extract};
 
 /// A one-page PDF: `build` adds what the page needs and returns its content and resources.
 fn pdf(build: impl FnOnce(&mut Document) -> (Vec<u8>, Dictionary)) -> Vec<u8> {
+    pdf_page(|doc| {
+        let (content, resources) = build(doc);
+        (content, resources, Dictionary::new())
+    })
+}
+
+/// As [`pdf`], with more entries for the page dictionary (`/Annots`, say).
+fn pdf_page(build: impl FnOnce(&mut Document) -> (Vec<u8>, Dictionary, Dictionary)) -> Vec<u8> {
     let mut doc = Document::with_version("1.5");
     let pages = doc.new_object_id();
-    let (content, resources) = build(&mut doc);
+    let (content, resources, extra) = build(&mut doc);
     let content = doc.add_object(Stream::new(dictionary! {}, content));
-    let page = doc.add_object(dictionary! {
+    let mut page = dictionary! {
         "Type" => "Page", "Parent" => pages, "Contents" => content, "Resources" => resources,
         "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-    });
+    };
+    page.extend(&extra);
+    let page = doc.add_object(page);
     common::save_pdf(doc, pages, vec![page.into()])
 }
 
@@ -404,22 +414,18 @@ fn upside_down_and_slanted_text_reads_along_its_baseline() {
 /// The Markdown of a page drawing `ops` with Helvetica as `/F1`, with a link to `uri` over
 /// `rect` (user space).
 fn helvetica_page_with_link(ops: &str, rect: [i64; 4], uri: &str) -> String {
-    let mut doc = Document::with_version("1.5");
-    let pages = doc.new_object_id();
-    let font = helvetica(&mut doc);
-    let content = doc.add_object(Stream::new(dictionary! {}, ops.as_bytes().to_vec()));
-    let link = doc.add_object(dictionary! {
-        "Type" => "Annot", "Subtype" => "Link",
-        "Rect" => rect.iter().map(|&v| v.into()).collect::<Vec<Object>>(),
-        "A" => dictionary! { "S" => "URI", "URI" => Object::string_literal(uri) },
-    });
-    let page = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages, "Contents" => content,
-        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
-        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-        "Annots" => vec![link.into()],
-    });
-    markdown(&common::save_pdf(doc, pages, vec![page.into()]))
+    let ops = ops.to_owned();
+    markdown(&pdf_page(move |doc| {
+        let font = helvetica(doc);
+        let link = doc.add_object(dictionary! {
+            "Type" => "Annot", "Subtype" => "Link",
+            "Rect" => rect.iter().map(|&v| v.into()).collect::<Vec<Object>>(),
+            "A" => dictionary! { "S" => "URI", "URI" => Object::string_literal(uri) },
+        });
+        let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+        let extra = dictionary! { "Annots" => vec![link.into()] };
+        (ops.into_bytes(), resources, extra)
+    }))
 }
 
 #[test]

@@ -1235,8 +1235,8 @@ struct Layout {
     current: Vec<SegmentBuild>,
     sizes: Vec<f32>,
     baseline: Option<f32>,
-    /// The current line's angle (see `upright`): runs at another angle start a new line, even
-    /// where their rotated positions meet it.
+    /// The current line's angle (see `Shown::start`): runs at another angle start a new line,
+    /// even where their rotated positions meet it.
     angle: i16,
     end_x: f32,
     line_height: f32,
