@@ -142,6 +142,14 @@ impl Operands {
     }
 }
 
+/// The object at the start of `data` (what follows `N G obj`), references included, as lopdf's
+/// object parser reads it, which is several times slower: pages and links are read again from
+/// the file as each page is rendered (see `pdf_lazy`). `None` where this reader is not sure to
+/// read what lopdf reads (anything it refuses), for the caller to ask lopdf.
+pub(crate) fn object(data: &[u8]) -> Option<Object> {
+    Lexer { data, pos: 0 }.value(0).ok()
+}
+
 /// All operations as lopdf `Operation`s, for readers off the hot path (CMaps) and for
 /// comparing with lopdf's parser in tests.
 pub(crate) fn operations(data: &[u8]) -> Result<Vec<Operation>, Malformed> {
@@ -570,6 +578,117 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// One object as a lopdf `Object`, for [`object`].
+    fn value(&mut self, depth: usize) -> Result<Object, Malformed> {
+        if depth > MAX_DEPTH {
+            return Err(Malformed);
+        }
+        self.skip_space();
+        let first = self.peek().ok_or(Malformed)?;
+        self.pos += 1;
+        let mut bytes = Vec::new();
+        Ok(match first {
+            b'/' => {
+                self.name(&mut bytes);
+                Object::Name(bytes)
+            }
+            b'(' => {
+                self.literal(&mut bytes)?;
+                Object::String(bytes, StringFormat::Literal)
+            }
+            b'<' if self.peek() == Some(b'<') => {
+                self.pos += 1;
+                let mut dict = Dictionary::new();
+                loop {
+                    self.skip_space();
+                    match self.peek().ok_or(Malformed)? {
+                        b'>' if self.data.get(self.pos + 1) == Some(&b'>') => {
+                            self.pos += 2;
+                            break Object::Dictionary(dict);
+                        }
+                        b'/' => {
+                            self.pos += 1;
+                            let mut key = Vec::new();
+                            self.name(&mut key);
+                            let value = self.value(depth + 1)?;
+                            dict.set(key, value);
+                        }
+                        _ => return Err(Malformed),
+                    }
+                }
+            }
+            b'<' => {
+                self.hex(&mut bytes)?;
+                Object::String(bytes, StringFormat::Hexadecimal)
+            }
+            b'[' => {
+                let mut items = Vec::new();
+                loop {
+                    self.skip_space();
+                    if self.peek().ok_or(Malformed)? == b']' {
+                        self.pos += 1;
+                        break Object::Array(items);
+                    }
+                    items.push(self.value(depth + 1)?);
+                }
+            }
+            b if starts_object(b) => {
+                self.pos -= 1;
+                let digits_only = self.data[self.pos..]
+                    .iter()
+                    .take_while(|b| is_regular(**b))
+                    .all(u8::is_ascii_digit);
+                match self.number()? {
+                    Operand::Int(n) if digits_only => match self.reference_after(n) {
+                        Some(id) => Object::Reference(id),
+                        None => Object::Integer(n),
+                    },
+                    Operand::Int(n) => Object::Integer(n),
+                    Operand::Real(r) => Object::Real(r),
+                    _ => return Err(Malformed),
+                }
+            }
+            b if is_regular(b) => {
+                self.pos -= 1;
+                match self.word() {
+                    b"true" => Object::Boolean(true),
+                    b"false" => Object::Boolean(false),
+                    b"null" => Object::Null,
+                    _ => return Err(Malformed),
+                }
+            }
+            _ => return Err(Malformed),
+        })
+    }
+
+    /// After the object number `number` (plain digits): ` G R` makes a reference, read here;
+    /// anything else is left unread.
+    fn reference_after(&mut self, number: i64) -> Option<(u32, u16)> {
+        let start = self.pos;
+        let found = (|| {
+            let number = u32::try_from(number).ok()?;
+            self.skip_space();
+            let rest = &self.data[self.pos..];
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits == 0 || rest.get(digits).is_some_and(|b| is_regular(*b)) {
+                return None;
+            }
+            let generation = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+            self.pos += digits;
+            self.skip_space();
+            let rest = &self.data[self.pos..];
+            if rest.first() != Some(&b'R') || rest.get(1).is_some_and(|b| is_regular(*b)) {
+                return None;
+            }
+            self.pos += 1;
+            Some((number, generation))
+        })();
+        if found.is_none() {
+            self.pos = start;
+        }
+        found
+    }
+
     /// `BI <dict entries> ID <binary> EI`: the binary data may contain anything, so the end is
     /// `EI` between white space (or at the end), the usual reading when `/L` is not given.
     fn skip_inline_image(&mut self) -> Result<(), Malformed> {
@@ -763,5 +882,63 @@ mod tests {
         assert!(operations(&deep).is_err());
         assert!(operations(b"(unterminated Tj").is_err());
         assert!(operations(b"<zz> Tj").is_err());
+    }
+
+    /// The object reader gives lopdf's objects: references, nesting, strings, names, numbers.
+    #[test]
+    fn objects_read_as_lopdf_reads_them() {
+        let samples: &[&[u8]] = &[
+            b"<< /Type /Page /Parent 2 0 R /Contents [ 5 0 R 6 0 R ] /MediaBox [0 0 595.3 841.89] >>",
+            b"<</Resources<</Font<</F1 7 0 R/F2 8 0 R>>/ProcSet[/PDF/Text]>>/Annots 9 0 R>>",
+            b"<< /Subtype /Link /Rect [ 72.5 -3 .5 4. ] /Border [0 0 1] /A << /S /URI /URI (http://x.org/a\\(b\\)) >> >>",
+            b"<< /A#20B (nested (paren) \\101\n) /H <48 65 6c6C 6> /N null /T true /F false >>",
+            b"[ 1 0 R 2 0 R 3 4 5 0 R 6 ]",
+            b"[1 0 R%comment
+ 2
+0
+R]",
+            b"<< /K [ [1 2] 0 3 ] /Big 12345678901 /Neg -7 /Gen 1 65535 R >>",
+            b"<< /Count 3 /Kids [4 0 R] >> trailing bytes endobj",
+            b"42",
+            b"1 0 R",
+            b"(a string) endobj",
+        ];
+        for sample in samples {
+            let ours = object(sample);
+            let theirs = lopdf_object(sample);
+            assert!(ours.is_some(), "{}", String::from_utf8_lossy(sample));
+            assert_eq!(
+                format!("{ours:?}"),
+                format!("{theirs:?}"),
+                "{}",
+                String::from_utf8_lossy(sample)
+            );
+        }
+        // What it does not read is left to lopdf, never read differently.
+        for refused in [
+            &b"[ 0.00-4142502 1 ]"[..],
+            b"<< /A 1 0 Rx >>",
+            b"<< /A /B",
+            b"[ 1 0 obj ]",
+            b"<< 1 2 >>",
+        ] {
+            assert_eq!(
+                object(refused),
+                None,
+                "{}",
+                String::from_utf8_lossy(refused)
+            );
+        }
+    }
+
+    /// `data` parsed by lopdf, as the one object of an object stream.
+    fn lopdf_object(data: &[u8]) -> Option<Object> {
+        let mut content = b"1 0\n".to_vec();
+        content.extend_from_slice(data);
+        let dict = lopdf::dictionary! { "Type" => "ObjStm", "N" => 1, "First" => 4 };
+        lopdf::ObjectStream::new(&lopdf::Stream::new(dict, content))
+            .ok()?
+            .objects
+            .remove(&(1, 0))
     }
 }

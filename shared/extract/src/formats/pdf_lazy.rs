@@ -8,16 +8,26 @@
 //! Form XObject a page draws, is read from the file when the page is rendered. Anything this
 //! cannot do exactly as lopdf would (damaged cross-reference data, encryption, a stream whose
 //! length does not land on `endstream`) falls back to lopdf's ordinary load.
+//!
+//! What is left once the streams are gone is mostly one page's worth of dictionaries per page:
+//! the page itself, its link annotations and their actions (~7 KB a page as lopdf holds them,
+//! 160 MB for a 23,000-page book). The load keeps these as `null`, and they are read from the
+//! file again, by lopdf's own parser, for the one page being rendered.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use flate2::{Decompress, FlushDecompress, Status};
 use lopdf::xref::XrefEntry;
-use lopdf::{DecompressError, Dictionary, Document, LoadOptions, Object, ObjectId, Stream};
+use lopdf::{
+    DecompressError, Dictionary, Document, LoadOptions, Object, ObjectId, ObjectStream, Stream,
+    dictionary,
+};
 
 use crate::detect::find;
+use crate::formats::pdf_content;
 
 /// Where page content streams are read from.
 pub(crate) enum Contents<'a> {
@@ -30,8 +40,74 @@ pub(crate) enum Contents<'a> {
         /// One inflater for every stream: setting one up (its window zeroed) per stream was
         /// a few percent of the time on pages of kerned text.
         inflater: Box<RefCell<Decompress>>,
+        /// Object streams read for pages' objects, most recent last: a page's annotations
+        /// are usually in one of the few its neighbours used.
+        object_streams: RefCell<Vec<(u32, std::rc::Rc<Members>)>>,
+        /// Decompression bound for reading an object stream again.
+        max_stream: usize,
     },
 }
+
+/// Object streams kept decoded for reading pages' objects.
+const OBJECT_STREAMS_KEPT: usize = 4;
+
+/// A decoded object stream: its data and where each member starts in it.
+pub(crate) struct Members {
+    data: Vec<u8>,
+    /// Member number → its start, as the stream's index gives it (later entries win, as in
+    /// lopdf's map).
+    starts: HashMap<u32, usize>,
+    /// Every start, sorted: a member ends where the next one starts.
+    sorted: Vec<usize>,
+}
+
+impl Members {
+    /// The stream's data and index, read as lopdf's `ObjectStream` reads them.
+    fn decode(stream: &Stream, max_stream: usize) -> Option<Members> {
+        let data = stream.get_plain_content_with_limit(max_stream).ok()?;
+        let first =
+            usize::try_from(stream.dict.get(b"First").and_then(Object::as_i64).ok()?).ok()?;
+        let index = std::str::from_utf8(data.get(..first)?).ok()?;
+        let numbers: Vec<Option<u32>> = index
+            .split(['\r', '\n'])
+            .flat_map(|line| {
+                line.split('%')
+                    .next()
+                    .unwrap_or_default()
+                    .split_whitespace()
+            })
+            .map(|n| n.parse().ok())
+            .collect();
+        let mut starts = HashMap::new();
+        for pair in numbers.chunks_exact(2) {
+            if let [Some(number), Some(offset)] = *pair {
+                starts.insert(number, first.saturating_add(offset as usize));
+            }
+        }
+        let mut sorted: Vec<usize> = starts.values().copied().collect();
+        sorted.sort_unstable();
+        Some(Members {
+            data,
+            starts,
+            sorted,
+        })
+    }
+
+    /// Member `number`, parsed by lopdf's parser.
+    fn get(&self, number: u32) -> Option<Object> {
+        let start = *self.starts.get(&number)?;
+        let rest = self.data.get(start..)?;
+        let next = self.sorted.partition_point(|&s| s <= start);
+        let end = self.sorted.get(next).map_or(rest.len(), |&e| e - start);
+        one_object(&rest[..end], number).or_else(|| one_object(rest, number))
+    }
+}
+
+/// References followed in a chain before giving up (lopdf's own limit is 128).
+const MAX_REFERENCE_CHAIN: usize = 64;
+
+/// Depth of the page tree walked for inherited resources, as lopdf's.
+const MAX_TREE_DEPTH: usize = 100;
 
 /// Stream dictionaries are small; one whose `stream` keyword is further than this from the
 /// object's start is left to lopdf.
@@ -47,7 +123,7 @@ const MAX_TYPE1_PROGRAM_BYTES: usize = 4 * 1024 * 1024;
 pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents<'_>)> {
     let options = LoadOptions {
         max_decompressed_size: Some(max_stream),
-        filter: Some(drop_stream_data),
+        filter: Some(leave_in_file),
         ..LoadOptions::default()
     };
     let mut doc = Document::load_mem_with_options(file, options).ok()?;
@@ -58,14 +134,21 @@ pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents
     }
     // Offsets count from the header, as lopdf reads them.
     let body = &file[find(file, b"%PDF-").unwrap_or(0)..];
+    let mut contents = Contents::Lazy {
+        file: body,
+        spans: HashMap::new(),
+        inflater: Box::new(RefCell::new(Decompress::new(true))),
+        object_streams: RefCell::new(Vec::new()),
+        max_stream,
+    };
     let page_contents: HashSet<ObjectId> = doc
         .get_pages()
         .values()
-        .flat_map(|&page| doc.get_page_contents(page))
+        .flat_map(|&page| page_contents(&doc, &contents.page_dict(&doc, page)))
         .collect();
     let unread_programs = font_programs(&doc, &[b"FontFile2", b"FontFile3"]);
     let type1_programs = font_programs(&doc, &[b"FontFile"]);
-    let mut spans = HashMap::new();
+    let mut read_later = HashMap::new();
     let mut restore = Vec::new();
     for (&id, object) in &doc.objects {
         let Object::Stream(stream) = object else {
@@ -85,7 +168,7 @@ pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents
             continue;
         }
         if page_contents.contains(&id) || is_form(&stream.dict) {
-            spans.insert(id, span);
+            read_later.insert(id, span);
         } else {
             restore.push((id, span));
         }
@@ -95,34 +178,146 @@ pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents
             stream.content = body[span].to_vec();
         }
     }
-    let inflater = Box::new(RefCell::new(Decompress::new(true)));
-    Some((
-        doc,
-        Contents::Lazy {
-            file: body,
-            spans,
-            inflater,
-        },
-    ))
+    if let Contents::Lazy { spans, .. } = &mut contents {
+        *spans = read_later;
+    }
+    Some((doc, contents))
 }
 
 /// Load filter: keep the data of object and cross-reference streams (the load itself reads
-/// them), drop every other stream's.
+/// them), drop every other stream's, and keep pages, links and actions as `null`.
 ///
 /// lopdf keeps a top-level object as the filter left it and an object-stream member as the
 /// filter returns it. Streams are never members, so they are changed in place; members are
-/// returned as they are.
-fn drop_stream_data(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
-    let Object::Stream(stream) = object else {
-        return Some((id, object.clone()));
-    };
-    if !stream.dict.has_type(b"ObjStm") && !stream.dict.has_type(b"XRef") {
-        stream.content = Vec::new();
-        // An indirect length makes lopdf read the data after the load; without a position it
-        // cannot, and the data is found here instead.
-        stream.start_position = None;
+/// returned as they are (or as `null`).
+fn leave_in_file(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
+    match object {
+        Object::Stream(stream) => {
+            if !stream.dict.has_type(b"ObjStm") && !stream.dict.has_type(b"XRef") {
+                stream.content = Vec::new();
+                // An indirect length makes lopdf read the data after the load; without a
+                // position it cannot, and the data is found here instead.
+                stream.start_position = None;
+            }
+            Some((id, Object::Null))
+        }
+        Object::Dictionary(dict) if read_per_page(dict) => {
+            *object = Object::Null;
+            Some((id, Object::Null))
+        }
+        _ => Some((id, object.clone())),
     }
-    Some((id, Object::Null))
+}
+
+/// A page, a link annotation or an action: read when its page is rendered. A page with a font
+/// dictionary written into it stays loaded, as fonts are kept across pages by their place in
+/// the document.
+fn read_per_page(dict: &Dictionary) -> bool {
+    let name = |key: &[u8]| dict.get(key).and_then(Object::as_name).ok();
+    (dict.has_type(b"Page") && !has_direct_fonts(dict))
+        || name(b"Subtype") == Some(b"Link")
+        || dict.has_type(b"Action")
+        || name(b"S") == Some(b"URI")
+}
+
+fn has_direct_fonts(page: &Dictionary) -> bool {
+    let Ok(Object::Dictionary(resources)) = page.get(b"Resources") else {
+        return false;
+    };
+    let Ok(Object::Dictionary(fonts)) = resources.get(b"Font") else {
+        return false;
+    };
+    fonts.iter().any(|(_, font)| font.as_dict().is_ok())
+}
+
+/// The object at `offset`, `N G obj …`, read by lopdf's own object parser; `None` if another
+/// object is there or it does not parse.
+fn read_at(body: &[u8], offset: usize, id: ObjectId) -> Option<Object> {
+    let window = body.get(offset..)?;
+    let window = &window[..window.len().min(MAX_DICT_BYTES)];
+    let keyword = find(window, b"obj")?;
+    let number = std::str::from_utf8(&window[..keyword])
+        .ok()?
+        .split_whitespace()
+        .next()?;
+    if number.parse::<u32>().ok()? != id.0 {
+        return None;
+    }
+    let data = &window[keyword + b"obj".len()..];
+    // A string that holds `endobj` cuts the object short; it is then read from the window.
+    let end = find(data, b"endobj").unwrap_or(data.len());
+    one_object(&data[..end], id.0).or_else(|| one_object(data, id.0))
+}
+
+/// The object at the start of `data`: by our reader, or where it is unsure, by lopdf's parser,
+/// reached by making `data` the one object of an object stream.
+fn one_object(data: &[u8], number: u32) -> Option<Object> {
+    if let Some(object) = pdf_content::object(data) {
+        return Some(object);
+    }
+    let mut content = format!("{number} 0\n").into_bytes();
+    let first = content.len() as i64;
+    content.extend_from_slice(data);
+    let dict = dictionary! { "Type" => "ObjStm", "N" => 1, "First" => first };
+    ObjectStream::new(&Stream::new(dict, content))
+        .ok()?
+        .objects
+        .remove(&(number, 0))
+}
+
+/// The ids of a page's content streams, as lopdf's `get_page_contents` finds them.
+pub(crate) fn page_contents(doc: &Document, page: &Dictionary) -> Vec<ObjectId> {
+    let mut streams = Vec::new();
+    let Ok(mut contents) = page.get(b"Contents") else {
+        return streams;
+    };
+    for _ in 0..MAX_REFERENCE_CHAIN {
+        match contents {
+            Object::Reference(id) => match doc.objects.get(id) {
+                None | Some(Object::Stream(_)) => streams.push(*id),
+                Some(other) => {
+                    contents = other;
+                    continue;
+                }
+            },
+            Object::Array(array) => {
+                streams.extend(array.iter().filter_map(|c| c.as_reference().ok()));
+            }
+            _ => {}
+        }
+        break;
+    }
+    streams
+}
+
+/// A page's resource dictionaries as lopdf's `get_page_resources` finds them: the nearest one
+/// written into the page or a page-tree node, and the ids of those referred to on the way up.
+pub(crate) fn page_resources<'d>(
+    doc: &'d Document,
+    page: &'d Dictionary,
+) -> lopdf::Result<(Option<&'d Dictionary>, Vec<ObjectId>)> {
+    let (mut direct, mut ids) = (None, Vec::new());
+    let mut node = page;
+    let mut seen = HashSet::new();
+    loop {
+        match node.get(b"Resources") {
+            Ok(Object::Reference(id)) => ids.push(*id),
+            Ok(Object::Dictionary(dict)) if direct.is_none() && ids.is_empty() => {
+                direct = Some(dict);
+            }
+            _ => {}
+        }
+        let Ok(parent) = node.get(b"Parent").and_then(Object::as_reference) else {
+            return Ok((direct, ids));
+        };
+        if !seen.insert(parent) {
+            return Err(lopdf::Error::ReferenceCycle(parent));
+        }
+        if seen.len() > MAX_TREE_DEPTH {
+            return Err(lopdf::Error::RecursionLimit);
+        }
+        node = doc.get_dictionary(parent)?;
+    }
 }
 
 /// Images, font programs and XML metadata: text extraction never reads them.
@@ -187,19 +382,90 @@ fn eol(bytes: &[u8]) -> Option<usize> {
 }
 
 impl Contents<'_> {
+    /// The object `id`: the document's, or, for one the load kept as `null`, read from the
+    /// file now.
+    pub(crate) fn object<'d>(&self, doc: &'d Document, id: ObjectId) -> Option<Cow<'d, Object>> {
+        let found = doc.objects.get(&id)?;
+        let (
+            Object::Null,
+            Contents::Lazy {
+                file,
+                object_streams,
+                max_stream,
+                ..
+            },
+        ) = (found, self)
+        else {
+            return Some(Cow::Borrowed(found));
+        };
+        let read = match *doc.reference_table.get(id.0)? {
+            XrefEntry::Normal { offset, .. } => read_at(file, offset as usize, id),
+            XrefEntry::Compressed { container, .. } => {
+                let members = {
+                    let mut kept = object_streams.borrow_mut();
+                    match kept.iter().position(|(number, _)| *number == container) {
+                        Some(at) => {
+                            let entry = kept.remove(at);
+                            kept.push(entry);
+                        }
+                        None => {
+                            let stream = doc.get_object((container, 0)).and_then(Object::as_stream);
+                            let members = Members::decode(stream.ok()?, *max_stream)?;
+                            if kept.len() == OBJECT_STREAMS_KEPT {
+                                kept.remove(0);
+                            }
+                            kept.push((container, std::rc::Rc::new(members)));
+                        }
+                    }
+                    kept.last()?.1.clone()
+                };
+                members.get(id.0)
+            }
+            _ => None,
+        };
+        read.map(Cow::Owned)
+    }
+
+    /// `object` with references followed, as lopdf's `dereference` does.
+    pub(crate) fn resolve<'d>(
+        &self,
+        doc: &'d Document,
+        object: &'d Object,
+    ) -> Option<Cow<'d, Object>> {
+        let mut current = Cow::Borrowed(object);
+        for _ in 0..MAX_REFERENCE_CHAIN {
+            let Object::Reference(id) = *current else {
+                return Some(current);
+            };
+            current = self.object(doc, id)?;
+        }
+        None
+    }
+
+    /// A page's dictionary, read from the file if the load left it there; an empty one (a
+    /// blank page, as lopdf reads it) if there is none.
+    pub(crate) fn page_dict<'d>(&self, doc: &'d Document, page: ObjectId) -> Cow<'d, Dictionary> {
+        match self.object(doc, page) {
+            Some(Cow::Borrowed(Object::Dictionary(dict))) => Cow::Borrowed(dict),
+            Some(Cow::Owned(Object::Dictionary(dict))) => Cow::Owned(dict),
+            _ => Cow::Owned(Dictionary::new()),
+        }
+    }
+
     /// The page's content streams decoded and joined, at most `limit` bytes, as lopdf's
     /// `get_page_content_with_limit` gives them.
     pub(crate) fn page(
         &self,
         doc: &Document,
         page: ObjectId,
+        dict: &Dictionary,
         limit: usize,
     ) -> lopdf::Result<Vec<u8>> {
         if let Contents::Loaded = self {
             return doc.get_page_content_with_limit(page, limit);
         }
         let mut content = Vec::new();
-        for id in doc.get_page_contents(page) {
+        for id in page_contents(doc, dict) {
             let remaining = limit.saturating_sub(content.len());
             match self.stream(doc, id, remaining) {
                 // Most pages have one content stream: it is used as it is, not copied.
@@ -230,6 +496,7 @@ impl Contents<'_> {
                 file,
                 spans,
                 inflater,
+                ..
             } => match spans.get(&id) {
                 Some(span) => {
                     let data = &file[span.clone()];
@@ -349,6 +616,13 @@ mod tests {
         *doc.get_pages().values().next().expect("a page")
     }
 
+    /// The first page's content, as rendering reads it.
+    fn first_page(doc: &Document, contents: &Contents) -> Vec<u8> {
+        let page = page_of(doc);
+        let dict = contents.page_dict(doc, page);
+        contents.page(doc, page, &dict, 1 << 20).expect("page")
+    }
+
     #[test]
     fn page_content_is_read_from_the_file_and_other_streams_are_restored() {
         let (bytes, content, cmap) = pdf();
@@ -363,8 +637,51 @@ mod tests {
             "content stays in the file"
         );
         assert_eq!(stream(cmap).content, b"cmap data");
-        let page = contents.page(&doc, page_of(&doc), 1 << 20).expect("page");
+        let page = first_page(&doc, &contents);
         assert_eq!(page, [TEXT, b"\n"].concat());
+    }
+
+    /// Pages, links and actions are `null` after the load and read back as lopdf reads them,
+    /// from the file and from an object stream.
+    #[test]
+    fn pages_links_and_actions_are_read_from_the_file_when_asked_for() {
+        for object_streams in [false, true] {
+            let mut doc = Document::with_version("1.5");
+            let pages = doc.new_object_id();
+            let content = doc.add_object(Stream::new(dictionary! {}, TEXT.to_vec()));
+            let action = doc.add_object(dictionary! {
+                "Type" => "Action", "S" => "URI",
+                "URI" => Object::string_literal("https://example.org/(a)"),
+            });
+            let link = doc.add_object(dictionary! {
+                "Type" => "Annot", "Subtype" => "Link",
+                "Rect" => vec![70.into(), 695.into(), 110.5.into(), 712.into()], "A" => action,
+            });
+            let page = doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => pages, "Contents" => content,
+                "Annots" => vec![link.into()],
+            });
+            let mut bytes = save(doc, pages, page);
+            if object_streams {
+                let mut doc = Document::load_mem(&bytes).expect("lopdf");
+                let options = lopdf::SaveOptions::builder()
+                    .use_object_streams(true)
+                    .use_xref_streams(true)
+                    .build();
+                bytes.clear();
+                doc.save_with_options(&mut bytes, options).expect("save");
+            }
+            let full = Document::load_mem(&bytes).expect("lopdf");
+            let (doc, contents) = load(&bytes, 1 << 20).expect("lazy load");
+            for id in [page, link, action] {
+                assert!(matches!(doc.objects.get(&id), Some(Object::Null)), "{id:?}");
+                let read = contents.object(&doc, id).map(|o| format!("{o:?}"));
+                let expected = full.get_object(id).ok().map(|o| format!("{o:?}"));
+                assert!(read.is_some());
+                assert_eq!(read, expected, "object streams: {object_streams}");
+            }
+            assert_eq!(first_page(&doc, &contents), [TEXT, b"\n"].concat());
+        }
     }
 
     #[test]
@@ -390,7 +707,7 @@ mod tests {
         wrong.extend_from_slice(format!("/Length {}", TEXT.len() - 3).as_bytes());
         wrong.extend_from_slice(&bytes[at + written.len()..]);
         let (doc, contents) = load(&wrong, 1 << 20).expect("lazy load");
-        let page = contents.page(&doc, page_of(&doc), 1 << 20).expect("page");
+        let page = first_page(&doc, &contents);
         let loaded = Document::load_mem(&wrong).expect("lopdf");
         let expected = loaded.get_page_content(page_of(&loaded));
         assert_eq!(page, expected);
@@ -456,7 +773,7 @@ mod tests {
             contents.stream(&doc, form, 5),
             Err(lopdf::Error::Decompress(_))
         ));
-        let page = contents.page(&doc, page_of(&doc), 1 << 20).expect("page");
+        let page = first_page(&doc, &contents);
         assert_eq!(page, [TEXT, b"\n"].concat());
     }
 

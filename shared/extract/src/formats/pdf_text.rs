@@ -3,13 +3,14 @@
 //! runs under a link annotation become Markdown links. lopdf's own `extract_text` breaks a line
 //! at every text object, which cuts sentences apart.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use lopdf::{Dictionary, Document, Encoding, Object, ObjectId};
 
 use crate::formats::pdf_content::{Malformed, Operand, Operands, each_operation};
 use crate::formats::pdf_glyphs;
-use crate::formats::pdf_lazy::Contents;
+use crate::formats::pdf_lazy::{Contents, page_resources};
 use crate::markdown::link;
 
 /// One line of text and the font size it was mostly set in.
@@ -158,9 +159,14 @@ pub(crate) fn page_lines<'a>(
     max_content: usize,
     cache: &mut FontCache<'a>,
 ) -> Result<(Vec<Line>, usize), lopdf::Error> {
-    let fonts = load_fonts(doc, page_id, cache)?;
-    let data = contents.page(doc, page_id, max_content)?;
-    let resources = match doc.get_page_resources(page_id) {
+    let page = contents.page_dict(doc, page_id);
+    let fonts = load_fonts(doc, page_id, &page, cache)?;
+    let data = contents.page(doc, page_id, &page, max_content)?;
+    let found = match &page {
+        Cow::Borrowed(_) => doc.get_page_resources(page_id),
+        Cow::Owned(dict) => page_resources(doc, dict),
+    };
+    let resources: Vec<&Dictionary> = match found {
         Ok((direct, ids)) => direct
             .into_iter()
             .chain(ids.into_iter().filter_map(|id| doc.get_dictionary(id).ok()))
@@ -176,7 +182,7 @@ pub(crate) fn page_lines<'a>(
         forms: Vec::new(),
         shown: Shown::default(),
         layout: Layout {
-            links: link_areas(doc, page_id),
+            links: link_areas(doc, contents, &page),
             ..Layout::default()
         },
     };
@@ -220,15 +226,14 @@ struct Run<'a, 'c, 'f> {
 }
 
 impl<'a> Run<'a, '_, '_> {
-    /// Runs content-stream operations. `resources` are the resource dictionaries names are
+    /// One content-stream operation. `resources` are the resource dictionaries names are
     /// looked up in, nearest first.
-    /// One content-stream operation.
     fn operation(
         &mut self,
         operator: &[u8],
         operands: &Operands,
         fonts: &Fonts<'a>,
-        resources: &[&'a Dictionary],
+        resources: &[&Dictionary],
         st: &mut State,
     ) -> Result<(), lopdf::Error> {
         let num = |i: usize| operands.num(i);
@@ -338,7 +343,7 @@ impl<'a> Run<'a, '_, '_> {
         &mut self,
         name: &[u8],
         fonts: &Fonts<'a>,
-        resources: &[&'a Dictionary],
+        resources: &[&Dictionary],
         st: &mut State,
     ) -> Result<(), lopdf::Error> {
         let doc = self.doc;
@@ -693,13 +698,79 @@ fn expand_ligatures(text: &mut String, from: usize) {
 fn load_fonts<'a>(
     doc: &'a Document,
     page_id: ObjectId,
+    page: &Cow<'a, Dictionary>,
     cache: &mut FontCache<'a>,
 ) -> Result<Fonts<'a>, lopdf::Error> {
-    let fonts = doc.get_page_fonts(page_id)?;
+    let fonts = match page {
+        Cow::Borrowed(_) => doc.get_page_fonts(page_id)?,
+        Cow::Owned(dict) => read_page_fonts(doc, dict)?,
+    };
     Ok(fonts
         .into_iter()
         .map(|(name, dict)| (name, cached_font(doc, dict, cache)))
         .collect())
+}
+
+/// The fonts of a page read from the file, as lopdf's `get_page_fonts` finds them. The load
+/// keeps a page with a font dictionary written into it (see `pdf_lazy`), so every font here is
+/// one of the document's; one that is not fails the page.
+fn read_page_fonts<'a>(
+    doc: &'a Document,
+    page: &Dictionary,
+) -> Result<BTreeMap<Vec<u8>, &'a Dictionary>, lopdf::Error> {
+    let mut fonts = BTreeMap::new();
+    let (direct, ids) = page_resources(doc, page)?;
+    let mut add = |name: &Vec<u8>, font: Option<&'a Dictionary>| {
+        if let Some(font) = font {
+            fonts.entry(name.clone()).or_insert(font);
+        }
+    };
+    if let Some(resources) = direct {
+        match resources.get(b"Font") {
+            Ok(Object::Reference(id)) => {
+                if let Ok(dict) = doc.get_object(*id).and_then(Object::as_dict) {
+                    for (name, font) in dict.iter() {
+                        add(name, font_dict(doc, font));
+                    }
+                }
+            }
+            Ok(Object::Dictionary(dict)) => {
+                for (name, font) in dict.iter() {
+                    match font {
+                        Object::Reference(id) => add(name, doc.get_dictionary(*id).ok()),
+                        Object::Dictionary(_) => {
+                            return Err(lopdf::Error::Syntax("a font outside the document".into()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for id in ids {
+        let Ok(resources) = doc.get_dictionary(id) else {
+            continue;
+        };
+        let dict = match resources.get(b"Font") {
+            Ok(Object::Reference(id)) => doc.get_object(*id).and_then(Object::as_dict).ok(),
+            Ok(Object::Dictionary(dict)) => Some(dict),
+            _ => None,
+        };
+        for (name, font) in dict.into_iter().flat_map(Dictionary::iter) {
+            add(name, font_dict(doc, font));
+        }
+    }
+    Ok(fonts)
+}
+
+/// A font entry of a resource dictionary that is the document's.
+fn font_dict<'a>(doc: &'a Document, font: &'a Object) -> Option<&'a Dictionary> {
+    match font {
+        Object::Reference(id) => doc.get_dictionary(*id).ok(),
+        Object::Dictionary(dict) => Some(dict),
+        _ => None,
+    }
 }
 
 /// The fonts of a resource dictionary (a form's).
@@ -1139,28 +1210,38 @@ fn cid_widths(doc: &Document, dict: &Dictionary) -> Option<(Vec<f32>, f32)> {
 /// Link annotations read per page; each text run is tested against all of them.
 const MAX_LINKS_PER_PAGE: usize = 2_000;
 
-/// URI link annotations of a page.
-fn link_areas(doc: &Document, page_id: ObjectId) -> Vec<LinkArea> {
-    let Ok(page) = doc.get_dictionary(page_id) else {
+/// URI link annotations of a page. Links and their actions are read from the file with their
+/// page when the load left them there.
+fn link_areas(doc: &Document, contents: &Contents, page: &Dictionary) -> Vec<LinkArea> {
+    let Some(annots) = entry(doc, contents, page, b"Annots") else {
         return Vec::new();
     };
-    let Ok(annots) = page.get_deref(b"Annots", doc).and_then(Object::as_array) else {
+    let Ok(annots) = annots.as_array() else {
         return Vec::new();
     };
     annots
         .iter()
         .take(MAX_LINKS_PER_PAGE)
-        .filter_map(|a| doc.dereference(a).ok()?.1.as_dict().ok())
-        .filter(|a| {
-            a.get(b"Subtype")
-                .and_then(Object::as_name)
-                .is_ok_and(|s| s == b"Link")
-        })
         .filter_map(|a| {
-            let rect = a.get_deref(b"Rect", doc).and_then(Object::as_array).ok()?;
-            let r: Vec<f32> = rect.iter().filter_map(|v| v.as_float().ok()).collect();
-            let action = a.get_deref(b"A", doc).and_then(Object::as_dict).ok()?;
-            let uri = match action.get_deref(b"URI", doc).ok()? {
+            let a = contents.resolve(doc, a)?;
+            let a = a.as_dict().ok()?;
+            let is_link = a
+                .get(b"Subtype")
+                .and_then(Object::as_name)
+                .is_ok_and(|s| s == b"Link");
+            if !is_link {
+                return None;
+            }
+            let rect = entry(doc, contents, a, b"Rect")?;
+            let r: Vec<f32> = rect
+                .as_array()
+                .ok()?
+                .iter()
+                .filter_map(|v| v.as_float().ok())
+                .collect();
+            let action = entry(doc, contents, a, b"A")?;
+            let action = action.as_dict().ok()?;
+            let uri = match &*entry(doc, contents, action, b"URI")? {
                 Object::String(bytes, _) => String::from_utf8_lossy(bytes).into_owned(),
                 _ => return None,
             };
@@ -1171,6 +1252,16 @@ fn link_areas(doc: &Document, page_id: ObjectId) -> Vec<LinkArea> {
             })
         })
         .collect()
+}
+
+/// `dict[key]`, references followed.
+fn entry<'d>(
+    doc: &'d Document,
+    contents: &Contents,
+    dict: &'d Dictionary,
+    key: &[u8],
+) -> Option<Cow<'d, Object>> {
+    contents.resolve(doc, dict.get(key).ok()?)
 }
 
 /// A stretch of a line between gaps, with where it starts and ends.
