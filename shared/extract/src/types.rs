@@ -172,8 +172,9 @@ pub struct Limits {
     /// Deepest nesting accepted for JSON, XML and HTML.
     pub max_nesting_depth: usize,
     pub max_input_bytes: u64,
-    /// Longest PDF read: its parsed page objects take a few KB of memory each, whatever the
-    /// file's size, so page count is what bounds a PDF's memory.
+    /// Longest PDF read. Pages are read one at a time where the file allows, but an encrypted
+    /// or damaged one is loaded whole by lopdf, a few KB of parsed objects a page, so page
+    /// count bounds that memory.
     pub max_pdf_pages: u64,
 }
 
