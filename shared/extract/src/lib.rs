@@ -21,6 +21,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use sha2::{Digest, Sha256};
 
+use crate::markdown::MarkdownOut;
+
 pub use chunk::{Chunk, ChunkOptions, chunk, chunk_transcript};
 pub use detect::{detect, format_from_mime, format_from_name};
 pub use error::ExtractError;
@@ -59,6 +61,34 @@ pub use types::{Detected, Extracted, Format, Hints, Limits, Metadata, Segment};
 /// `warnings` and `metadata.extra["type_mismatch"]`, or as `TypeMismatch` when the content is
 /// not a document we can read at all.
 pub fn extract(bytes: &[u8], hints: &Hints, limits: &Limits) -> Result<Extracted, ExtractError> {
+    extract_into(bytes, hints, limits, &mut MarkdownOut::collect())
+}
+
+/// As [`extract`], with the Markdown written to `writer` rather than returned (the returned
+/// `markdown` is empty): a PDF's page by page as its pages are read, so a long one's is never
+/// whole in memory, any other format's whole at the end. A file that fails part-way leaves what
+/// was written of it. The outer error is `writer`'s own.
+pub fn extract_to(
+    bytes: &[u8],
+    hints: &Hints,
+    limits: &Limits,
+    writer: &mut dyn std::io::Write,
+) -> std::io::Result<Result<Extracted, ExtractError>> {
+    let mut out = MarkdownOut::to(writer);
+    let result = extract_into(bytes, hints, limits, &mut out).map(|mut extracted| {
+        out.push_raw(&std::mem::take(&mut extracted.markdown));
+        extracted
+    });
+    out.finish()?;
+    Ok(result)
+}
+
+fn extract_into(
+    bytes: &[u8],
+    hints: &Hints,
+    limits: &Limits,
+    out: &mut MarkdownOut,
+) -> Result<Extracted, ExtractError> {
     if bytes.is_empty() {
         return Err(ExtractError::Empty);
     }
@@ -80,7 +110,7 @@ pub fn extract(bytes: &[u8], hints: &Hints, limits: &Limits) -> Result<Extracted
     refuse_legacy_excel(bytes, &detected)?;
     refuse_unreadable(&detected)?;
     let format = detected.format;
-    let result = guarded(format, || formats::extract_as(format, bytes, limits));
+    let result = guarded(format, || formats::extract_as(format, bytes, limits, out));
     let mut extracted = result?;
     if let Some(mismatch) = detected.mismatch {
         extracted

@@ -134,3 +134,112 @@ pub(crate) fn link(text: &str, target: &str) -> String {
         label.replace('[', "\\[").replace(']', "\\]")
     )
 }
+
+/// Where a document's Markdown goes as it is produced: collected into a `String`, or written
+/// out as it comes (a long PDF's is tens of MB, rendered page by page). Either way it is trimmed
+/// as a whole: white space before the first text is dropped, and white space is held back until
+/// more text follows, so none ends it.
+pub(crate) struct MarkdownOut<'w> {
+    writer: Option<&'w mut dyn std::io::Write>,
+    collected: String,
+    /// White space not yet passed on: it may turn out to end the document.
+    held: String,
+    started: bool,
+    /// The first write error; nothing more is written after it.
+    error: Option<std::io::Error>,
+}
+
+impl<'w> MarkdownOut<'w> {
+    pub(crate) fn collect() -> Self {
+        Self::new(None)
+    }
+
+    pub(crate) fn to(writer: &'w mut dyn std::io::Write) -> Self {
+        Self::new(Some(writer))
+    }
+
+    fn new(writer: Option<&'w mut dyn std::io::Write>) -> Self {
+        Self {
+            writer,
+            collected: String::new(),
+            held: String::new(),
+            started: false,
+            error: None,
+        }
+    }
+
+    pub(crate) fn push(&mut self, text: &str) {
+        let text = if self.started {
+            text
+        } else {
+            text.trim_start()
+        };
+        let body = text.trim_end();
+        if !body.is_empty() {
+            let held = std::mem::take(&mut self.held);
+            self.emit(&held);
+            self.emit(body);
+            self.held = held;
+            self.held.clear();
+            self.started = true;
+        }
+        self.held.push_str(&text[body.len()..]);
+    }
+
+    /// Text passed on as it is, for Markdown that came whole and is already finished.
+    pub(crate) fn push_raw(&mut self, text: &str) {
+        self.emit(text);
+    }
+
+    fn emit(&mut self, text: &str) {
+        match &mut self.writer {
+            None => self.collected.push_str(text),
+            Some(writer) if self.error.is_none() => {
+                if let Err(e) = writer.write_all(text.as_bytes()) {
+                    self.error = Some(e);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// What was collected (empty when written out).
+    pub(crate) fn take(&mut self) -> String {
+        std::mem::take(&mut self.collected)
+    }
+
+    /// The first write error, if any.
+    pub(crate) fn finish(self) -> std::io::Result<()> {
+        self.error.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_out_trims_the_whole_whether_collected_or_written() {
+        let pieces = [
+            "\n  ",
+            "",
+            " <!-- page 1 -->\n\n",
+            "text  ",
+            "\n\n",
+            "",
+            "more\n",
+            "\n \n",
+        ];
+        let whole = pieces.concat();
+        let mut collected = MarkdownOut::collect();
+        let mut bytes = Vec::new();
+        let mut written = MarkdownOut::to(&mut bytes);
+        for piece in pieces {
+            collected.push(piece);
+            written.push(piece);
+        }
+        written.finish().expect("written");
+        assert_eq!(collected.take(), whole.trim());
+        assert_eq!(String::from_utf8(bytes).expect("UTF-8"), whole.trim());
+    }
+}

@@ -486,3 +486,53 @@ fn a_heading_that_wraps_onto_a_second_line_stays_one_heading() {
     );
     assert!(markdown.contains("# Outlook\n\n# Appendix"), "{markdown}");
 }
+
+/// A page only lopdf's own reader reads (operands nested deeper than ours read), after 300 pages
+/// already rendered: the document is loaded again whole and goes on from that page, so every
+/// page comes once, in order, whether the Markdown is collected or written out as it is read.
+#[test]
+fn a_late_page_only_lopdfs_reader_reads_comes_once_when_the_markdown_is_written_out() {
+    let mut doc = Document::with_version("1.5");
+    let pages = doc.new_object_id();
+    let font = helvetica(&mut doc);
+    let mut kids = Vec::new();
+    for n in 1..=301 {
+        let mut ops = format!("BT /F1 12 Tf 72 700 Td (Page {n} text) Tj ET");
+        if n == 301 {
+            ops.push_str(&format!(" {}{} d0", "[".repeat(40), "]".repeat(40)));
+        }
+        let content = doc.add_object(Stream::new(dictionary! {}, ops.into_bytes()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages, "Contents" => content,
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        });
+        kids.push(page.into());
+    }
+    let bytes = common::save_pdf(doc, pages, kids);
+    let mut written = Vec::new();
+    let extracted = recorder_extract::extract_to(
+        &bytes,
+        &Hints::named("t.pdf"),
+        &Limits::default(),
+        &mut written,
+    )
+    .expect("writes")
+    .expect("extracts");
+    assert!(extracted.markdown.is_empty());
+    let written = String::from_utf8(written).expect("UTF-8");
+    assert_eq!(written, markdown(&bytes));
+    for n in 1..=301 {
+        assert_eq!(
+            written.matches(&format!("<!-- page {n} -->\n")).count(),
+            1,
+            "page {n}"
+        );
+        assert_eq!(
+            written.matches(&format!("Page {n} text")).count(),
+            1,
+            "page {n}"
+        );
+    }
+    assert!(written.starts_with("<!-- page 1 -->") && written.ends_with("Page 301 text"));
+}

@@ -1,10 +1,16 @@
 //! `extract FILE...`: prints each file's Markdown, or with `--json` one JSON object per file
 //! ({file, format, metadata, markdown, chunks}). Exits non-zero if any file failed.
+//!
+//! Markdown is printed as it is read: a PDF's page by page, so a long one is never whole in
+//! memory. A PDF that fails part-way (over the decompression limit) leaves the pages printed
+//! before the reason on stderr. `--json` needs the whole Markdown to chunk it.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use recorder_extract::{ChunkOptions, Extracted, Hints, Limits, chunk, chunk_transcript, extract};
+use recorder_extract::{
+    ChunkOptions, Extracted, Hints, Limits, chunk, chunk_transcript, extract, extract_to,
+};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,17 +23,14 @@ fn main() -> ExitCode {
     let limits = Limits::default();
     let mut failed = false;
     for file in files {
-        match run(file, &limits) {
-            Ok(extracted) => {
-                // A closed pipe (`| head`) ends the output quietly rather than in a panic.
-                if print(file, &extracted, json).is_err() {
-                    return ExitCode::SUCCESS;
-                }
-            }
-            Err(reason) => {
+        // A closed pipe (`| head`) ends the output quietly rather than in a panic.
+        match run(file, &limits, json) {
+            Ok(Ok(())) => {}
+            Ok(Err(reason)) => {
                 eprintln!("{file}: {reason}");
                 failed = true;
             }
+            Err(_closed) => return ExitCode::SUCCESS,
         }
     }
     if failed {
@@ -37,7 +40,30 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(file: &str, limits: &Limits) -> Result<Extracted, String> {
+/// One file printed; the inner error is why it could not be read, the outer one stdout's.
+fn run(file: &str, limits: &Limits, json: bool) -> std::io::Result<Result<(), String>> {
+    let bytes = match read(file, limits) {
+        Ok(bytes) => bytes,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let hints = Hints::named(file);
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let result = if json {
+        match extract(&bytes, &hints, limits) {
+            Ok(extracted) => print_json(&mut out, file, &extracted).map(Ok),
+            Err(e) => Ok(Err(e.to_string())),
+        }
+    } else {
+        match extract_to(&bytes, &hints, limits, &mut out)? {
+            Ok(_) => writeln!(out).map(Ok),
+            Err(e) => Ok(Err(e.to_string())),
+        }
+    };
+    out.flush()?;
+    result
+}
+
+fn read(file: &str, limits: &Limits) -> Result<Vec<u8>, String> {
     let size = std::fs::metadata(file)
         .map_err(|e| format!("cannot read: {e}"))?
         .len();
@@ -47,15 +73,10 @@ fn run(file: &str, limits: &Limits) -> Result<Extracted, String> {
             limits.max_input_bytes
         ));
     }
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read: {e}"))?;
-    extract(&bytes, &Hints::named(file), limits).map_err(|e| e.to_string())
+    std::fs::read(file).map_err(|e| format!("cannot read: {e}"))
 }
 
-fn print(file: &str, extracted: &Extracted, json: bool) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    if !json {
-        return writeln!(out, "{}", extracted.markdown);
-    }
+fn print_json(out: &mut impl Write, file: &str, extracted: &Extracted) -> std::io::Result<()> {
     let opts = ChunkOptions::default();
     let chunks = if extracted.segments.is_empty() {
         chunk(&extracted.markdown, &opts)

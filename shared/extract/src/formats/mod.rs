@@ -23,7 +23,7 @@ pub(crate) mod transcript;
 pub(crate) mod xlsx;
 pub(crate) mod xml;
 
-use crate::markdown::join_blocks;
+use crate::markdown::{MarkdownOut, join_blocks};
 use crate::{ExtractError, Extracted, Format, Limits};
 
 /// A document's page headers and footers (DOCX, ODT, RTF). Every page repeats them, so each
@@ -67,10 +67,13 @@ impl PageFurniture {
     }
 }
 
+/// Reads `bytes` as `format`. A PDF's Markdown goes to `out` page by page; every other format's
+/// comes back whole in the `Extracted`.
 pub(crate) fn extract_as(
     format: Format,
     bytes: &[u8],
     limits: &Limits,
+    out: &mut MarkdownOut,
 ) -> Result<Extracted, ExtractError> {
     use Format::*;
     match format {
@@ -86,7 +89,7 @@ pub(crate) fn extract_as(
         Pptx => pptx::extract(bytes, limits),
         Odt | Odp => odf::extract(bytes, format, limits),
         Epub => epub::extract(bytes, limits),
-        Pdf => pdf::extract(bytes, limits),
+        Pdf => pdf::extract(bytes, limits, out),
         Rtf => rtf::extract(bytes, limits),
         Eml => eml::extract(bytes, limits),
         Vtt | Srt | ZoomChat => transcript::extract(bytes, format),

@@ -8,7 +8,7 @@ use crate::formats::pdf_lazy::{self, Contents};
 use crate::formats::pdf_text::{FontCache, Line, Segment, join_segments, page_lines};
 
 use crate::detect::find;
-use crate::markdown::{normalise, table};
+use crate::markdown::{MarkdownOut, normalise, table};
 use crate::{ExtractError, Extracted, Format, Limits, Metadata};
 
 const FORMAT: &str = "PDF";
@@ -26,7 +26,13 @@ const MAX_FORM_DEPTH: usize = 32;
 /// Largest text field value stored as a stream that is read; a larger one is left out.
 const MAX_FIELD_BYTES: usize = 1024 * 1024;
 
-pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
+/// The PDF's Markdown goes to `out` page by page; the returned `Extracted` holds what `out`
+/// collected, if it collects.
+pub(crate) fn extract(
+    bytes: &[u8],
+    limits: &Limits,
+    out: &mut MarkdownOut,
+) -> Result<Extracted, ExtractError> {
     // The page count is read from the page tree's root without loading the pages.
     if let Ok(found) = Document::load_metadata_mem(bytes)
         && u64::from(found.page_count) > limits.max_pdf_pages
@@ -38,15 +44,19 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
     }
     let max_stream = Budget::new(limits).per_stream();
     let declares_encryption = find(bytes, b"/Encrypt").is_some();
+    let mut written = Written::default();
     if !declares_encryption && let Some((doc, contents)) = pdf_lazy::load(bytes, max_stream) {
-        match render_document(&doc, &contents, Budget::new(limits)) {
+        match render_document(&doc, &contents, Budget::new(limits), out, &mut written) {
             Err(Stop::NeedsFullLoad) => {}
             Err(Stop::Failed(e)) => return Err(e),
-            Ok(out) => return Ok(out),
+            Ok(extracted) => return Ok(extracted),
         }
     }
+    // The pages already written were read the same way this load reads them; it goes on from
+    // the page that needed it.
     let doc = load(bytes, max_stream, declares_encryption)?;
-    render_document(&doc, &Contents::Loaded, Budget::new(limits)).map_err(|stop| match stop {
+    let budget = Budget::new(limits);
+    render_document(&doc, &Contents::Loaded, budget, out, &mut written).map_err(|stop| match stop {
         Stop::Failed(e) => e,
         // Not raised for a full load, which has lopdf's reader to fall back on.
         Stop::NeedsFullLoad => ExtractError::corrupt_by(
@@ -69,10 +79,19 @@ impl From<ExtractError> for Stop {
     }
 }
 
+/// Pages rendered into the Markdown so far, across a switch from the lazy load to the full one.
+#[derive(Default)]
+struct Written {
+    pages: usize,
+    any_text: bool,
+}
+
 fn render_document(
     doc: &Document,
     contents: &Contents,
     mut budget: Budget,
+    out: &mut MarkdownOut,
+    written: &mut Written,
 ) -> Result<Extracted, Stop> {
     let pages: Vec<(u32, lopdf::ObjectId)> = doc.get_pages().into_iter().collect();
     let sample: Vec<usize> = if pages.len() <= STATS_PAGES {
@@ -98,19 +117,18 @@ fn render_document(
         read[i] = Some(lines);
     }
     let heading_sizes = stats.heading_sizes();
-    let mut markdown = String::new();
-    let mut any_text = false;
-    for (i, (number, id)) in pages.iter().enumerate() {
+    for (i, (number, id)) in pages.iter().enumerate().skip(written.pages) {
         let lines = match read[i].take() {
             Some(lines) => lines,
             None => page.lines(*number, *id)?,
         };
-        any_text |= !lines.is_empty();
-        if !markdown.is_empty() {
-            markdown.push_str("\n\n");
+        written.any_text |= !lines.is_empty();
+        if written.pages > 0 {
+            out.push("\n\n");
         }
-        markdown.push_str(&format!("<!-- page {number} -->\n\n"));
-        markdown.push_str(&render(lines, &heading_sizes));
+        out.push(&format!("<!-- page {number} -->\n\n"));
+        out.push(&render(lines, &heading_sizes));
+        written.pages += 1;
     }
     let (fields, fields_cut_short) = form_fields(doc);
     if !fields.is_empty() {
@@ -118,8 +136,8 @@ fn render_document(
             .chain(fields)
             .map(|(name, value)| vec![name, value])
             .collect();
-        markdown.push_str("\n\n## Form fields\n\n");
-        markdown.push_str(&table(&rows));
+        out.push("\n\n## Form fields\n\n");
+        out.push(&table(&rows));
     }
     let mut metadata = info(doc);
     metadata.page_count = Some(pages.len() as u32);
@@ -129,27 +147,25 @@ fn render_document(
             "owner password only (readable without a password)".to_owned(),
         );
     }
-    // Trimmed in place: the Markdown of a long PDF is tens of MB, and a copy would double it.
-    markdown.truncate(markdown.trim_end().len());
-    markdown.drain(..markdown.len() - markdown.trim_start().len());
-    let mut out = Extracted::new(Format::Pdf, markdown, metadata);
+    let mut extracted = Extracted::new(Format::Pdf, out.take(), metadata);
     if fields_cut_short {
-        out.warnings.push(format!(
+        extracted.warnings.push(format!(
             "the form has more than {MAX_FORM_NODES} fields and widgets; the values of the \
              first {MAX_FORM_NODES} are listed"
         ));
     }
-    if !pages.is_empty() && !any_text {
+    if !pages.is_empty() && !written.any_text {
         // Scanned documents are images of text; saying so beats an empty result.
-        out.metadata
+        extracted
+            .metadata
             .extra
             .insert("text_layer".to_owned(), "none".to_owned());
-        out.warnings.push(
+        extracted.warnings.push(
             "the PDF has no text layer (probably scanned); text recognition (OCR) is not done"
                 .to_owned(),
         );
     }
-    Ok(out)
+    Ok(extracted)
 }
 
 /// Decompressed page content allowed for the whole document: lopdf bounds each stream, this
