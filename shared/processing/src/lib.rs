@@ -331,17 +331,19 @@ pub async fn process_document(
     };
 
     let keys = artifact_keys(deps, &doc).await?;
-    let mut jsonl = String::new();
-    for c in &chunks {
-        jsonl.push_str(&serde_json::to_string(c).unwrap_or_default());
-        jsonl.push('\n');
-    }
+    // Each artifact is freed once stored, and each chunk once written as JSON: for a long PDF
+    // the Markdown, the chunks and their JSON Lines are each tens of MB.
     deps.blobs
         .put(&keys.markdown, markdown.into_bytes(), MARKDOWN_TYPE)
         .await?;
-    deps.blobs
-        .put(&keys.chunks, jsonl.into_bytes(), CHUNKS_TYPE)
-        .await?;
+    let chunk_count = chunks.len();
+    let mut jsonl = Vec::new();
+    for c in chunks {
+        // Writing to a Vec fails only for a type serde cannot serialize, which Chunk is not.
+        let _ = serde_json::to_writer(&mut jsonl, &c);
+        jsonl.push(b'\n');
+    }
+    deps.blobs.put(&keys.chunks, jsonl, CHUNKS_TYPE).await?;
     let mut transcript_key = None;
     if let Some(vtt) = transcript_vtt {
         deps.blobs
@@ -357,7 +359,7 @@ pub async fn process_document(
         metadata,
         format,
         warnings,
-        chunk_count: chunks.len(),
+        chunk_count,
         transcript_key,
     };
     complete(deps, &base, &mut doc, keys, done).await

@@ -205,8 +205,17 @@ fn leave_in_file(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)
             *object = Object::Null;
             Some((id, Object::Null))
         }
+        Object::Dictionary(dict) if never_read_dict(dict) => None,
         _ => Some((id, object.clone())),
     }
+}
+
+/// Named destinations (`<< /D [page /XYZ …] >>`) and the inner nodes of name and number trees
+/// (the ones with `/Limits`): text extraction never reads them, and a LaTeX manual with hyperref
+/// has one destination per label and index entry (49,000 in LaTeX's `source3`). Left out of the
+/// load altogether.
+fn never_read_dict(dict: &Dictionary) -> bool {
+    (dict.len() == 1 && dict.has(b"D")) || dict.has(b"Limits")
 }
 
 /// A page, a link annotation or an action: read when its page is rendered. A page with a font
@@ -682,6 +691,34 @@ mod tests {
             }
             assert_eq!(first_page(&doc, &contents), [TEXT, b"\n"].concat());
         }
+    }
+
+    #[test]
+    fn named_destinations_and_name_tree_nodes_are_left_out_of_the_load() {
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.new_object_id();
+        let content = doc.add_object(Stream::new(dictionary! {}, TEXT.to_vec()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages, "Contents" => content,
+        });
+        let at = vec![
+            page.into(),
+            "XYZ".into(),
+            0.into(),
+            700.into(),
+            Object::Null,
+        ];
+        let destination = doc.add_object(dictionary! { "D" => at });
+        let name = || Object::string_literal("section.1");
+        let leaf = doc.add_object(dictionary! {
+            "Limits" => vec![name(), name()], "Names" => vec![name(), destination.into()],
+        });
+        let bytes = save(doc, pages, page);
+        let (doc, contents) = load(&bytes, 1 << 20).expect("lazy load");
+        assert!(!doc.objects.contains_key(&destination));
+        assert!(!doc.objects.contains_key(&leaf));
+        assert!(doc.objects.contains_key(&content));
+        assert_eq!(first_page(&doc, &contents), [TEXT, b"\n"].concat());
     }
 
     #[test]
