@@ -203,6 +203,11 @@ impl<'w> MarkdownOut<'w> {
         }
     }
 
+    /// Whether writing out has failed (nothing more is written).
+    pub(crate) fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
     /// What was collected (empty when written out).
     pub(crate) fn take(&mut self) -> String {
         std::mem::take(&mut self.collected)

@@ -23,14 +23,18 @@ fn main() -> ExitCode {
     let limits = Limits::default();
     let mut failed = false;
     for file in files {
-        // A closed pipe (`| head`) ends the output quietly rather than in a panic.
         match run(file, &limits, json) {
             Ok(Ok(())) => {}
             Ok(Err(reason)) => {
                 eprintln!("{file}: {reason}");
                 failed = true;
             }
-            Err(_closed) => return ExitCode::SUCCESS,
+            // A closed pipe (`| head`) ends the output quietly rather than in a panic.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("cannot write the output: {e}");
+                return ExitCode::FAILURE;
+            }
         }
     }
     if failed {
@@ -54,13 +58,31 @@ fn run(file: &str, limits: &Limits, json: bool) -> std::io::Result<Result<(), St
             Err(e) => Ok(Err(e.to_string())),
         }
     } else {
-        match extract_to(&bytes, &hints, limits, &mut out)? {
-            Ok(_) => writeln!(out).map(Ok),
-            Err(e) => Ok(Err(e.to_string())),
+        let mut counted = Counted(&mut out, 0);
+        let result = extract_to(&bytes, &hints, limits, &mut counted)?;
+        // Ends the file's Markdown, also when a PDF failed part-way after printing pages.
+        if result.is_ok() || counted.1 > 0 {
+            writeln!(out)?;
         }
+        Ok(result.map(|_| ()).map_err(|e| e.to_string()))
     };
     out.flush()?;
     result
+}
+
+/// A writer that counts what went through it.
+struct Counted<'a, W: Write>(&'a mut W, usize);
+
+impl<W: Write> Write for Counted<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.0.write(buf)?;
+        self.1 += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 fn read(file: &str, limits: &Limits) -> Result<Vec<u8>, String> {

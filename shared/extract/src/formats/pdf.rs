@@ -42,27 +42,33 @@ pub(crate) fn extract(
             limit: limits.max_pdf_pages,
         });
     }
-    let max_stream = Budget::new(limits).per_stream();
+    let mut budget = Budget::new(limits);
+    let max_stream = budget.per_stream();
     let declares_encryption = find(bytes, b"/Encrypt").is_some();
     let mut written = Written::default();
-    if !declares_encryption && let Some((doc, contents)) = pdf_lazy::load(bytes, max_stream) {
-        match render_document(&doc, &contents, Budget::new(limits), out, &mut written) {
+    // Pages' objects read again cost at most what their content may inflate to.
+    let allowance = budget.remaining;
+    if !declares_encryption
+        && let Some((doc, contents)) = pdf_lazy::load(bytes, max_stream, allowance)
+    {
+        match render_document(&doc, &contents, &mut budget, out, &mut written) {
             Err(Stop::NeedsFullLoad) => {}
             Err(Stop::Failed(e)) => return Err(e),
             Ok(extracted) => return Ok(extracted),
         }
     }
-    // The pages already written were read the same way this load reads them; it goes on from
-    // the page that needed it.
+    // The pages already written were read as this load reads them; it goes on from the page
+    // that needed it, with what is left of the budget.
     let doc = load(bytes, max_stream, declares_encryption)?;
-    let budget = Budget::new(limits);
-    render_document(&doc, &Contents::Loaded, budget, out, &mut written).map_err(|stop| match stop {
-        Stop::Failed(e) => e,
-        // Not raised for a full load, which has lopdf's reader to fall back on.
-        Stop::NeedsFullLoad => ExtractError::corrupt_by(
-            FORMAT,
-            lopdf::Error::Syntax("unreadable page content".into()),
-        ),
+    render_document(&doc, &Contents::Loaded, &mut budget, out, &mut written).map_err(|stop| {
+        match stop {
+            Stop::Failed(e) => e,
+            // Not raised for a full load, which has lopdf's reader to fall back on.
+            Stop::NeedsFullLoad => ExtractError::corrupt_by(
+                FORMAT,
+                lopdf::Error::Syntax("unreadable page content".into()),
+            ),
+        }
     })
 }
 
@@ -83,17 +89,25 @@ impl From<ExtractError> for Stop {
 #[derive(Default)]
 struct Written {
     pages: usize,
+    /// The last page written, to check that the full load lists the same pages.
+    last: Option<lopdf::ObjectId>,
     any_text: bool,
 }
 
 fn render_document(
     doc: &Document,
     contents: &Contents,
-    mut budget: Budget,
+    budget: &mut Budget,
     out: &mut MarkdownOut,
     written: &mut Written,
 ) -> Result<Extracted, Stop> {
-    let pages: Vec<(u32, lopdf::ObjectId)> = doc.get_pages().into_iter().collect();
+    let pages = contents.pages(doc);
+    if written.pages > 0 && pages.get(written.pages - 1).map(|p| p.1) != written.last {
+        return Err(Stop::Failed(ExtractError::corrupt_by(
+            FORMAT,
+            lopdf::Error::Syntax("its page tree reads differently on a second reading".into()),
+        )));
+    }
     let sample: Vec<usize> = if pages.len() <= STATS_PAGES {
         (0..pages.len()).collect()
     } else {
@@ -101,26 +115,41 @@ fn render_document(
             .map(|i| i * pages.len() / STATS_PAGES)
             .collect()
     };
+    let start = budget.remaining;
     let mut page = PageReader {
         doc,
         contents,
-        budget: &mut budget,
+        budget,
         fonts: FontCache::new(),
     };
     // The sampled pages' lines are kept for the rendering pass, not read twice.
     let mut read: Vec<Option<Vec<Line>>> = vec![None; pages.len()];
     let mut stats = SizeStats::default();
-    for i in sample {
+    for &i in &sample {
         let (number, id) = pages[i];
-        let lines = page.lines(number, id)?;
+        let lines = match page.lines(number, id) {
+            Ok(lines) => lines,
+            Err(stop) => {
+                // The full load reads the sample again, from the same budget.
+                page.budget.remaining = start;
+                return Err(stop);
+            }
+        };
         stats.add(&lines);
         read[i] = Some(lines);
     }
+    let sampled = start - page.budget.remaining;
     let heading_sizes = stats.heading_sizes();
-    for (i, (number, id)) in pages.iter().enumerate().skip(written.pages) {
+    for (i, &(number, id)) in pages.iter().enumerate().skip(written.pages) {
         let lines = match read[i].take() {
             Some(lines) => lines,
-            None => page.lines(*number, *id)?,
+            None => match page.lines(number, id) {
+                Ok(lines) => lines,
+                Err(stop) => {
+                    page.budget.remaining += sampled;
+                    return Err(stop);
+                }
+            },
         };
         written.any_text |= !lines.is_empty();
         if written.pages > 0 {
@@ -129,6 +158,11 @@ fn render_document(
         out.push(&format!("<!-- page {number} -->\n\n"));
         out.push(&render(lines, &heading_sizes));
         written.pages += 1;
+        written.last = Some(id);
+        if out.failed() {
+            // Written out and the writer failed (a closed pipe): the caller reports it.
+            break;
+        }
     }
     let (fields, fields_cut_short) = form_fields(doc);
     if !fields.is_empty() {

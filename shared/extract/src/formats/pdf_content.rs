@@ -142,8 +142,8 @@ impl Operands {
     }
 }
 
-/// The object at the start of `data` (what follows `N G obj`), references included, as lopdf's
-/// object parser reads it, which is several times slower: pages and links are read again from
+/// The object at the start of `data` (what follows `N G obj`), references included, read as
+/// lopdf's object parser reads it but several times faster: pages and links are read again from
 /// the file as each page is rendered (see `pdf_lazy`). `None` where this reader is not sure to
 /// read what lopdf reads (anything it refuses), for the caller to ask lopdf.
 pub(crate) fn object(data: &[u8]) -> Option<Object> {
@@ -593,7 +593,12 @@ impl<'a> Lexer<'a> {
                 Object::Name(bytes)
             }
             b'(' => {
+                let start = self.pos;
                 self.literal(&mut bytes)?;
+                // lopdf turns a line break written inside the string into `\n`; left to it.
+                if self.data[start..self.pos].contains(&b'\r') {
+                    return Err(Malformed);
+                }
                 Object::String(bytes, StringFormat::Literal)
             }
             b'<' if self.peek() == Some(b'<') => {
@@ -921,6 +926,7 @@ R]",
             b"<< /A /B",
             b"[ 1 0 obj ]",
             b"<< 1 2 >>",
+            b"<< /URI (a\r\nb) >>",
         ] {
             assert_eq!(
                 object(refused),

@@ -12,7 +12,9 @@
 //! What is left once the streams are gone is mostly one page's worth of dictionaries per page:
 //! the page itself, its link annotations and their actions (~7 KB a page as lopdf holds them,
 //! 160 MB for a 23,000-page book). The load keeps these as `null`, and they are read from the
-//! file again, by lopdf's own parser, for the one page being rendered.
+//! file again for the one page being rendered (by `pdf_content::object`, or lopdf's parser
+//! where that is unsure). One that cannot be read again, or reading more than the document's
+//! allowance again, sends the document to lopdf's ordinary load.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -40,16 +42,33 @@ pub(crate) enum Contents<'a> {
         /// One inflater for every stream: setting one up (its window zeroed) per stream was
         /// a few percent of the time on pages of kerned text.
         inflater: Box<RefCell<Decompress>>,
-        /// Object streams read for pages' objects, most recent last: a page's annotations
-        /// are usually in one of the few its neighbours used.
-        object_streams: RefCell<Vec<(u32, std::rc::Rc<Members>)>>,
-        /// Decompression bound for reading an object stream again.
-        max_stream: usize,
+        /// How pages, links and actions are read again.
+        reread: Reread,
+        /// The pages, numbered, as lopdf's ordinary load lists them.
+        pages: Vec<(u32, ObjectId)>,
     },
 }
 
-/// Object streams kept decoded for reading pages' objects.
+/// Reading again what the load left in the file.
+pub(crate) struct Reread {
+    /// Every top-level object's offset, sorted: an object is read up to the next one, as
+    /// lopdf bounds it.
+    offsets: Vec<usize>,
+    xref_start: usize,
+    /// Object streams decoded, most recent last: a page's annotations are usually in one of
+    /// the few its neighbours used.
+    object_streams: RefCell<Vec<(u32, std::rc::Rc<Members>)>>,
+    /// Decompression bound for an object stream.
+    max_stream: usize,
+    /// Bytes that may still be read again (objects parsed, object streams decoded). A file
+    /// that makes every page read the same large objects again runs out of it, and goes to
+    /// the ordinary load, which reads each object once.
+    allowance: std::cell::Cell<usize>,
+}
+
+/// Object streams kept decoded, and their most bytes together.
 const OBJECT_STREAMS_KEPT: usize = 4;
+const OBJECT_STREAM_BYTES_KEPT: usize = 8 * 1024 * 1024;
 
 /// A decoded object stream: its data and where each member starts in it.
 pub(crate) struct Members {
@@ -81,7 +100,11 @@ impl Members {
         let mut starts = HashMap::new();
         for pair in numbers.chunks_exact(2) {
             if let [Some(number), Some(offset)] = *pair {
-                starts.insert(number, first.saturating_add(offset as usize));
+                // lopdf skips a member that starts past the data.
+                let start = first.saturating_add(offset as usize);
+                if start < data.len() {
+                    starts.insert(number, start);
+                }
             }
         }
         let mut sorted: Vec<usize> = starts.values().copied().collect();
@@ -93,18 +116,18 @@ impl Members {
         })
     }
 
-    /// Member `number`, parsed by lopdf's parser.
-    fn get(&self, number: u32) -> Option<Object> {
+    /// Member `number`, up to where the next member starts, and the bytes that took.
+    fn get(&self, number: u32) -> Option<(Object, usize)> {
         let start = *self.starts.get(&number)?;
-        let rest = self.data.get(start..)?;
         let next = self.sorted.partition_point(|&s| s <= start);
-        let end = self.sorted.get(next).map_or(rest.len(), |&e| e - start);
-        one_object(&rest[..end], number).or_else(|| one_object(rest, number))
+        let end = self.sorted.get(next).copied().unwrap_or(self.data.len());
+        let data = self.data.get(start..end)?;
+        Some((one_object(data, number)?, data.len()))
     }
 }
 
-/// References followed in a chain before giving up (lopdf's own limit is 128).
-const MAX_REFERENCE_CHAIN: usize = 64;
+/// References followed in a chain before giving up, as lopdf's.
+const MAX_REFERENCE_CHAIN: usize = 128;
 
 /// Depth of the page tree walked for inherited resources, as lopdf's.
 const MAX_TREE_DEPTH: usize = 100;
@@ -120,7 +143,12 @@ const MAX_TYPE1_PROGRAM_BYTES: usize = 4 * 1024 * 1024;
 /// A document whose page contents stay in `file`, or `None` where lopdf's own load must be used.
 /// For files that do not mention `/Encrypt` (the caller checks): lopdf decrypts encrypted ones
 /// whole, whatever the filter.
-pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents<'_>)> {
+/// `allowance` bounds the bytes read again for pages' objects (see [`Reread`]).
+pub(crate) fn load(
+    file: &[u8],
+    max_stream: usize,
+    allowance: usize,
+) -> Option<(Document, Contents<'_>)> {
     let options = LoadOptions {
         max_decompressed_size: Some(max_stream),
         filter: Some(leave_in_file),
@@ -134,18 +162,41 @@ pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents
     }
     // Offsets count from the header, as lopdf reads them.
     let body = &file[find(file, b"%PDF-").unwrap_or(0)..];
+    let mut offsets: Vec<usize> = (doc.reference_table.entries.values())
+        .filter_map(|entry| match entry {
+            XrefEntry::Normal { offset, .. } => Some(*offset as usize),
+            _ => None,
+        })
+        .collect();
+    offsets.sort_unstable();
+    offsets.dedup();
+    let reread = Reread {
+        offsets,
+        xref_start: doc.xref_start,
+        object_streams: RefCell::new(Vec::new()),
+        max_stream,
+        allowance: std::cell::Cell::new(allowance),
+    };
     let mut contents = Contents::Lazy {
         file: body,
         spans: HashMap::new(),
         inflater: Box::new(RefCell::new(Decompress::new(true))),
-        object_streams: RefCell::new(Vec::new()),
-        max_stream,
+        reread,
+        pages: Vec::new(),
     };
-    let page_contents: HashSet<ObjectId> = doc
-        .get_pages()
-        .values()
-        .flat_map(|&page| page_contents(&doc, &contents.page_dict(&doc, page)))
-        .collect();
+    // Each page is read once here, for its content streams and to list it as lopdf's ordinary
+    // load would: that load skips a page-tree entry with another `/Type` (a link, say), which
+    // this one, seeing `null`, cannot tell from a page.
+    let mut pages = Vec::new();
+    let mut page_contents = HashSet::new();
+    for id in doc.page_iter() {
+        let dict = contents.page_dict(&doc, id).ok()?;
+        if matches!(dict.get_type(), Ok(kind) if kind != b"Page") {
+            continue;
+        }
+        page_contents.extend(self::page_contents(&doc, &dict));
+        pages.push((pages.len() as u32 + 1, id));
+    }
     let unread_programs = font_programs(&doc, &[b"FontFile2", b"FontFile3"]);
     let type1_programs = font_programs(&doc, &[b"FontFile"]);
     let mut read_later = HashMap::new();
@@ -178,10 +229,68 @@ pub(crate) fn load(file: &[u8], max_stream: usize) -> Option<(Document, Contents
             stream.content = body[span].to_vec();
         }
     }
-    if let Contents::Lazy { spans, .. } = &mut contents {
+    if let Contents::Lazy {
+        spans, pages: all, ..
+    } = &mut contents
+    {
         *spans = read_later;
+        *all = pages;
     }
     Some((doc, contents))
+}
+
+impl Reread {
+    /// Object `id` read again: from its offset, or from its object stream. `None` if it cannot
+    /// be, or the allowance is spent.
+    fn read(&self, doc: &Document, file: &[u8], id: ObjectId) -> Option<Object> {
+        let (object, used) = match *doc.reference_table.get(id.0)? {
+            XrefEntry::Normal { offset, .. } => {
+                let offset = offset as usize;
+                let next = self.offsets.partition_point(|&o| o <= offset);
+                let end = (self.offsets.get(next).copied().into_iter())
+                    .chain((self.xref_start > offset).then_some(self.xref_start))
+                    .min()
+                    .unwrap_or(file.len())
+                    .min(file.len());
+                read_at(file.get(offset..end)?, id)?
+            }
+            XrefEntry::Compressed { container, .. } => self.members(doc, container)?.get(id.0)?,
+            _ => return None,
+        };
+        self.spend(used).then_some(object)
+    }
+
+    /// Takes `bytes` from the allowance; `false` once it is spent.
+    fn spend(&self, bytes: usize) -> bool {
+        let left = self.allowance.get();
+        self.allowance.set(left.saturating_sub(bytes));
+        bytes <= left
+    }
+
+    /// Object stream `container`, decoded, from those kept or decoded now.
+    fn members(&self, doc: &Document, container: u32) -> Option<std::rc::Rc<Members>> {
+        let mut kept = self.object_streams.borrow_mut();
+        if let Some(at) = kept.iter().position(|(number, _)| *number == container) {
+            let entry = kept.remove(at);
+            kept.push(entry);
+        } else {
+            let stream = doc.get_object((container, 0)).and_then(Object::as_stream);
+            let members = Members::decode(stream.ok()?, self.max_stream)?;
+            if !self.spend(members.data.len()) {
+                return None;
+            }
+            kept.push((container, std::rc::Rc::new(members)));
+            let total = |kept: &Vec<(u32, std::rc::Rc<Members>)>| {
+                kept.iter().map(|(_, m)| m.data.len()).sum::<usize>()
+            };
+            while kept.len() > 1
+                && (kept.len() > OBJECT_STREAMS_KEPT || total(&kept) > OBJECT_STREAM_BYTES_KEPT)
+            {
+                kept.remove(0);
+            }
+        }
+        kept.last().map(|(_, members)| members.clone())
+    }
 }
 
 /// Load filter: keep the data of object and cross-reference streams (the load itself reads
@@ -210,12 +319,13 @@ fn leave_in_file(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)
     }
 }
 
-/// Named destinations (`<< /D [page /XYZ …] >>`) and the inner nodes of name and number trees
-/// (the ones with `/Limits`): text extraction never reads them, and a LaTeX manual with hyperref
-/// has one destination per label and index entry (49,000 in LaTeX's `source3`). Left out of the
-/// load altogether.
+/// Named destinations (`<< /D [page /XYZ …] >>`) and the nodes of name and number trees below
+/// the root (the ones with `/Limits`): text extraction never reads them, and a LaTeX manual with
+/// hyperref has one destination per label and index entry (49,000 in LaTeX's `source3`). Left
+/// out of the load altogether.
 fn never_read_dict(dict: &Dictionary) -> bool {
-    (dict.len() == 1 && dict.has(b"D")) || dict.has(b"Limits")
+    let destination = dict.len() == 1 && matches!(dict.get(b"D"), Ok(Object::Array(_)));
+    destination || dict.has(b"Limits")
 }
 
 /// A page, a link annotation or an action: read when its page is rendered. A page with a font
@@ -239,23 +349,21 @@ fn has_direct_fonts(page: &Dictionary) -> bool {
     fonts.iter().any(|(_, font)| font.as_dict().is_ok())
 }
 
-/// The object at `offset`, `N G obj …`, read by lopdf's own object parser; `None` if another
-/// object is there or it does not parse.
-fn read_at(body: &[u8], offset: usize, id: ObjectId) -> Option<Object> {
-    let window = body.get(offset..)?;
-    let window = &window[..window.len().min(MAX_DICT_BYTES)];
-    let keyword = find(window, b"obj")?;
-    let number = std::str::from_utf8(&window[..keyword])
+/// The object `N G obj …` in `data` (from its offset to the next object's), and the bytes that
+/// took; `None` if another object is there or it does not parse.
+fn read_at(data: &[u8], id: ObjectId) -> Option<(Object, usize)> {
+    let keyword = find(data, b"obj")?;
+    let number = std::str::from_utf8(&data[..keyword])
         .ok()?
         .split_whitespace()
         .next()?;
     if number.parse::<u32>().ok()? != id.0 {
         return None;
     }
-    let data = &window[keyword + b"obj".len()..];
-    // A string that holds `endobj` cuts the object short; it is then read from the window.
-    let end = find(data, b"endobj").unwrap_or(data.len());
-    one_object(&data[..end], id.0).or_else(|| one_object(data, id.0))
+    Some((
+        one_object(&data[keyword + b"obj".len()..], id.0)?,
+        data.len(),
+    ))
 }
 
 /// The object at the start of `data`: by our reader, or where it is unsure, by lopdf's parser,
@@ -391,74 +499,66 @@ fn eol(bytes: &[u8]) -> Option<usize> {
 }
 
 impl Contents<'_> {
-    /// The object `id`: the document's, or, for one the load kept as `null`, read from the
-    /// file now.
-    pub(crate) fn object<'d>(&self, doc: &'d Document, id: ObjectId) -> Option<Cow<'d, Object>> {
-        let found = doc.objects.get(&id)?;
-        let (
-            Object::Null,
-            Contents::Lazy {
-                file,
-                object_streams,
-                max_stream,
-                ..
-            },
-        ) = (found, self)
-        else {
-            return Some(Cow::Borrowed(found));
-        };
-        let read = match *doc.reference_table.get(id.0)? {
-            XrefEntry::Normal { offset, .. } => read_at(file, offset as usize, id),
-            XrefEntry::Compressed { container, .. } => {
-                let members = {
-                    let mut kept = object_streams.borrow_mut();
-                    match kept.iter().position(|(number, _)| *number == container) {
-                        Some(at) => {
-                            let entry = kept.remove(at);
-                            kept.push(entry);
-                        }
-                        None => {
-                            let stream = doc.get_object((container, 0)).and_then(Object::as_stream);
-                            let members = Members::decode(stream.ok()?, *max_stream)?;
-                            if kept.len() == OBJECT_STREAMS_KEPT {
-                                kept.remove(0);
-                            }
-                            kept.push((container, std::rc::Rc::new(members)));
-                        }
-                    }
-                    kept.last()?.1.clone()
-                };
-                members.get(id.0)
-            }
-            _ => None,
-        };
-        read.map(Cow::Owned)
+    /// The pages, numbered, as lopdf's ordinary load lists them.
+    pub(crate) fn pages(&self, doc: &Document) -> Vec<(u32, ObjectId)> {
+        match self {
+            Contents::Loaded => doc.get_pages().into_iter().collect(),
+            Contents::Lazy { pages, .. } => pages.clone(),
+        }
     }
 
-    /// `object` with references followed, as lopdf's `dereference` does.
+    /// The object `id` (`None` if the document has none): the document's, or, for one the
+    /// load kept as `null`, read from the file now. An error if that cannot be done: the
+    /// document then needs lopdf's ordinary load.
+    pub(crate) fn object<'d>(
+        &self,
+        doc: &'d Document,
+        id: ObjectId,
+    ) -> lopdf::Result<Option<Cow<'d, Object>>> {
+        let Some(found) = doc.objects.get(&id) else {
+            return Ok(None);
+        };
+        match (found, self) {
+            (Object::Null, Contents::Lazy { file, reread, .. }) => reread
+                .read(doc, file, id)
+                .map(|object| Some(Cow::Owned(object)))
+                .ok_or(lopdf::Error::ObjectNotFound(id)),
+            _ => Ok(Some(Cow::Borrowed(found))),
+        }
+    }
+
+    /// `object` with references followed, as lopdf's `dereference` does; `None` where the
+    /// chain ends at nothing.
     pub(crate) fn resolve<'d>(
         &self,
         doc: &'d Document,
         object: &'d Object,
-    ) -> Option<Cow<'d, Object>> {
+    ) -> lopdf::Result<Option<Cow<'d, Object>>> {
         let mut current = Cow::Borrowed(object);
         for _ in 0..MAX_REFERENCE_CHAIN {
             let Object::Reference(id) = *current else {
-                return Some(current);
+                return Ok(Some(current));
             };
-            current = self.object(doc, id)?;
+            match self.object(doc, id)? {
+                Some(next) => current = next,
+                None => return Ok(None),
+            }
         }
-        None
+        Ok(None)
     }
 
     /// A page's dictionary, read from the file if the load left it there; an empty one (a
     /// blank page, as lopdf reads it) if there is none.
-    pub(crate) fn page_dict<'d>(&self, doc: &'d Document, page: ObjectId) -> Cow<'d, Dictionary> {
-        match self.object(doc, page) {
+    pub(crate) fn page_dict<'d>(
+        &self,
+        doc: &'d Document,
+        page: ObjectId,
+    ) -> lopdf::Result<Cow<'d, Dictionary>> {
+        Ok(match self.object(doc, page)? {
             Some(Cow::Borrowed(Object::Dictionary(dict))) => Cow::Borrowed(dict),
             Some(Cow::Owned(Object::Dictionary(dict))) => Cow::Owned(dict),
             _ => Cow::Owned(Dictionary::new()),
-        }
+        })
     }
 
     /// The page's content streams decoded and joined, at most `limit` bytes, as lopdf's
@@ -628,14 +728,14 @@ mod tests {
     /// The first page's content, as rendering reads it.
     fn first_page(doc: &Document, contents: &Contents) -> Vec<u8> {
         let page = page_of(doc);
-        let dict = contents.page_dict(doc, page);
+        let dict = contents.page_dict(doc, page).expect("page read again");
         contents.page(doc, page, &dict, 1 << 20).expect("page")
     }
 
     #[test]
     fn page_content_is_read_from_the_file_and_other_streams_are_restored() {
         let (bytes, content, cmap) = pdf();
-        let (doc, contents) = load(&bytes, 1 << 20).expect("lazy load");
+        let (doc, contents) = load(&bytes, 1 << 20, 1 << 30).expect("lazy load");
         let Contents::Lazy { spans, .. } = &contents else {
             panic!("expected a lazy load");
         };
@@ -681,10 +781,11 @@ mod tests {
                 doc.save_with_options(&mut bytes, options).expect("save");
             }
             let full = Document::load_mem(&bytes).expect("lopdf");
-            let (doc, contents) = load(&bytes, 1 << 20).expect("lazy load");
+            let (doc, contents) = load(&bytes, 1 << 20, 1 << 30).expect("lazy load");
             for id in [page, link, action] {
                 assert!(matches!(doc.objects.get(&id), Some(Object::Null)), "{id:?}");
-                let read = contents.object(&doc, id).map(|o| format!("{o:?}"));
+                let read = contents.object(&doc, id).expect("read again");
+                let read = read.map(|o| format!("{o:?}"));
                 let expected = full.get_object(id).ok().map(|o| format!("{o:?}"));
                 assert!(read.is_some());
                 assert_eq!(read, expected, "object streams: {object_streams}");
@@ -714,17 +815,67 @@ mod tests {
             "Limits" => vec![name(), name()], "Names" => vec![name(), destination.into()],
         });
         let bytes = save(doc, pages, page);
-        let (doc, contents) = load(&bytes, 1 << 20).expect("lazy load");
+        let (doc, contents) = load(&bytes, 1 << 20, 1 << 30).expect("lazy load");
         assert!(!doc.objects.contains_key(&destination));
         assert!(!doc.objects.contains_key(&leaf));
         assert!(doc.objects.contains_key(&content));
         assert_eq!(first_page(&doc, &contents), [TEXT, b"\n"].concat());
     }
 
+    /// A page-tree entry that is a link, not a page, is skipped as lopdf's ordinary load skips
+    /// it, though the load kept it as `null`; and a document that would read more again than
+    /// it is allowed goes to the ordinary load.
+    #[test]
+    fn pages_are_listed_as_the_ordinary_load_lists_them() {
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.new_object_id();
+        let content = doc.add_object(Stream::new(dictionary! {}, TEXT.to_vec()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages, "Contents" => content,
+        });
+        let stray = doc.add_object(dictionary! {
+            "Type" => "Annot", "Subtype" => "Link",
+            "Rect" => vec![0.into(), 0.into(), 1.into(), 1.into()],
+        });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => vec![stray.into(), page.into()], "Count" => 2,
+            }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).expect("save");
+
+        let full = Document::load_mem(&bytes).expect("lopdf");
+        let (doc, contents) = load(&bytes, 1 << 20, 1 << 30).expect("lazy load");
+        assert!(matches!(doc.objects.get(&stray), Some(Object::Null)));
+        let listed: Vec<_> = full.get_pages().into_iter().collect();
+        assert_eq!(listed, vec![(1, page)]);
+        assert_eq!(contents.pages(&doc), listed);
+        assert!(load(&bytes, 1 << 20, 10).is_none(), "over the allowance");
+    }
+
+    /// An object stream's index may point past its data: lopdf skips that member, and so does
+    /// reading it again (no panic).
+    #[test]
+    fn a_member_starting_past_the_data_is_skipped() {
+        let content = b"10 0 11 99999 <</A 1>>".to_vec();
+        let dict = dictionary! { "Type" => "ObjStm", "N" => 2, "First" => 14 };
+        let members = Members::decode(&Stream::new(dict, content), 1 << 20).expect("decoded");
+        assert!(members.get(11).is_none());
+        let (ten, _) = members.get(10).expect("member 10");
+        assert_eq!(
+            format!("{ten:?}"),
+            format!("{:?}", dictionary! { "A" => 1 })
+        );
+    }
+
     #[test]
     fn images_are_never_copied() {
         let (bytes, ..) = pdf();
-        let (doc, _) = load(&bytes, 1 << 20).expect("lazy load");
+        let (doc, _) = load(&bytes, 1 << 20, 1 << 30).expect("lazy load");
         let images: Vec<&Stream> = doc
             .objects
             .values()
@@ -743,7 +894,7 @@ mod tests {
         let mut wrong = bytes[..at].to_vec();
         wrong.extend_from_slice(format!("/Length {}", TEXT.len() - 3).as_bytes());
         wrong.extend_from_slice(&bytes[at + written.len()..]);
-        let (doc, contents) = load(&wrong, 1 << 20).expect("lazy load");
+        let (doc, contents) = load(&wrong, 1 << 20, 1 << 30).expect("lazy load");
         let page = first_page(&doc, &contents);
         let loaded = Document::load_mem(&wrong).expect("lopdf");
         let expected = loaded.get_page_content(page_of(&loaded));
@@ -763,7 +914,7 @@ mod tests {
         let mut unreadable = Vec::new();
         doc.save_to(&mut unreadable).expect("save");
         assert!(find(&unreadable, b"/Length 999 0 R").is_some());
-        assert!(load(&unreadable, 1 << 20).is_none());
+        assert!(load(&unreadable, 1 << 20, 1 << 30).is_none());
     }
 
     #[test]
@@ -791,7 +942,7 @@ mod tests {
         });
         let bytes = save(doc, pages, page);
 
-        let (doc, contents) = load(&bytes, 1 << 20).expect("lazy load");
+        let (doc, contents) = load(&bytes, 1 << 20, 1 << 30).expect("lazy load");
         let Contents::Lazy { spans, .. } = &contents else {
             panic!("expected a lazy load");
         };

@@ -159,7 +159,7 @@ pub(crate) fn page_lines<'a>(
     max_content: usize,
     cache: &mut FontCache<'a>,
 ) -> Result<(Vec<Line>, usize), lopdf::Error> {
-    let page = contents.page_dict(doc, page_id);
+    let page = contents.page_dict(doc, page_id)?;
     let fonts = load_fonts(doc, page_id, &page, cache)?;
     let data = contents.page(doc, page_id, &page, max_content)?;
     let found = match &page {
@@ -182,7 +182,7 @@ pub(crate) fn page_lines<'a>(
         forms: Vec::new(),
         shown: Shown::default(),
         layout: Layout {
-            links: link_areas(doc, contents, &page),
+            links: link_areas(doc, contents, &page)?,
             ..Layout::default()
         },
     };
@@ -1211,57 +1211,79 @@ fn cid_widths(doc: &Document, dict: &Dictionary) -> Option<(Vec<f32>, f32)> {
 const MAX_LINKS_PER_PAGE: usize = 2_000;
 
 /// URI link annotations of a page. Links and their actions are read from the file with their
-/// page when the load left them there.
-fn link_areas(doc: &Document, contents: &Contents, page: &Dictionary) -> Vec<LinkArea> {
-    let Some(annots) = entry(doc, contents, page, b"Annots") else {
-        return Vec::new();
+/// page when the load left them there; one that cannot be read again is an error.
+fn link_areas(
+    doc: &Document,
+    contents: &Contents,
+    page: &Dictionary,
+) -> Result<Vec<LinkArea>, lopdf::Error> {
+    let Some(annots) = entry(doc, contents, page, b"Annots")? else {
+        return Ok(Vec::new());
     };
     let Ok(annots) = annots.as_array() else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    annots
-        .iter()
-        .take(MAX_LINKS_PER_PAGE)
-        .filter_map(|a| {
-            let a = contents.resolve(doc, a)?;
-            let a = a.as_dict().ok()?;
-            let is_link = a
-                .get(b"Subtype")
-                .and_then(Object::as_name)
-                .is_ok_and(|s| s == b"Link");
-            if !is_link {
-                return None;
-            }
-            let rect = entry(doc, contents, a, b"Rect")?;
-            let r: Vec<f32> = rect
-                .as_array()
-                .ok()?
-                .iter()
-                .filter_map(|v| v.as_float().ok())
-                .collect();
-            let action = entry(doc, contents, a, b"A")?;
-            let action = action.as_dict().ok()?;
-            let uri = match &*entry(doc, contents, action, b"URI")? {
-                Object::String(bytes, _) => String::from_utf8_lossy(bytes).into_owned(),
-                _ => return None,
-            };
-            let [x1, y1, x2, y2] = r.get(..4)?.try_into().ok()?;
-            Some(LinkArea {
-                rect: [x1.min(x2), y1.min(y2), x1.max(x2), y1.max(y2)],
-                uri,
-            })
-        })
-        .collect()
+    let mut links = Vec::new();
+    for annot in annots.iter().take(MAX_LINKS_PER_PAGE) {
+        let Some(annot) = contents.resolve(doc, annot)? else {
+            continue;
+        };
+        if let Ok(annot) = annot.as_dict()
+            && let Some(link) = link_area(doc, contents, annot)?
+        {
+            links.push(link);
+        }
+    }
+    Ok(links)
 }
 
-/// `dict[key]`, references followed.
+/// The area and target of a URI link annotation; `None` for any other annotation.
+fn link_area(
+    doc: &Document,
+    contents: &Contents,
+    annot: &Dictionary,
+) -> Result<Option<LinkArea>, lopdf::Error> {
+    let is_link = annot
+        .get(b"Subtype")
+        .and_then(Object::as_name)
+        .is_ok_and(|s| s == b"Link");
+    if !is_link {
+        return Ok(None);
+    }
+    let (Some(rect), Some(action)) = (
+        entry(doc, contents, annot, b"Rect")?,
+        entry(doc, contents, annot, b"A")?,
+    ) else {
+        return Ok(None);
+    };
+    let (Ok(rect), Ok(action)) = (rect.as_array(), action.as_dict()) else {
+        return Ok(None);
+    };
+    let r: Vec<f32> = rect.iter().filter_map(|v| v.as_float().ok()).collect();
+    let uri = match entry(doc, contents, action, b"URI")?.as_deref() {
+        Some(Object::String(bytes, _)) => String::from_utf8_lossy(bytes).into_owned(),
+        _ => return Ok(None),
+    };
+    let Some(&[x1, y1, x2, y2]) = r.get(..4) else {
+        return Ok(None);
+    };
+    Ok(Some(LinkArea {
+        rect: [x1.min(x2), y1.min(y2), x1.max(x2), y1.max(y2)],
+        uri,
+    }))
+}
+
+/// `dict[key]`, references followed; `None` if it has none.
 fn entry<'d>(
     doc: &'d Document,
     contents: &Contents,
     dict: &'d Dictionary,
     key: &[u8],
-) -> Option<Cow<'d, Object>> {
-    contents.resolve(doc, dict.get(key).ok()?)
+) -> Result<Option<Cow<'d, Object>>, lopdf::Error> {
+    match dict.get(key) {
+        Ok(value) => contents.resolve(doc, value),
+        Err(_) => Ok(None),
+    }
 }
 
 /// A stretch of a line between gaps, with where it starts and ends.
