@@ -10,6 +10,7 @@
 use lopdf::{Dictionary, Document, Encoding, Object};
 
 use crate::detect::find;
+use crate::formats::pdf_lazy::Contents;
 
 /// Each code's text; `None` where the encoding leaves the code undefined.
 pub(crate) type CodeTexts = Vec<Option<String>>;
@@ -21,16 +22,30 @@ const MAX_PROGRAM_BYTES: usize = 8 * 1024 * 1024;
 /// `/Encoding` dictionary, or no `/Encoding` over an embedded Type1 program. Every code has a
 /// text, empty where nothing defines it. `None` for named encodings and fonts without either,
 /// which lopdf reads as it is.
-pub(crate) fn code_texts(doc: &Document, font: &Dictionary) -> Option<CodeTexts> {
+///
+/// An encoding dictionary the load left in the file is read from it again (`contents`); the
+/// error is that it could not be.
+pub(crate) fn code_texts(
+    doc: &Document,
+    contents: &Contents,
+    font: &Dictionary,
+) -> lopdf::Result<Option<CodeTexts>> {
     let encoding = match font.get(b"Encoding") {
-        Ok(e) => Some(doc.dereference(e).ok()?.1),
+        Ok(e) => match contents.resolve(doc, e)? {
+            Some(e) => Some(e),
+            None => return Ok(None),
+        },
         Err(_) => None,
     };
-    let encoding = match encoding {
+    let encoding = match encoding.as_deref() {
         Some(Object::Dictionary(d)) => Some(d),
-        Some(_) => return None,
+        Some(_) => return Ok(None),
         None => None,
     };
+    Ok(texts_of(doc, font, encoding))
+}
+
+fn texts_of(doc: &Document, font: &Dictionary, encoding: Option<&Dictionary>) -> Option<CodeTexts> {
     let named_base = encoding
         .and_then(|e| e.get(b"BaseEncoding").and_then(Object::as_name).ok())
         .and_then(named_encoding);

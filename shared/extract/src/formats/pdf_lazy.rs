@@ -11,10 +11,11 @@
 //!
 //! What is left once the streams are gone is mostly one page's worth of dictionaries per page:
 //! the page itself, its link annotations and their actions (~7 KB a page as lopdf holds them,
-//! 160 MB for a 23,000-page book). The load keeps these as `null`, and they are read from the
-//! file again for the one page being rendered (by `pdf_content::object`, or lopdf's parser
-//! where that is unsure). One that cannot be read again, or reading more than the document's
-//! allowance again, sends the document to lopdf's ordinary load.
+//! 160 MB for a 23,000-page book), and in some files thousands of font encodings. The load keeps
+//! these as `null`, and they are read from the file again when used, a page's objects for the
+//! one page being rendered (by `pdf_content::object`, or lopdf's parser where that is unsure).
+//! One that cannot be read again, or reading more than the document's allowance again, sends
+//! the document to lopdf's ordinary load.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -310,7 +311,7 @@ fn leave_in_file(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)
             }
             Some((id, Object::Null))
         }
-        Object::Dictionary(dict) if read_per_page(dict) => {
+        Object::Dictionary(dict) if read_when_used(dict) => {
             *object = Object::Null;
             Some((id, Object::Null))
         }
@@ -328,15 +329,18 @@ fn never_read_dict(dict: &Dictionary) -> bool {
     destination || dict.has(b"Limits")
 }
 
-/// A page, a link annotation or an action: read when its page is rendered. A page with a font
+/// Read from the file when used, not kept: a page, a link annotation or an action (read when
+/// the page is rendered), and an encoding with `/Differences` (read with its font, once; TeX
+/// and LilyPond manuals have thousands, each a few hundred glyph names). A page with a font
 /// dictionary written into it stays loaded, as fonts are kept across pages by their place in
 /// the document.
-fn read_per_page(dict: &Dictionary) -> bool {
+fn read_when_used(dict: &Dictionary) -> bool {
     let name = |key: &[u8]| dict.get(key).and_then(Object::as_name).ok();
     (dict.has_type(b"Page") && !has_direct_fonts(dict))
         || name(b"Subtype") == Some(b"Link")
         || dict.has_type(b"Action")
         || name(b"S") == Some(b"URI")
+        || dict.has(b"Differences")
 }
 
 fn has_direct_fonts(page: &Dictionary) -> bool {
@@ -750,8 +754,8 @@ mod tests {
         assert_eq!(page, [TEXT, b"\n"].concat());
     }
 
-    /// Pages, links and actions are `null` after the load and read back as lopdf reads them,
-    /// from the file and from an object stream.
+    /// Pages, links, actions and encodings are `null` after the load and read back as lopdf
+    /// reads them, from the file and from an object stream.
     #[test]
     fn pages_links_and_actions_are_read_from_the_file_when_asked_for() {
         for object_streams in [false, true] {
@@ -766,9 +770,17 @@ mod tests {
                 "Type" => "Annot", "Subtype" => "Link",
                 "Rect" => vec![70.into(), 695.into(), 110.5.into(), 712.into()], "A" => action,
             });
+            let encoding = doc.add_object(dictionary! {
+                "Type" => "Encoding", "Differences" => vec![65.into(), "eacute".into()],
+            });
+            let font = doc.add_object(dictionary! {
+                "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+                "Encoding" => encoding,
+            });
             let page = doc.add_object(dictionary! {
                 "Type" => "Page", "Parent" => pages, "Contents" => content,
                 "Annots" => vec![link.into()],
+                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
             });
             let mut bytes = save(doc, pages, page);
             if object_streams {
@@ -782,7 +794,7 @@ mod tests {
             }
             let full = Document::load_mem(&bytes).expect("lopdf");
             let (doc, contents) = load(&bytes, 1 << 20, 1 << 30).expect("lazy load");
-            for id in [page, link, action] {
+            for id in [page, link, action, encoding] {
                 assert!(matches!(doc.objects.get(&id), Some(Object::Null)), "{id:?}");
                 let read = contents.object(&doc, id).expect("read again");
                 let read = read.map(|o| format!("{o:?}"));

@@ -160,7 +160,7 @@ pub(crate) fn page_lines<'a>(
     cache: &mut FontCache<'a>,
 ) -> Result<(Vec<Line>, usize), lopdf::Error> {
     let page = contents.page_dict(doc, page_id)?;
-    let fonts = load_fonts(doc, page_id, &page, cache)?;
+    let fonts = load_fonts(doc, contents, page_id, &page, cache)?;
     let data = contents.page(doc, page_id, &page, max_content)?;
     let found = match &page {
         Cow::Borrowed(_) => doc.get_page_resources(page_id),
@@ -400,7 +400,7 @@ impl<'a> Run<'a, '_, '_> {
         let fonts = match own {
             Some(own) if own.has(b"Font") => {
                 form_fonts = fonts.clone();
-                form_fonts.extend(resource_fonts(doc, own, self.cache));
+                form_fonts.extend(resource_fonts(doc, self.contents, own, self.cache)?);
                 &form_fonts
             }
             _ => fonts,
@@ -697,6 +697,7 @@ fn expand_ligatures(text: &mut String, from: usize) {
 
 fn load_fonts<'a>(
     doc: &'a Document,
+    contents: &Contents,
     page_id: ObjectId,
     page: &Cow<'a, Dictionary>,
     cache: &mut FontCache<'a>,
@@ -705,10 +706,10 @@ fn load_fonts<'a>(
         Cow::Borrowed(_) => doc.get_page_fonts(page_id)?,
         Cow::Owned(dict) => read_page_fonts(doc, dict)?,
     };
-    Ok(fonts
+    fonts
         .into_iter()
-        .map(|(name, dict)| (name, cached_font(doc, dict, cache)))
-        .collect())
+        .map(|(name, dict)| Ok((name, cached_font(doc, contents, dict, cache)?)))
+        .collect()
 }
 
 /// The fonts of a page read from the file, as lopdf's `get_page_fonts` finds them. The load
@@ -776,32 +777,37 @@ fn font_dict<'a>(doc: &'a Document, font: &'a Object) -> Option<&'a Dictionary> 
 /// The fonts of a resource dictionary (a form's).
 fn resource_fonts<'a>(
     doc: &'a Document,
+    contents: &Contents,
     resources: &'a Dictionary,
     cache: &mut FontCache<'a>,
-) -> Fonts<'a> {
+) -> Result<Fonts<'a>, lopdf::Error> {
     let Ok(fonts) = resources.get_deref(b"Font", doc).and_then(Object::as_dict) else {
-        return Fonts::new();
+        return Ok(Fonts::new());
     };
-    fonts
-        .iter()
-        .filter_map(|(name, value)| {
-            let dict = doc.dereference(value).ok()?.1.as_dict().ok()?;
-            Some((name.clone(), cached_font(doc, dict, cache)))
-        })
-        .collect()
+    let mut read = Fonts::new();
+    for (name, value) in fonts {
+        if let Ok((_, Object::Dictionary(dict))) = doc.dereference(value) {
+            read.insert(name.clone(), cached_font(doc, contents, dict, cache)?);
+        }
+    }
+    Ok(read)
 }
 
+/// The font of `dict`, read once per document; an error if an encoding the load left in the
+/// file cannot be read again.
 fn cached_font<'a>(
     doc: &'a Document,
+    contents: &Contents,
     dict: &'a Dictionary,
     cache: &mut FontCache<'a>,
-) -> std::rc::Rc<Font<'a>> {
+) -> Result<std::rc::Rc<Font<'a>>, lopdf::Error> {
     let key = dict as *const Dictionary as usize;
-    cache
-        .fonts
-        .entry(key)
-        .or_insert_with(|| std::rc::Rc::new(font(doc, dict)))
-        .clone()
+    if let Some(font) = cache.fonts.get(&key) {
+        return Ok(font.clone());
+    }
+    let font = std::rc::Rc::new(font(doc, contents, dict)?);
+    cache.fonts.insert(key, font.clone());
+    Ok(font)
 }
 
 /// Decoded strings kept per font; past this the cache stops growing.
@@ -924,7 +930,11 @@ fn numbers(doc: &Document, dict: &Dictionary, key: &[u8], missing: f32) -> Optio
     )
 }
 
-fn font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
+fn font<'a>(
+    doc: &'a Document,
+    contents: &Contents,
+    dict: &'a Dictionary,
+) -> Result<Font<'a>, lopdf::Error> {
     let two_byte = dict
         .get(b"Subtype")
         .and_then(Object::as_name)
@@ -937,9 +947,10 @@ fn font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
     let cmap = to_unicode(doc, dict);
     // Codes named glyph by glyph (Differences, a Type1 program's own encoding) are read here;
     // lopdf refuses some of those names and never reads a program's encoding.
-    let code_texts = (!two_byte)
-        .then(|| pdf_glyphs::code_texts(doc, dict))
-        .flatten();
+    let code_texts = match two_byte {
+        false => pdf_glyphs::code_texts(doc, contents, dict)?,
+        true => None,
+    };
     let (encoding, base) = match cmap {
         Some(cmap) if !two_byte && code_texts.is_none() => {
             let base = if dict.has(b"Encoding") {
@@ -976,7 +987,13 @@ fn font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
         let texts = (0..=255u8).map(|b| font.decode_uncached(&[b])).collect();
         font.per_byte = Some(ByteTable::from_texts(texts));
     }
-    font
+    if font.per_byte.is_some() {
+        // The table is all decoding reads now. Fonts are kept for the whole document, and
+        // lopdf's parsed CMaps are large: a TeX manual with 1,400 subset fonts kept 55 MB.
+        font.encoding = None;
+        font.base = None;
+    }
+    Ok(font)
 }
 
 /// A font dictionary with StandardEncoding, for lopdf to hand out that encoding.
