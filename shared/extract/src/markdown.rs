@@ -179,8 +179,6 @@ impl<'w> MarkdownOut<'w> {
             let held = std::mem::take(&mut self.held);
             self.emit(&held);
             self.emit(body);
-            self.held = held;
-            self.held.clear();
             self.started = true;
         }
         self.held.push_str(&text[body.len()..]);

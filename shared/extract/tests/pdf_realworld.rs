@@ -448,26 +448,23 @@ fn a_kerned_tj_array_reads_as_words_and_a_link_covers_only_its_strings() {
 
 #[test]
 fn a_link_over_rotated_text_is_found_where_the_text_is_drawn() {
-    // Turned 90° at (300, 100): "docs" runs up the page from y 122.8 to 146.8, left of x 300.
-    let markdown = helvetica_page_with_link(
-        "q 0 1 -1 0 300 100 cm BT /F1 12 Tf 0 0 Td [(see) -400 (docs) -400 (here)] TJ ET Q",
-        [290, 120, 305, 150],
-        "https://example.com/docs",
-    );
-    assert!(
-        markdown.contains("see [docs](https://example.com/docs) here"),
-        "{markdown}"
-    );
-    // Upside down at (500, 700): "docs" runs leftwards from x 477.2 to 453.2, below y 700.
-    let markdown = helvetica_page_with_link(
-        "q -1 0 0 -1 500 700 cm BT /F1 12 Tf 0 0 Td [(see) -400 (docs) -400 (here)] TJ ET Q",
-        [455, 690, 475, 700],
-        "https://example.com/docs",
-    );
-    assert!(
-        markdown.contains("see [docs](https://example.com/docs) here"),
-        "{markdown}"
-    );
+    for (matrix, rect) in [
+        // Turned 90° at (300, 100): "docs" runs up the page from y 122.8 to 146.8, left of
+        // x 300.
+        ("0 1 -1 0 300 100", [290, 120, 305, 150]),
+        // Upside down at (500, 700): "docs" runs leftwards from x 477.2 to 453.2, below y 700.
+        ("-1 0 0 -1 500 700", [455, 690, 475, 700]),
+    ] {
+        let markdown = helvetica_page_with_link(
+            &format!("q {matrix} cm BT /F1 12 Tf 0 0 Td [(see) -400 (docs) -400 (here)] TJ ET Q"),
+            rect,
+            "https://example.com/docs",
+        );
+        assert!(
+            markdown.contains("see [docs](https://example.com/docs) here"),
+            "{matrix}: {markdown}"
+        );
+    }
 }
 
 #[test]

@@ -127,14 +127,7 @@ fn render_document(
     let mut stats = SizeStats::default();
     for &i in &sample {
         let (number, id) = pages[i];
-        let lines = match page.lines(number, id) {
-            Ok(lines) => lines,
-            Err(stop) => {
-                // The full load reads the sample again, from the same budget.
-                page.budget.remaining = start;
-                return Err(stop);
-            }
-        };
+        let lines = page.lines_refunding(number, id, start - page.budget.remaining)?;
         stats.add(&lines);
         read[i] = Some(lines);
     }
@@ -143,13 +136,7 @@ fn render_document(
     for (i, &(number, id)) in pages.iter().enumerate().skip(written.pages) {
         let lines = match read[i].take() {
             Some(lines) => lines,
-            None => match page.lines(number, id) {
-                Ok(lines) => lines,
-                Err(stop) => {
-                    page.budget.remaining += sampled;
-                    return Err(stop);
-                }
-            },
+            None => page.lines_refunding(number, id, sampled)?,
         };
         written.any_text |= !lines.is_empty();
         if written.pages > 0 {
@@ -246,6 +233,18 @@ struct PageReader<'a, 'b> {
 }
 
 impl PageReader<'_, '_> {
+    /// As [`Self::lines`]; when the page stops the document, `refund` (what the sampled pages
+    /// took so far) goes back to the budget, as the full load reads them again.
+    fn lines_refunding(
+        &mut self,
+        number: u32,
+        id: lopdf::ObjectId,
+        refund: usize,
+    ) -> Result<Vec<Line>, Stop> {
+        self.lines(number, id)
+            .inspect_err(|_| self.budget.remaining += refund)
+    }
+
     /// A page's lines; a page our layout reader cannot handle falls back to lopdf's plain text,
     /// and a page neither can read is left empty rather than failing the document. Content over
     /// the budget fails it.

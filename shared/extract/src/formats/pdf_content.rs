@@ -356,12 +356,7 @@ impl<'a> Lexer<'a> {
             }
             b if is_regular(b) => {
                 self.pos -= 1;
-                match self.word() {
-                    b"true" => Operand::Bool(true),
-                    b"false" => Operand::Bool(false),
-                    b"null" => Operand::Null,
-                    _ => return Err(Malformed), // an operator where an operand belongs
-                }
+                self.keyword()?
             }
             _ => return Err(Malformed),
         };
@@ -578,6 +573,16 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// `true`, `false` or `null`; any other word is an operator where an operand belongs.
+    fn keyword(&mut self) -> Result<Operand, Malformed> {
+        match self.word() {
+            b"true" => Ok(Operand::Bool(true)),
+            b"false" => Ok(Operand::Bool(false)),
+            b"null" => Ok(Operand::Null),
+            _ => Err(Malformed),
+        }
+    }
+
     /// One object as a lopdf `Object`, for [`object`].
     fn value(&mut self, depth: usize) -> Result<Object, Malformed> {
         if depth > MAX_DEPTH {
@@ -655,11 +660,9 @@ impl<'a> Lexer<'a> {
             }
             b if is_regular(b) => {
                 self.pos -= 1;
-                match self.word() {
-                    b"true" => Object::Boolean(true),
-                    b"false" => Object::Boolean(false),
-                    b"null" => Object::Null,
-                    _ => return Err(Malformed),
+                match self.keyword()? {
+                    Operand::Bool(b) => Object::Boolean(b),
+                    _ => Object::Null,
                 }
             }
             _ => return Err(Malformed),

@@ -711,18 +711,33 @@ mod tests {
     }
 
     /// Writes `doc` with `page` as its one page under `pages`.
-    fn save(mut doc: Document, pages: ObjectId, page: ObjectId) -> Vec<u8> {
+    fn save(doc: Document, pages: ObjectId, page: ObjectId) -> Vec<u8> {
+        save_kids(doc, pages, vec![page.into()])
+    }
+
+    /// Writes `doc` with `kids` as the entries of its page tree's root `pages`.
+    fn save_kids(mut doc: Document, pages: ObjectId, kids: Vec<Object>) -> Vec<u8> {
+        let count = kids.len() as i64;
         doc.objects.insert(
             pages,
-            Object::Dictionary(
-                dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
-            ),
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
         );
         let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
         doc.trailer.set("Root", catalog);
         let mut out = Vec::new();
         doc.save_to(&mut out).expect("save");
         out
+    }
+
+    /// A document with one page drawing `TEXT`: its page tree's root, content and page.
+    fn text_page() -> (Document, ObjectId, ObjectId, ObjectId) {
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.new_object_id();
+        let content = doc.add_object(Stream::new(dictionary! {}, TEXT.to_vec()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages, "Contents" => content,
+        });
+        (doc, pages, content, page)
     }
 
     fn page_of(doc: &Document) -> ObjectId {
@@ -808,12 +823,7 @@ mod tests {
 
     #[test]
     fn named_destinations_and_name_tree_nodes_are_left_out_of_the_load() {
-        let mut doc = Document::with_version("1.5");
-        let pages = doc.new_object_id();
-        let content = doc.add_object(Stream::new(dictionary! {}, TEXT.to_vec()));
-        let page = doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => pages, "Contents" => content,
-        });
+        let (mut doc, pages, content, page) = text_page();
         let at = vec![
             page.into(),
             "XYZ".into(),
@@ -839,26 +849,12 @@ mod tests {
     /// it is allowed goes to the ordinary load.
     #[test]
     fn pages_are_listed_as_the_ordinary_load_lists_them() {
-        let mut doc = Document::with_version("1.5");
-        let pages = doc.new_object_id();
-        let content = doc.add_object(Stream::new(dictionary! {}, TEXT.to_vec()));
-        let page = doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => pages, "Contents" => content,
-        });
+        let (mut doc, pages, _, page) = text_page();
         let stray = doc.add_object(dictionary! {
             "Type" => "Annot", "Subtype" => "Link",
             "Rect" => vec![0.into(), 0.into(), 1.into(), 1.into()],
         });
-        doc.objects.insert(
-            pages,
-            Object::Dictionary(dictionary! {
-                "Type" => "Pages", "Kids" => vec![stray.into(), page.into()], "Count" => 2,
-            }),
-        );
-        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
-        doc.trailer.set("Root", catalog);
-        let mut bytes = Vec::new();
-        doc.save_to(&mut bytes).expect("save");
+        let bytes = save_kids(doc, pages, vec![stray.into(), page.into()]);
 
         let full = Document::load_mem(&bytes).expect("lopdf");
         let (doc, contents) = load(&bytes, 1 << 20, 1 << 30).expect("lazy load");
