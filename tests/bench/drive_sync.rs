@@ -5,11 +5,14 @@
 //!
 //! cargo run --release -p e2e-tests --bin bench-drive-sync -- --files 2000 --rate 100
 //! cargo run --release -p e2e-tests --bin bench-drive-sync -- --files 10000 --rate 200 --stores memory
+//! cargo run --release -p e2e-tests --bin bench-drive-sync -- --files 2000 --rate 20 --connector-rate 50 --stores memory
 //!
 //! `--stores local` (default) runs the whole local stack (moto for DynamoDB/S3/SQS, the pollers,
 //! the doc-processor): moto answers about a hundred requests a second, so it sets the pace there.
 //! `--stores memory` runs the same sync engine and Drive connector over HTTP against the fake, with
 //! in-memory stores, to show what the connector itself sustains against a provider's rate limit.
+//! `--connector-rate N` sets the connector's own rate above the fake's `--rate` (half the fake's
+//! refusals are 429, half 403 userRateLimitExceeded): how the pacer adapts to a stricter provider.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -93,7 +96,8 @@ async fn main() {
     let files = arg("--files", 1000) as usize;
     let rate = arg("--rate", 100) as u32;
     if std::env::args().any(|a| a == "memory") {
-        return memory::run(files, rate).await;
+        let ours = arg("--connector-rate", rate as u64) as u32;
+        return memory::run(files, rate, ours).await;
     }
     let options = Options {
         listen: ([127, 0, 0, 1], 0).into(),
@@ -145,12 +149,16 @@ async fn main() {
         .to_str()
         .unwrap()
         .to_string();
+    // The callback is finished only by the browser holding the start's cookie.
+    let set_cookie = start_resp.headers()["set-cookie"].to_str().unwrap();
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
     let back = http.get(&consent).send().await.unwrap();
     let callback = back.headers()["location"].to_str().unwrap().to_string();
     fake.reset_stats();
     let t0 = Instant::now();
     let connected: Value = http
         .get(&callback)
+        .header("cookie", &cookie)
         .send()
         .await
         .unwrap()
@@ -351,7 +359,9 @@ mod memory {
     use recorder_domain::service::sync::run_sync_job;
     use recorder_domain::sync_log::SyncType;
 
-    pub async fn run(files: usize, rate: u32) {
+    /// `rate`: the fake's limit; `ours`: the connector's setting (above the limit to measure how
+    /// the pacer adapts to a provider stricter than we assumed).
+    pub async fn run(files: usize, rate: u32, ours: u32) {
         let fake = FakeGoogle::start(FakeConfig::default()).await.unwrap();
         let ids: Vec<_> = (0..files)
             .map(|i| {
@@ -367,8 +377,7 @@ mod memory {
         s.google_auth_url = fake.auth_url();
         s.google_token_url = fake.token_url();
         s.google_api_base_url = fake.api_base_url();
-        // Our budget matches the provider's limit: pacing, not 429s, should set the pace.
-        s.google_rate_limit_per_sec = rate as f64;
+        s.google_rate_limit_per_sec = ours as f64;
         m.providers.register(
             ConnectorType::GoogleDrive,
             Arc::new(DriveSource::new(s.clone())),
@@ -443,17 +452,23 @@ mod memory {
             .filter(|(k, _)| k.starts_with("drive."))
             .map(|(_, v)| v)
             .sum();
+        let throttled = stats.http_429_served + stats.http_403_rate_limit_served;
         println!(
-            "drive sync benchmark (memory stores): {files} files, fake rate limit {rate} req/s"
+            "drive sync benchmark (memory stores): {files} files, fake rate limit {rate} req/s, connector set to {ours} req/s"
         );
         println!(
             "full sync:        {secs:.1} s, {:?}, synced {}, failed {}",
             first.status, first.counts.synced, first.counts.failed
         );
         println!(
-            "                  {calls} Drive API calls, {rps:.1} req/s = {:.0}% of the rate limit, 429s served: {}",
+            "                  {calls} Drive API calls, {rps:.1} req/s = {:.0}% of the rate limit",
             100.0 * rps / rate as f64,
-            stats.http_429_served
+        );
+        println!(
+            "                  throttled: {throttled} ({:.2}% of calls; {} × 429, {} × 403 userRateLimitExceeded)",
+            100.0 * throttled as f64 / calls.max(1) as f64,
+            stats.http_429_served,
+            stats.http_403_rate_limit_served
         );
         println!(
             "                  documents: {} (lost: {})",
@@ -465,6 +480,7 @@ mod memory {
             inc.counts.updated, inc.counts.deleted, inc.counts.synced
         );
         let ok = first.counts.synced as usize == files
+            && first.counts.failed == 0
             && docs == files
             && inc.counts.updated as usize == edits
             && inc.counts.deleted as usize == deletions

@@ -105,6 +105,13 @@ async fn connect_sync_edit_at_the_source_webhook_incremental_sync_and_disconnect
         consent.contains("code_challenge=") && consent.contains("access_type=offline"),
         "{consent}"
     );
+    // The browser that started keeps the cookie that binds the flow to it.
+    let set_cookie = start.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
     // 2. The fake consents and sends the browser back to our callback.
     let back = http.get(&consent).send().await.unwrap();
     assert_eq!(back.status(), 302);
@@ -113,8 +120,12 @@ async fn connect_sync_edit_at_the_source_webhook_incremental_sync_and_disconnect
         callback.starts_with(&format!("{base}/api/connectors/auth/google_drive/callback")),
         "{callback}"
     );
+    // Another browser (the consent link sent to someone else) cannot finish it.
+    let elsewhere = http.get(&callback).send().await.unwrap();
+    assert_eq!(elsewhere.status(), 403);
     let connected: Value = http
         .get(&callback)
+        .header("cookie", &cookie)
         .send()
         .await
         .unwrap()
@@ -130,7 +141,8 @@ async fn connect_sync_edit_at_the_source_webhook_incremental_sync_and_disconnect
         "a push channel was opened"
     );
     // The state is single use.
-    assert_eq!(http.get(&callback).send().await.unwrap().status(), 400);
+    let replay = http.get(&callback).header("cookie", &cookie).send();
+    assert_eq!(replay.await.unwrap().status(), 400);
 
     // 3. The first sync was queued at once and imports everything.
     let first = finished_sync(&http, &token, &base, &id, "manual", None).await;

@@ -11,10 +11,17 @@ async fn main() -> Result<(), Error> {
     }));
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let (deps, options) = (deps.clone(), options.clone());
+        // The invocation's deadline: no message is started that could not finish before it.
+        let deadline = chrono::DateTime::from_timestamp_millis(event.context.deadline as i64);
         async move {
             Ok::<_, Error>(
-                recorder_jobs::doc_processor::handle_documents(&deps, &options, event.payload)
-                    .await,
+                recorder_jobs::doc_processor::handle_documents(
+                    &deps,
+                    &options,
+                    event.payload,
+                    deadline,
+                )
+                .await,
             )
         }
     }))

@@ -3,6 +3,7 @@
 use rand::Rng;
 
 use crate::errors::ApiError;
+use crate::formats;
 use crate::mime;
 use crate::state::{FileRecord, NewFile};
 
@@ -77,33 +78,28 @@ fn csv(rng: &mut impl Rng) -> String {
     out
 }
 
-fn random_bytes(rng: &mut impl Rng, n: usize) -> Vec<u8> {
-    (0..n).map(|_| rng.random()).collect()
-}
-
-/// The `i`-th seeded file: a mix of binary formats and Google-native documents.
+/// The `i`-th seeded file: a mix of binary formats and Google-native documents, each a valid
+/// file of its type (see `formats`), so a demo fails only where a fault was asked for.
 pub(crate) fn seed_file(i: usize, rng: &mut impl Rng) -> NewFile {
     let name = title(rng, i);
     match rng.random_range(0..9) {
         0 => NewFile::new(
             format!("{name}.pdf"),
             "application/pdf",
-            pdf(&paragraphs(rng)),
+            formats::pdf(&paragraphs(rng)),
         ),
         1 => NewFile::new(format!("{name}.txt"), "text/plain", paragraphs(rng)),
         2 => NewFile::new(format!("{name}.csv"), "text/csv", csv(rng)),
-        3 => NewFile::new(format!("{name}.docx"), mime::DOCX, docx(&paragraphs(rng))),
+        3 => NewFile::new(
+            format!("{name}.docx"),
+            mime::DOCX,
+            formats::docx(&paragraphs(rng)),
+        ),
         4 => {
-            let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-            png.extend(random_bytes(rng, 256));
+            let png = formats::png(&name, rng.random());
             NewFile::new(format!("{name}.png"), "image/png", png)
         }
-        5 => {
-            let mut jpeg = b"\xff\xd8\xff\xe0".to_vec();
-            jpeg.extend(random_bytes(rng, 256));
-            jpeg.extend(b"\xff\xd9");
-            NewFile::new(format!("{name}.jpg"), "image/jpeg", jpeg)
-        }
+        5 => NewFile::new(format!("{name}.jpg"), "image/jpeg", formats::jpeg(&name)),
         6 => NewFile::new(name, mime::GOOGLE_DOC, paragraphs(rng)),
         7 => NewFile::new(name, mime::GOOGLE_SHEET, csv(rng)),
         _ => NewFile::new(name, mime::GOOGLE_SLIDES, paragraphs(rng)),
@@ -116,17 +112,17 @@ pub(crate) fn export(file: &FileRecord, target: &str) -> Result<Vec<u8>, ApiErro
     let out = match (file.mime_type.as_str(), target) {
         (mime::GOOGLE_DOC, "text/plain" | "text/markdown") => text.into_owned().into_bytes(),
         (mime::GOOGLE_DOC, "text/html") => html(&file.name, &text).into_bytes(),
-        (mime::GOOGLE_DOC, mime::DOCX) => docx(&text),
+        (mime::GOOGLE_DOC, mime::DOCX) => formats::docx(&text),
         (mime::GOOGLE_DOC, "application/rtf") => {
             format!("{{\\rtf1\\ansi {}}}", text.replace('\n', "\\par\n")).into_bytes()
         }
         (mime::GOOGLE_SHEET, "text/csv") => text.into_owned().into_bytes(),
         (mime::GOOGLE_SHEET, "text/tab-separated-values") => text.replace(',', "\t").into_bytes(),
-        (mime::GOOGLE_SHEET, mime::XLSX) => xlsx(&text),
+        (mime::GOOGLE_SHEET, mime::XLSX) => formats::xlsx(&text),
         (mime::GOOGLE_SLIDES, "text/plain") => text.into_owned().into_bytes(),
-        (mime::GOOGLE_SLIDES, mime::PPTX) => pptx(&text),
+        (mime::GOOGLE_SLIDES, mime::PPTX) => formats::pptx(&text),
         (mime::GOOGLE_DOC | mime::GOOGLE_SHEET | mime::GOOGLE_SLIDES, "application/pdf") => {
-            pdf(&text)
+            formats::pdf(&text)
         }
         (mime::GOOGLE_DOC | mime::GOOGLE_SHEET | mime::GOOGLE_SLIDES, _) => {
             return Err(ApiError::conversion_not_supported());
@@ -143,166 +139,14 @@ fn escape_xml(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn blocks(text: &str) -> impl Iterator<Item = &str> {
-    text.split("\n\n").map(str::trim).filter(|b| !b.is_empty())
-}
-
 fn html(title: &str, text: &str) -> String {
-    let body: String = blocks(text)
+    let body: String = formats::blocks(text)
         .map(|p| format!("<p>{}</p>", escape_xml(p)))
         .collect();
     format!(
         "<html><head><meta content=\"text/html; charset=UTF-8\" http-equiv=\"content-type\"><title>{}</title></head><body>{body}</body></html>",
         escape_xml(title)
     )
-}
-
-/// Not a renderable PDF, but it starts and ends like one and carries the text.
-fn pdf(text: &str) -> Vec<u8> {
-    format!("%PDF-1.4\n% fake-google\n{text}\n%%EOF\n").into_bytes()
-}
-
-const CONTENT_TYPES_HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/>";
-
-fn rels(target: &str) -> Vec<u8> {
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"{target}\"/></Relationships>").into_bytes()
-}
-
-/// A minimal but well-formed .docx (a stored zip with the three parts Word needs).
-pub(crate) fn docx(text: &str) -> Vec<u8> {
-    let body: String = blocks(text)
-        .map(|p| {
-            format!(
-                "<w:p><w:r><w:t xml:space=\"preserve\">{}</w:t></w:r></w:p>",
-                escape_xml(p)
-            )
-        })
-        .collect();
-    let document = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}</w:body></w:document>"
-    );
-    let types = format!(
-        "{CONTENT_TYPES_HEAD}<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/></Types>"
-    );
-    zip_stored(&[
-        ("[Content_Types].xml", types.into_bytes()),
-        ("_rels/.rels", rels("word/document.xml")),
-        ("word/document.xml", document.into_bytes()),
-    ])
-}
-
-/// A small .xlsx with one sheet of inline strings.
-fn xlsx(csv: &str) -> Vec<u8> {
-    let rows: String = csv
-        .lines()
-        .map(|line| {
-            let cells: String = line
-                .split(',')
-                .map(|c| format!("<c t=\"inlineStr\"><is><t>{}</t></is></c>", escape_xml(c)))
-                .collect();
-            format!("<row>{cells}</row>")
-        })
-        .collect();
-    let ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
-    let sheet = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><worksheet xmlns=\"{ns}\"><sheetData>{rows}</sheetData></worksheet>"
-    );
-    let workbook = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><workbook xmlns=\"{ns}\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"
-    );
-    let workbook_rels = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>";
-    let types = format!(
-        "{CONTENT_TYPES_HEAD}<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/><Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/></Types>"
-    );
-    zip_stored(&[
-        ("[Content_Types].xml", types.into_bytes()),
-        ("_rels/.rels", rels("xl/workbook.xml")),
-        ("xl/workbook.xml", workbook.into_bytes()),
-        (
-            "xl/_rels/workbook.xml.rels",
-            workbook_rels.as_bytes().to_vec(),
-        ),
-        ("xl/worksheets/sheet1.xml", sheet.into_bytes()),
-    ])
-}
-
-/// A zip holding one slide part per text block; enough for text extraction, not for PowerPoint.
-fn pptx(text: &str) -> Vec<u8> {
-    let mut entries = vec![
-        (
-            "[Content_Types].xml".to_string(),
-            format!("{CONTENT_TYPES_HEAD}</Types>").into_bytes(),
-        ),
-        ("_rels/.rels".to_string(), rels("ppt/presentation.xml")),
-    ];
-    for (i, block) in blocks(text).enumerate() {
-        let slide = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><p:sld xmlns:p=\"http://schemas.openxmlformats.org/presentationml/2006/main\" xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\"><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>{}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>",
-            escape_xml(block)
-        );
-        entries.push((format!("ppt/slides/slide{}.xml", i + 1), slide.into_bytes()));
-    }
-    let refs: Vec<(&str, Vec<u8>)> = entries
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.clone()))
-        .collect();
-    zip_stored(&refs)
-}
-
-/// A zip archive with every entry stored (no compression): small code, valid for any unzip.
-fn zip_stored(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data) in entries {
-        let offset = out.len() as u32;
-        let crc = crc32(data);
-        let size = data.len() as u32;
-        // Local file header: version 2.0, no flags, method 0 (stored), DOS time/date zero.
-        out.extend(0x0403_4b50u32.to_le_bytes());
-        out.extend([20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        out.extend(crc.to_le_bytes());
-        out.extend(size.to_le_bytes());
-        out.extend(size.to_le_bytes());
-        out.extend((name.len() as u16).to_le_bytes());
-        out.extend(0u16.to_le_bytes());
-        out.extend(name.as_bytes());
-        out.extend(data);
-        central.extend(0x0201_4b50u32.to_le_bytes());
-        central.extend([20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        central.extend(crc.to_le_bytes());
-        central.extend(size.to_le_bytes());
-        central.extend(size.to_le_bytes());
-        central.extend((name.len() as u16).to_le_bytes());
-        central.extend([0u8; 12]); // extra len, comment len, disk, internal attrs, external attrs
-        central.extend(offset.to_le_bytes());
-        central.extend(name.as_bytes());
-    }
-    let central_offset = out.len() as u32;
-    let count = entries.len() as u16;
-    out.extend(&central);
-    out.extend(0x0605_4b50u32.to_le_bytes());
-    out.extend([0u8; 4]);
-    out.extend(count.to_le_bytes());
-    out.extend(count.to_le_bytes());
-    out.extend((central.len() as u32).to_le_bytes());
-    out.extend(central_offset.to_le_bytes());
-    out.extend(0u16.to_le_bytes());
-    out
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in data {
-        crc ^= byte as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 /// MD5 (RFC 1321), because Drive reports `md5Checksum` and the workspace has no md5 crate.
@@ -375,16 +219,49 @@ mod tests {
         );
     }
 
+    /// Every seeded kind, and every export the Drive connector asks for, goes through the
+    /// product's extractor: each must read as its type with some text.
     #[test]
-    fn crc32_matches_the_check_value() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-    }
-
-    #[test]
-    fn a_docx_export_is_a_zip_with_the_text_inside() {
-        let bytes = docx("hello & goodbye");
-        assert!(bytes.starts_with(b"PK\x03\x04"));
-        assert!(String::from_utf8_lossy(&bytes).contains("hello &amp; goodbye"));
-        assert!(bytes.windows(4).any(|w| w == b"PK\x05\x06"));
+    fn every_seeded_file_and_export_extracts_with_text() {
+        use rand::SeedableRng;
+        use recorder_extract::{Hints, Limits, extract};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(42);
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut failures = Vec::new();
+        for i in 0..60 {
+            let new = seed_file(i, &mut rng);
+            let file = FileRecord {
+                id: crate::state::FileId(format!("f{i}")),
+                name: new.name,
+                mime_type: new.mime_type,
+                parents: Vec::new(),
+                content: new.content.into(),
+                created_time: chrono::Utc::now(),
+                modified_time: chrono::Utc::now(),
+                trashed: false,
+                drive_id: None,
+                version: 1,
+                created_seq: i as u64,
+                md5: String::new(),
+            };
+            let (bytes, mime) = match file.mime_type.as_str() {
+                mime::GOOGLE_DOC => (export(&file, "text/markdown").unwrap(), "text/markdown"),
+                mime::GOOGLE_SHEET => (export(&file, mime::XLSX).unwrap(), mime::XLSX),
+                mime::GOOGLE_SLIDES => (export(&file, mime::PPTX).unwrap(), mime::PPTX),
+                other => (file.content.to_vec(), other),
+            };
+            kinds.insert(file.mime_type.clone());
+            let hints = Hints {
+                declared_mime: Some(mime.to_string()),
+                file_name: Some(file.name.clone()),
+            };
+            match extract(&bytes, &hints, &Limits::default()) {
+                Ok(out) if !out.markdown.trim().is_empty() => {}
+                Ok(_) => failures.push(format!("{} ({mime}): no text", file.name)),
+                Err(e) => failures.push(format!("{} ({mime}): {e}", file.name)),
+            }
+        }
+        assert_eq!(kinds.len(), 9, "every kind is seeded: {kinds:?}");
+        assert!(failures.is_empty(), "{failures:#?}");
     }
 }

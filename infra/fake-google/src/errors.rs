@@ -77,6 +77,16 @@ impl ApiError {
         e
     }
 
+    /// Drive's per-user quota refusal (usage-limits guide: "403: User rate limit exceeded").
+    pub fn user_rate_limited() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "usageLimits",
+            "userRateLimitExceeded",
+            "User Rate Limit Exceeded",
+        )
+    }
+
     pub fn backend_error() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -17,6 +17,9 @@ pub(crate) struct Faults {
     latency: Duration,
     rate_limit: Option<u32>,
     buckets: HashMap<String, Bucket>,
+    /// Refusals by the rate limit so far: every other one is a 403, as Drive answers a per-user
+    /// quota (`403 userRateLimitExceeded`) beside its backend's `429 rateLimitExceeded`.
+    limit_refusals: u64,
     pub deny_next_consent: bool,
 }
 
@@ -39,6 +42,8 @@ pub struct FaultSettings {
 
 enum Refusal {
     RateLimited,
+    /// Drive's per-user quota answer: 403 `userRateLimitExceeded`, no Retry-After.
+    UserRateLimited,
     Backend,
 }
 
@@ -50,6 +55,7 @@ impl Faults {
             latency: Duration::ZERO,
             rate_limit,
             buckets: HashMap::new(),
+            limit_refusals: 0,
             deny_next_consent: false,
         }
     }
@@ -77,7 +83,12 @@ impl Faults {
             bucket.tokens -= 1.0;
             None
         } else {
-            Some(Refusal::RateLimited)
+            self.limit_refusals += 1;
+            Some(if self.limit_refusals % 2 == 0 {
+                Refusal::UserRateLimited
+            } else {
+                Refusal::RateLimited
+            })
         }
     }
 
@@ -161,6 +172,10 @@ impl FakeState {
             Some(Refusal::RateLimited) => {
                 lock(&self.stats).http_429_served += 1;
                 Err(ApiError::rate_limited())
+            }
+            Some(Refusal::UserRateLimited) => {
+                lock(&self.stats).http_403_rate_limit_served += 1;
+                Err(ApiError::user_rate_limited())
             }
             Some(Refusal::Backend) => {
                 lock(&self.stats).http_5xx_served += 1;

@@ -9,6 +9,7 @@ mod content;
 mod drive;
 mod errors;
 mod faults;
+mod formats;
 mod notify;
 mod oauth;
 mod query;

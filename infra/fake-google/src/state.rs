@@ -163,6 +163,8 @@ pub struct Stats {
     pub calls: BTreeMap<String, u64>,
     pub http_401_served: u64,
     pub http_429_served: u64,
+    /// `403 userRateLimitExceeded` answers of the rate limit.
+    pub http_403_rate_limit_served: u64,
     pub http_5xx_served: u64,
     /// Access tokens handed out for an authorization code.
     pub tokens_issued: u64,

@@ -8,7 +8,10 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+use aws_sdk_s3::types::{
+    Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
+    QueueConfiguration, S3KeyFilter,
+};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_yaml::Value;
 
@@ -335,6 +338,7 @@ async fn create_buckets(
                 QueueConfiguration::builder()
                     .queue_arn(arn)
                     .events(Event::from(event.as_str()))
+                    .set_filter(key_filter(q))
                     .build()
                     .map_err(|e| create_err(&id, e))?,
             );
@@ -359,6 +363,32 @@ async fn create_buckets(
     Ok(())
 }
 
+/// A notification's `Filter: {S3Key: {Rules: [{Name, Value}]}}` (prefix / suffix), as S3 applies
+/// it: only matching keys are announced.
+fn key_filter(q: &Value) -> Option<NotificationConfigurationFilter> {
+    let rules: Vec<FilterRule> = seq(q
+        .get("Filter")
+        .and_then(|f| f.get("S3Key"))
+        .and_then(|k| k.get("Rules")))
+    .iter()
+    .filter_map(|r| {
+        let name = r.get("Name").and_then(scalar)?.to_ascii_lowercase();
+        let value = r.get("Value").and_then(scalar)?;
+        Some(
+            FilterRule::builder()
+                .name(FilterRuleName::from(name.as_str()))
+                .value(value)
+                .build(),
+        )
+    })
+    .collect();
+    (!rules.is_empty()).then(|| {
+        NotificationConfigurationFilter::builder()
+            .key(S3KeyFilter::builder().set_filter_rules(Some(rules)).build())
+            .build()
+    })
+}
+
 fn function_spec(
     t: &Template,
     names: &Names,
@@ -376,6 +406,17 @@ fn function_spec(
     let mut env = BTreeMap::new();
     for (k, v) in t.function_environment(f) {
         env.insert(k, names.resolve(&v)?);
+    }
+    // Lambda tells a function its memory setting; budgets derived from it (the doc-processor's
+    // decompression budget) then match the deployed function.
+    let memory = prop(f, "MemorySize").or_else(|| {
+        t.root
+            .get("Globals")
+            .and_then(|g| g.get("Function"))
+            .and_then(|g| g.get("MemorySize"))
+    });
+    if let Some(mb) = memory.and_then(scalar) {
+        env.insert("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), mb);
     }
     let mut spec = FunctionSpec {
         logical_id: id.clone(),

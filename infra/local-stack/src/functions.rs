@@ -65,8 +65,13 @@ impl Function {
                 recorder_jobs::sync_worker::handle_sync_jobs(&self.deps, event, None).await
             }
             "doc-processor" => {
-                recorder_jobs::doc_processor::handle_documents(&self.deps, &self.processing, event)
-                    .await
+                recorder_jobs::doc_processor::handle_documents(
+                    &self.deps,
+                    &self.processing,
+                    event,
+                    None,
+                )
+                .await
             }
             other => {
                 tracing::error!(binary = other, "no SQS handler; every message fails");

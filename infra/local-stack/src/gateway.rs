@@ -149,8 +149,15 @@ fn build_event(
     claims: Option<HashMap<String, String>>,
 ) -> Value {
     let mut hdrs: HashMap<String, String> = HashMap::new();
+    // Like API Gateway's v2 payload: the browser's cookies go in `cookies`, not in the headers.
+    let mut cookies: Vec<String> = Vec::new();
     for (k, v) in headers {
         let v = v.to_str().unwrap_or_default();
+        if *k == axum::http::header::COOKIE {
+            let pairs = v.split(';').map(str::trim).filter(|c| !c.is_empty());
+            cookies.extend(pairs.map(str::to_string));
+            continue;
+        }
         hdrs.entry(k.as_str().to_string())
             .and_modify(|e| {
                 e.push(',');
@@ -178,11 +185,15 @@ fn build_event(
     if let Some(claims) = claims {
         context["authorizer"] = json!({"jwt": {"claims": claims, "scopes": null}});
     }
-    json!({
+    let mut event = json!({
         "version": "2.0", "routeKey": route_key, "rawPath": path, "rawQueryString": query,
         "headers": hdrs, "queryStringParameters": query_map(query), "pathParameters": params,
         "requestContext": context, "body": body, "isBase64Encoded": b64
-    })
+    });
+    if !cookies.is_empty() {
+        event["cookies"] = json!(cookies);
+    }
+    event
 }
 
 fn to_http(resp: ApiGatewayV2httpResponse) -> Response<Body> {
@@ -201,6 +212,12 @@ fn to_http(resp: ApiGatewayV2httpResponse) -> Response<Body> {
         StatusCode::from_u16(resp.status_code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (k, v) in resp.headers.iter() {
         r.headers_mut().insert(k.clone(), v.clone());
+    }
+    // API Gateway turns the v2 response's `cookies` into one Set-Cookie header each.
+    for c in &resp.cookies {
+        if let Ok(v) = HeaderValue::from_str(c) {
+            r.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
     }
     r
 }

@@ -5,6 +5,7 @@
 
 pub mod functions;
 pub mod gateway;
+pub mod host_env;
 pub mod pollers;
 pub mod schedules;
 pub mod token;
@@ -15,9 +16,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use local_aws::{Moto, Provisioned, Template, provision};
+use recorder_domain::ports::Secret;
+use recorder_domain::service::webhooks::DRIVE_WEBHOOK_SECRET;
 use tokio::task::JoinHandle;
 
 pub use functions::Function;
+pub use host_env::{HostEnv, Sources};
 
 /// How to start the stack.
 #[derive(Debug, Clone)]
@@ -46,8 +50,12 @@ pub struct Options {
     /// Pollers per queue (Lambda runs several for a standard queue; 1 keeps counters exact on
     /// moto's threaded server, which can lose concurrent ADDs to one item).
     pub pollers_per_queue: usize,
-    /// Environment values that replace the template's for every function (limits in tests).
+    /// Environment values that replace the template's for every function (limits in tests,
+    /// `--import-quota`, `--allow-url-host`).
     pub env_overrides: BTreeMap<String, String>,
+    /// The stack's own environment: provider settings and app-secret fields are taken from it
+    /// (see `host_env`). Empty by default; the binary passes the process environment.
+    pub host_env: HostEnv,
 }
 
 impl Default for Options {
@@ -65,6 +73,7 @@ impl Default for Options {
             fake_whisper: None,
             pollers_per_queue: 1,
             env_overrides: BTreeMap::new(),
+            host_env: HostEnv::default(),
         }
     }
 }
@@ -104,6 +113,10 @@ pub struct Stack {
     pub functions: Vec<Arc<Function>>,
     pub fake_google: Option<fake_google::FakeGoogle>,
     pub fake_whisper: Option<fake_whisper::FakeWhisper>,
+    /// Which settings and app-secret fields came from the environment or an option (names only).
+    pub sources: Sources,
+    /// Every function's settings laid over the template's (values are not secret).
+    pub settings: BTreeMap<String, String>,
     tasks: Vec<JoinHandle<()>>,
     _moto: Option<Moto>,
 }
@@ -142,12 +155,16 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
         source,
     })?;
     let template = Template::load(&options.template)?;
-    let mut params = BTreeMap::from([
+    let secret_fields = host_env::app_secret_fields(&template).map_err(StackError::AppSecret)?;
+    let params = BTreeMap::from([
         ("Stage".to_string(), options.stage.clone()),
         ("JwtIssuer".to_string(), token::ISSUER.to_string()),
         ("JwtAudience".to_string(), token::AUDIENCE.to_string()),
         ("PublicBaseUrl".to_string(), format!("http://{addr}")),
     ]);
+    // What the options set, laid over the environment's values (see host_env).
+    let mut option_settings: Vec<(String, String, &'static str)> = Vec::new();
+    let mut option_secrets: Vec<(&'static str, Secret, &'static str)> = Vec::new();
     let fake = match options.fake_google {
         None => None,
         Some(seed_files) => {
@@ -161,9 +178,24 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
             if seed_files > 0 {
                 fake.seed(seed_files, 42);
             }
-            params.insert("GoogleAuthUrl".into(), fake.auth_url());
-            params.insert("GoogleTokenUrl".into(), fake.token_url());
-            params.insert("GoogleApiBaseUrl".into(), fake.api_base_url());
+            for (name, url) in [
+                ("GOOGLE_AUTH_URL", fake.auth_url()),
+                ("GOOGLE_TOKEN_URL", fake.token_url()),
+                ("GOOGLE_API_BASE_URL", fake.api_base_url()),
+            ] {
+                option_settings.push((name.into(), url, "--fake-google"));
+            }
+            let client = fake.config();
+            option_secrets.push((
+                "google_client_id",
+                Secret::new(client.client_id.clone()),
+                "--fake-google",
+            ));
+            option_secrets.push((
+                "google_client_secret",
+                Secret::new(client.client_secret.clone()),
+                "--fake-google",
+            ));
             Some(fake)
         }
     };
@@ -176,10 +208,37 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
             )
             .await
             .map_err(StackError::FakeGoogle)?;
-            params.insert("TranscriptionBaseUrl".into(), whisper.base_url());
+            option_settings.push((
+                "TRANSCRIPTION_BASE_URL".into(),
+                whisper.base_url(),
+                "--fake-whisper",
+            ));
+            let key = fake_whisper::FakeWhisperConfig::default().api_key;
+            option_secrets.push((
+                "whisper_api_key",
+                Secret::new(key.unwrap_or_default()),
+                "--fake-whisper",
+            ));
             Some(whisper)
         }
     };
+    for (name, value) in &options.env_overrides {
+        option_settings.push((name.clone(), value.clone(), "a command-line option"));
+    }
+    let get = |k: &str| options.host_env.get(k);
+    let mut sources = Sources::default();
+    let overlay = host_env::overlay(host_env::settings_from(&get), option_settings, &mut sources);
+    let secret = host_env::app_secret(
+        &secret_fields,
+        host_env::secret_fields_from(&secret_fields, &get),
+        option_secrets,
+        // Drive channel tokens are derived from it: it must not be empty.
+        &[(
+            DRIVE_WEBHOOK_SECRET,
+            Secret::new(recorder_domain::ids::new_id()),
+        )],
+        &mut sources,
+    );
     let provisioned = provision(
         &sdk,
         &template,
@@ -187,16 +246,14 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
         &params,
     )
     .await?;
-    if fake.is_some() || whisper.is_some() {
-        configure_app_secret(&sdk, &provisioned, fake.as_ref(), whisper.as_ref()).await?;
-    }
+    put_app_secret(&sdk, &provisioned, secret).await?;
 
     let functions = provisioned
         .functions
         .iter()
         .map(|spec| {
             let mut spec = spec.clone();
-            spec.env.extend(options.env_overrides.clone());
+            spec.env.extend(overlay.clone());
             Function::new(&spec, &sdk).map(Arc::new)
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -232,37 +289,28 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
         functions,
         fake_google: fake,
         fake_whisper: whisper,
+        sources,
+        settings: overlay,
         tasks,
         _moto: moto,
     })
 }
 
-/// Fills the app secret with the fakes' credentials (Google's client, the transcription API key)
-/// and a webhook key, as an operator would after a deploy.
-async fn configure_app_secret(
+/// Writes the app secret, as an operator would after a deploy.
+async fn put_app_secret(
     sdk: &aws_config::SdkConfig,
     provisioned: &Provisioned,
-    fake: Option<&fake_google::FakeGoogle>,
-    whisper: Option<&fake_whisper::FakeWhisper>,
+    value: serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), StackError> {
     let secret_id = provisioned
         .names
         .refs
         .get("AppSecret")
         .ok_or_else(|| StackError::AppSecret("template.yaml has no AppSecret".into()))?;
-    let mut value = serde_json::json!({"drive_webhook_token": recorder_domain::ids::new_id()});
-    if let Some(fake) = fake {
-        value["google_client_id"] = fake.config().client_id.clone().into();
-        value["google_client_secret"] = fake.config().client_secret.clone().into();
-    }
-    if whisper.is_some() {
-        let key = fake_whisper::FakeWhisperConfig::default().api_key;
-        value["whisper_api_key"] = key.unwrap_or_default().into();
-    }
     aws_sdk_secretsmanager::Client::new(sdk)
         .put_secret_value()
         .secret_id(secret_id)
-        .secret_string(value.to_string())
+        .secret_string(serde_json::Value::Object(value).to_string())
         .send()
         .await
         .map_err(|e| {

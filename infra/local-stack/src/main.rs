@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use local_stack::{Options, start};
+use local_stack::{HostEnv, Options, Stack, start};
 
 fn usage() -> ! {
     eprintln!(
@@ -13,7 +13,10 @@ fn usage() -> ! {
          --fake-google runs a fake Google (OAuth + Drive) and points the Google Drive connector at it;\n\
          --seed-files N puts N files in its Drive (implies --fake-google);\n\
          --fake-whisper transcribes audio/video through a fake Whisper endpoint (port 4455 by default);\n\
-         --import-quota N sets a monthly import quota of N documents per org."
+         --import-quota N sets a monthly import quota of N documents per org.\n\
+         Settings the functions read (PUBLIC_BASE_URL, GOOGLE_AUTH_URL, URL_IMPORT_ALLOW_HOSTS, ...) and\n\
+         app-secret fields (GOOGLE_CLIENT_ID for google_client_id, ...) are taken from the environment;\n\
+         an option wins over the environment. Only names are printed."
     );
     std::process::exit(2)
 }
@@ -21,7 +24,10 @@ fn usage() -> ! {
 #[tokio::main]
 async fn main() {
     recorder_aws::telemetry::init();
-    let mut options = Options::default();
+    let mut options = Options {
+        host_env: HostEnv::from_process(),
+        ..Options::default()
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
@@ -123,6 +129,7 @@ async fn main() {
             whisper.base_url()
         );
     }
+    print_configuration(&stack);
     println!(
         "\n  Get a token:  curl -s '{base}/_local/token?org_id=org_demo&user_id=user_demo&role=admin'"
     );
@@ -130,4 +137,48 @@ async fn main() {
     println!("\nPress Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     drop(stack);
+}
+
+/// What came from the environment and the options (names only for secrets), and the provider
+/// endpoints the functions use.
+fn print_configuration(stack: &Stack) {
+    let src = &stack.sources;
+    let names = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let with = |v: &[(String, &str)]| {
+        v.iter()
+            .map(|(name, by)| format!("{name} ({by})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("\n  From the environment (names only):");
+    println!("    settings:   {}", names(&src.settings));
+    println!("    app secret: {}", names(&src.secret_fields));
+    if !src.secret_fields_set.is_empty() {
+        println!("  App secret set here: {}", with(&src.secret_fields_set));
+    }
+    if !src.replaced.is_empty() {
+        println!("  Replaced by an option: {}", with(&src.replaced));
+    }
+    let Some(env) = stack
+        .functions
+        .iter()
+        .find(|f| f.spec.binary == "oauth")
+        .map(|f| &f.spec.env)
+    else {
+        return;
+    };
+    let get = |k: &str| env.get(k).map(String::as_str).unwrap_or("");
+    println!("  Public URL:   {}", get("PUBLIC_BASE_URL"));
+    println!(
+        "  Google:       auth {}  token {}  API {}",
+        get("GOOGLE_AUTH_URL"),
+        get("GOOGLE_TOKEN_URL"),
+        get("GOOGLE_API_BASE_URL")
+    );
 }

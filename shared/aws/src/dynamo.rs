@@ -18,9 +18,11 @@ use recorder_domain::paging::{Page, PageRequest};
 use recorder_domain::ports::*;
 use recorder_domain::sync_log::SyncLog;
 use recorder_domain::upload::{BatchStatus, UploadBatch};
-use recorder_domain::webhook::WebhookEvent;
+use recorder_domain::webhook::{WebhookEvent, WebhookSync};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+mod retries;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -348,6 +350,16 @@ impl DynamoStore {
             item.insert("gsi2pk".into(), s(format!("HASH#{}#{hash}", d.org_id)));
             item.insert("gsi2sk".into(), s(d.id.clone()));
         }
+        // Listed by lease age while processing, for the sweep of work whose worker is gone.
+        if let (ProcessingStatus::Processing, Some(lease)) =
+            (d.processing_status, &d.processing_lease)
+        {
+            item.insert("gsi2pk".into(), s(PROCESSING));
+            item.insert(
+                "gsi2sk".into(),
+                s(format!("{}#{}", key_time(lease.started_at), d.id)),
+            );
+        }
         Ok(item)
     }
 }
@@ -363,6 +375,8 @@ const CONNECTOR_WORKER_FIELDS: [&str; 5] = [
 ];
 /// The partition of GSI2 listing active push channels by expiry (for renewal).
 const WEBHOOKS: &str = "WEBHOOKS";
+/// The partition of GSI2 listing documents being processed by lease start (sparse).
+const PROCESSING: &str = "PROCESSING";
 
 #[async_trait]
 impl ConnectorStore for DynamoStore {
@@ -590,6 +604,63 @@ impl ConnectorStore for DynamoStore {
         Ok(())
     }
 
+    async fn webhook_sync(&self, org_id: &str, id: &str) -> Result<WebhookSync, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(connector_key(org_id, id))))
+            .projection_expression("pk, #ws")
+            .expression_attribute_names("#ws", "webhook_sync")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend("could not read a webhook sync mark"))?;
+        let Some(mut item) = out.item else {
+            return Err(StoreError::NotFound(format!("connector {id}")));
+        };
+        match item.remove("webhook_sync") {
+            Some(v) => serde_dynamo::from_attribute_value(v)
+                .map_err(|e| StoreError::backend("could not decode a webhook sync mark", e)),
+            None => Ok(WebhookSync::default()),
+        }
+    }
+
+    async fn swap_webhook_sync(
+        &self,
+        org_id: &str,
+        id: &str,
+        read_rev: u64,
+        next: &WebhookSync,
+    ) -> Result<bool, StoreError> {
+        let value = serde_dynamo::to_attribute_value(next)
+            .map_err(|e| StoreError::backend("could not encode a webhook sync mark", e))?;
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(connector_key(org_id, id))))
+            .update_expression("SET #ws = :ws")
+            .expression_attribute_names("#ws", "webhook_sync")
+            .expression_attribute_values(":ws", value);
+        // A mark is written with revision 1 first, so revision 0 means "never written".
+        let req = if read_rev == 0 {
+            req.condition_expression("attribute_exists(pk) AND attribute_not_exists(#ws)")
+        } else {
+            req.condition_expression("attribute_exists(pk) AND #ws.#rev = :rev")
+                .expression_attribute_names("#rev", "rev")
+                .expression_attribute_values(":rev", AttributeValue::N(read_rev.to_string()))
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(StoreError::backend(
+                "could not write a webhook sync mark",
+                e,
+            )),
+        }
+    }
+
     async fn set_webhook(
         &self,
         c: &Connector,
@@ -726,6 +797,26 @@ impl UsageStore for DynamoStore {
                 .unwrap_or(n))),
             Err(e) if is_condition_failed(&e) => Ok(Err(self.imports_used(org_id, month).await?)),
             Err(e) => Err(StoreError::backend("could not count imports", e)),
+        }
+    }
+
+    async fn release_imports(&self, org_id: &str, month: &str, n: u64) -> Result<(), StoreError> {
+        // Only while the count covers it: a count never goes below zero.
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(usage_key(org_id, month))))
+            .update_expression("ADD imports :minus")
+            .condition_expression("imports >= :n")
+            .expression_attribute_values(":minus", AttributeValue::N(format!("-{n}")))
+            .expression_attribute_values(":n", AttributeValue::N(n.to_string()))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failed(&e) => Ok(()),
+            Err(e) => Err(StoreError::backend("could not take back imports", e)),
         }
     }
 }
@@ -943,6 +1034,30 @@ impl DocumentStore for DynamoStore {
             .await?;
         Ok(page.items.into_iter().next())
     }
+
+    async fn list_stale_processing(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ImportedDocument>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("gsi2pk = :p AND gsi2sk < :before")
+            .expression_attribute_values(":p", s(PROCESSING))
+            .expression_attribute_values(":before", s(key_time(before)))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(backend("could not list stale documents"))?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
 }
 
 #[async_trait]
@@ -1003,12 +1118,17 @@ impl ActivityStore for DynamoStore {
 #[async_trait]
 impl WebhookEventStore for DynamoStore {
     async fn record(&self, event: &WebhookEvent) -> Result<bool, StoreError> {
-        self.put_new(with_keys(
+        let mut item = with_keys(
             to_item(event)?,
             "webhook_event",
             webhook_key(&event.source, &event.event_id),
-        ))
-        .await
+        );
+        // DynamoDB TTL wants epoch seconds in a number attribute.
+        item.insert(
+            "expires_at".into(),
+            AttributeValue::N(event.expires_at().timestamp().to_string()),
+        );
+        self.put_new(item).await
     }
 
     async fn get(&self, source: &str, event_id: &str) -> Result<Option<WebhookEvent>, StoreError> {
@@ -1161,17 +1281,30 @@ impl OAuthStateStore for DynamoStore {
             .send()
             .await
             .map_err(backend("could not take an oauth state"))?;
-        let Some(mut item) = out.attributes else {
-            return Ok(None);
-        };
-        let expires = item
-            .remove("expires_at")
-            .and_then(|v| v.as_n().ok().and_then(|n| n.parse::<i64>().ok()))
-            .and_then(|secs| Utc.timestamp_opt(secs, 0).single())
-            .ok_or_else(|| {
-                StoreError::backend("oauth state without expiry", "missing expires_at")
-            })?;
-        item.insert("expires_at".into(), s(expires.to_rfc3339()));
-        from_item(item).map(Some)
+        out.attributes.map(oauth_state_from_item).transpose()
     }
+
+    async fn get(&self, state: &str) -> Result<Option<OAuthState>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(oauth_key(state))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend("could not read an oauth state"))?;
+        out.item.map(oauth_state_from_item).transpose()
+    }
+}
+
+/// The TTL attribute is epoch seconds; the entity keeps a timestamp.
+fn oauth_state_from_item(mut item: Item) -> Result<OAuthState, StoreError> {
+    let expires = item
+        .remove("expires_at")
+        .and_then(|v| v.as_n().ok().and_then(|n| n.parse::<i64>().ok()))
+        .and_then(|secs| Utc.timestamp_opt(secs, 0).single())
+        .ok_or_else(|| StoreError::backend("oauth state without expiry", "missing expires_at"))?;
+    item.insert("expires_at".into(), s(expires.to_rfc3339()));
+    from_item(item)
 }

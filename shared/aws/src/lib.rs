@@ -43,6 +43,7 @@ pub fn build_deps(
         batches: store.clone(),
         oauth_states: store.clone(),
         usage: store.clone(),
+        retries: store.clone(),
         locks: store,
         blobs: Arc::new(s3::S3Blobs::new(s3::client(sdk), &config.bucket_name)),
         queue: Arc::new(sqs::SqsQueue::new(

@@ -1,5 +1,7 @@
 //! S3 adapter for the blob store port.
 
+mod parts;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,8 +12,9 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use futures::StreamExt;
 use recorder_domain::StoreError;
+use recorder_domain::download::DownloadAs;
 use recorder_domain::ports::{
-    BlobStore, PutStreamError, RangeRead, StoredBlob, StreamDigest, UploadedPart,
+    BlobStore, PutStreamError, RangeRead, StoredBlob, StoredPart, StreamDigest, UploadedPart,
 };
 use recorder_domain::source::ByteStream as ContentStream;
 
@@ -41,6 +44,10 @@ impl S3Blobs {
             bucket: bucket.into(),
         }
     }
+}
+
+fn signed_length(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|e| StoreError::backend("an upload length out of range", e))
 }
 
 fn presigning(expires_in: Duration) -> Result<PresigningConfig, StoreError> {
@@ -277,6 +284,112 @@ impl BlobStore for S3Blobs {
             .ok_or_else(|| StoreError::NotFound(format!("s3://{}/{key}", self.bucket)))
     }
 
+    async fn presign_put_sized(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<String, StoreError> {
+        // Content-Length is one of the signed headers: S3 refuses a body of any other length
+        // (a presigned POST with content-length-range would allow a range, and change the
+        // client's request from a PUT to a form post).
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(signed_length(content_length)?)
+            .presigned(presigning(expires_in)?)
+            .await
+            .map_err(|e| StoreError::backend("could not presign an upload", e))?;
+        Ok(req.uri().to_string())
+    }
+
+    async fn presign_part_sized(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<String, StoreError> {
+        let req = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(part_number as i32)
+            .content_length(signed_length(content_length)?)
+            .presigned(presigning(expires_in)?)
+            .await
+            .map_err(|e| StoreError::backend("could not presign an upload part", e))?;
+        Ok(req.uri().to_string())
+    }
+
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<StoredPart>, StoreError> {
+        parts::list(&self.client, &self.bucket, key, upload_id).await
+    }
+
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError> {
+        match self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_upload()) => Ok(()),
+            Err(e) => Err(StoreError::backend(
+                format!("could not abort an upload to s3://{}/{key}", self.bucket),
+                e,
+            )),
+        }
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        self.head_size(key).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| {
+                StoreError::backend(format!("could not delete s3://{}/{key}", self.bucket), e)
+            })?;
+        Ok(())
+    }
+
+    async fn presign_download(
+        &self,
+        key: &str,
+        expires_in: Duration,
+        download: &DownloadAs,
+    ) -> Result<String, StoreError> {
+        // The response overrides are signed query parameters: S3 answers with these headers
+        // whatever the object was stored with, and nobody can change them in the URL.
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_disposition(&download.content_disposition)
+            .response_content_type(&download.content_type)
+            .presigned(presigning(expires_in)?)
+            .await
+            .map_err(|e| StoreError::backend("could not presign a download", e))?;
+        Ok(req.uri().to_string())
+    }
+
     async fn put_stream(
         &self,
         key: &str,
@@ -356,6 +469,25 @@ impl BlobStore for S3Blobs {
 }
 
 impl S3Blobs {
+    /// Bytes of an object, or None when there is none; other failures are errors.
+    async fn head_size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(head) => Ok(head.content_length().map(|n| n as u64)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(StoreError::backend(
+                format!("could not read the size of s3://{}/{key}", self.bucket),
+                e,
+            )),
+        }
+    }
+
     async fn size_of(&self, key: &str) -> Option<u64> {
         let head = self
             .client

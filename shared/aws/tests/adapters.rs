@@ -494,8 +494,15 @@ async fn an_oauth_state_has_a_ttl_attribute_and_is_single_use() {
         code_verifier: Some("v".into()),
         redirect_after: None,
         expires_at: Utc::now() + chrono::Duration::minutes(10),
+        browser_nonce_hash: Some("ab12".into()),
     };
     s.deps.oauth_states.put(&state).await.unwrap();
+    // Reading does not use it up (a callback from another browser only reads).
+    for _ in 0..2 {
+        let read = s.deps.oauth_states.get(&state.state).await.unwrap().unwrap();
+        assert_eq!(read.browser_nonce_hash.as_deref(), Some("ab12"));
+        assert_eq!(read.expires_at.timestamp(), state.expires_at.timestamp());
+    }
     let raw = aws_sdk_dynamodb::Client::new(&s.sdk)
         .get_item()
         .table_name(&s.config.table_name)

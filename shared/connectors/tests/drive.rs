@@ -252,6 +252,51 @@ async fn a_burst_of_429s_slows_the_sync_but_fails_no_item() {
 }
 
 #[tokio::test]
+async fn a_provider_limit_lower_than_ours_slows_the_sync_and_fails_no_item() {
+    // Drive throttles at 10 req/s (half its refusals 403 userRateLimitExceeded, half 429) while
+    // the connector is set to 50: the pacer must learn the limit instead of failing items.
+    let w = world(FakeConfig {
+        rate_limit_per_sec: Some(10),
+        ..FakeConfig::default()
+    })
+    .await;
+    w.connect().await;
+    w.m.providers.register(
+        ConnectorType::GoogleDrive,
+        Arc::new(DriveSource::new(ProviderSettings {
+            google_rate_limit_per_sec: 50.0,
+            ..settings(&w.fake)
+        })),
+    );
+    for i in 0..40 {
+        w.fake.add_file(NewFile::new(
+            format!("f{i}.txt"),
+            "text/plain",
+            format!("file {i}").into_bytes(),
+        ));
+    }
+    let (outcome, log) = w.sync().await;
+    assert_eq!(
+        outcome,
+        JobOutcome::Finished(SyncStatus::Success),
+        "{:?}",
+        log.error_details
+    );
+    assert_eq!((log.counts.synced, log.counts.failed), (40, 0));
+    let stats = w.fake.stats();
+    assert!(stats.http_403_rate_limit_served >= 1, "{stats:?}");
+    let throttled = stats.http_403_rate_limit_served + stats.http_429_served;
+    let calls: u64 = stats
+        .calls
+        .iter()
+        .filter(|(k, _)| k.starts_with("drive."))
+        .map(|(_, v)| v)
+        .sum();
+    // Pausing the whole connector on a throttle keeps the refused share small.
+    assert!(throttled * 5 <= calls, "{throttled} of {calls} calls throttled");
+}
+
+#[tokio::test]
 async fn a_google_doc_over_the_export_limit_fails_alone_with_a_clear_reason() {
     let w = world(FakeConfig {
         export_limit_bytes: 1000,
@@ -317,6 +362,7 @@ async fn a_push_channel_opens_on_the_change_feed_and_stops() {
         .open_webhook(
             &cx,
             "http://127.0.0.1:9/api/connectors/webhooks/drive",
+            "channel-1",
             "secret-token",
             None,
         )
@@ -325,7 +371,7 @@ async fn a_push_channel_opens_on_the_change_feed_and_stops() {
         .unwrap();
     assert!(
         opened.state.active
-            && opened.state.channel_id.is_some()
+            && opened.state.channel_id.as_deref() == Some("channel-1")
             && opened.state.resource_id.is_some()
     );
     assert!(opened.state.expires_at.is_some());

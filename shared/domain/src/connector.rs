@@ -29,6 +29,17 @@ pub struct ConnectorTypeInfo {
     pub supports_webhooks: bool,
 }
 
+/// A type as `GET /api/connectors/types` lists it: what it is, and whether this build can
+/// connect and sync it (derived from the provider registry, never kept by hand).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectorTypeListing {
+    #[serde(flatten)]
+    pub info: ConnectorTypeInfo,
+    pub available: bool,
+    /// Why not, when `available` is false; null otherwise.
+    pub unavailable_reason: Option<String>,
+}
+
 impl ConnectorType {
     pub const ALL: [ConnectorType; 7] = [
         ConnectorType::GoogleDrive,

@@ -55,6 +55,35 @@ pub struct ImportedDocument {
     /// sync's soft delete and a worker's result never overwrite each other.
     #[serde(default)]
     pub version: u64,
+    /// Who is processing this version and since when (while `processing`): a second delivery
+    /// of the same document leaves it alone unless the lease is stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing_lease: Option<ProcessingLease>,
+    /// The `sync_count` of the version whose processing was found stale (timed out, out of
+    /// memory) and queued again by the sweep; a second time it fails instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_requeue_of: Option<u32>,
+}
+
+/// A processing lease older than this belongs to a worker that is gone: the doc-processor's
+/// Lambda timeout (900 s in template.yaml) plus a minute. Another delivery may take it over, and
+/// the scheduler's sweep requeues or fails the document.
+pub const PROCESSING_STALE_AFTER: chrono::Duration = chrono::Duration::seconds(900 + 60);
+
+/// The claim one worker holds on a document while it processes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessingLease {
+    /// The SQS message id of the delivery holding it (a redelivery of the same message may take
+    /// it back at once).
+    pub owner: String,
+    pub started_at: DateTime<Utc>,
+}
+
+impl ProcessingLease {
+    /// Older than `stale_after`: its worker is gone (timed out, ran out of memory, crashed).
+    pub fn is_stale(&self, now: DateTime<Utc>, stale_after: chrono::Duration) -> bool {
+        self.started_at + stale_after < now
+    }
 }
 
 impl ImportedDocument {
@@ -95,6 +124,8 @@ impl ImportedDocument {
             batch_id: None,
             updated_at: now,
             version: 0,
+            processing_lease: None,
+            stale_requeue_of: None,
         }
     }
 

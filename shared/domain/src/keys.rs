@@ -1,5 +1,8 @@
-//! S3 object keys: `{org_id}/connectors/{connector_type}/{connector_id}/{YYYY-MM-DD}/{kind}/{file_id}-{safe_name}`.
-//! The original file name is kept as a document's title but only its sanitised form reaches a key.
+//! S3 object keys: `{org_id}/connectors/{connector_type}/{connector_id}/{YYYY-MM-DD}/{kind}/{file_id}-{safe_name}`,
+//! and the originals of direct uploads under [`UPLOADS_PREFIX`] in front of that: the bucket
+//! notifies the doc-processor of that prefix only (everything else we write ourselves and queue
+//! explicitly). The original file name is kept as a document's title but only its sanitised form
+//! reaches a key.
 
 use chrono::{DateTime, Utc};
 
@@ -37,6 +40,15 @@ impl ArtifactKind {
 }
 
 const MAX_SAFE_NAME: usize = 120;
+
+/// Where clients PUT direct uploads; the only prefix whose new objects S3 announces (the
+/// `FilesBucket` notification filter in template.yaml matches it).
+pub const UPLOADS_PREFIX: &str = "uploads/";
+
+/// A direct upload's original: the objects S3 notifications are for.
+pub fn is_upload_original(key: &ObjectKey) -> bool {
+    key.connector_type == ConnectorType::FileUpload && key.kind == ArtifactKind::Original
+}
 
 /// A file name that is safe as the last segment of a key: no path separators or traversal, no
 /// control characters, no characters that need escaping in URLs, bounded length. Never empty.
@@ -87,8 +99,13 @@ pub fn object_key(
     file_id: &str,
     name: &str,
 ) -> String {
+    let prefix = if connector_type == ConnectorType::FileUpload && kind == ArtifactKind::Original {
+        UPLOADS_PREFIX
+    } else {
+        ""
+    };
     format!(
-        "{org_id}/connectors/{}/{connector_id}/{}/{}/{file_id}-{}",
+        "{prefix}{org_id}/connectors/{}/{connector_id}/{}/{}/{file_id}-{}",
         connector_type.as_str(),
         at.format("%Y-%m-%d"),
         kind.as_str(),
@@ -98,6 +115,11 @@ pub fn object_key(
 
 /// Reads a key back (e.g. from an S3 notification); None for keys we did not write.
 pub fn parse_object_key(key: &str) -> Option<ObjectKey> {
+    // Uploads made before the prefix existed read alike (and an org named "uploads" still parses).
+    parse_unprefixed(key).or_else(|| parse_unprefixed(key.strip_prefix(UPLOADS_PREFIX)?))
+}
+
+fn parse_unprefixed(key: &str) -> Option<ObjectKey> {
     let parts: Vec<&str> = key.split('/').collect();
     let [
         org_id,
@@ -142,12 +164,40 @@ mod tests {
         );
         assert_eq!(
             key,
-            "org_acme/connectors/file_upload/c1/2026-11-24/original/d1-Q3_report.pdf"
+            "uploads/org_acme/connectors/file_upload/c1/2026-11-24/original/d1-Q3_report.pdf"
         );
         let parsed = parse_object_key(&key).unwrap();
         assert_eq!(parsed.file_id, "d1");
         assert_eq!(parsed.kind, ArtifactKind::Original);
         assert_eq!(parsed.connector_type, ConnectorType::FileUpload);
+        assert!(is_upload_original(&parsed));
+        // Only an upload's original sits under the notified prefix: its artifacts and every
+        // synced file are queued explicitly.
+        let extracted = object_key(
+            "org_acme",
+            ConnectorType::FileUpload,
+            "c1",
+            at,
+            ArtifactKind::Extracted,
+            "d1",
+            "a.md",
+        );
+        let synced = object_key(
+            "org_acme",
+            ConnectorType::GoogleDrive,
+            "c2",
+            at,
+            ArtifactKind::Original,
+            "d2",
+            "a.pdf",
+        );
+        for other in [&extracted, &synced] {
+            assert!(!other.starts_with(UPLOADS_PREFIX), "{other}");
+            assert!(
+                !is_upload_original(&parse_object_key(other).unwrap()),
+                "{other}"
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod activity;
 pub mod caller;
 pub mod connector;
 pub mod document;
+pub mod download;
 pub mod error;
 pub mod ids;
 pub mod jobs;

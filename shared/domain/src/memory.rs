@@ -19,7 +19,10 @@ use crate::ports::{PutStreamError, StoredBlob, StreamDigest, UploadedPart};
 use crate::source::{ByteStream, OAuthClient, Providers, Source};
 use crate::sync_log::SyncLog;
 use crate::upload::{BatchStatus, UploadBatch};
-use crate::webhook::WebhookEvent;
+use crate::webhook::{WebhookEvent, WebhookSync};
+
+mod retries;
+pub use retries::MemoryRetries;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panicking test thread must not poison every later assertion.
@@ -53,6 +56,7 @@ pub struct MemoryStore {
     sync_logs: Mutex<BTreeMap<(String, String), SyncLog>>,
     activity: Mutex<Vec<ActivityEvent>>,
     webhooks: Mutex<HashMap<(String, String), WebhookEvent>>,
+    webhook_syncs: Mutex<HashMap<(String, String), WebhookSync>>,
     batches: Mutex<HashMap<String, UploadBatch>>,
     oauth: Mutex<HashMap<String, OAuthState>>,
     channels: Mutex<HashMap<String, (String, String)>>,
@@ -105,6 +109,14 @@ impl UsageStore for MemoryStore {
         }
         *count += n;
         Ok(Ok(*count))
+    }
+
+    async fn release_imports(&self, org_id: &str, month: &str, n: u64) -> Result<(), StoreError> {
+        let mut usage = lock(&self.usage);
+        if let Some(count) = usage.get_mut(&(org_id.to_owned(), month.to_owned())) {
+            *count = count.saturating_sub(n);
+        }
+        Ok(())
     }
 }
 
@@ -267,6 +279,34 @@ impl ConnectorStore for MemoryStore {
         self.with_connector(org_id, id, |c| c.pending_webhook_sync = false)
     }
 
+    async fn webhook_sync(&self, org_id: &str, id: &str) -> Result<WebhookSync, StoreError> {
+        self.with_connector(org_id, id, |_| ())?;
+        let key = (org_id.to_string(), id.to_string());
+        Ok(lock(&self.webhook_syncs)
+            .get(&key)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn swap_webhook_sync(
+        &self,
+        org_id: &str,
+        id: &str,
+        read_rev: u64,
+        next: &WebhookSync,
+    ) -> Result<bool, StoreError> {
+        if self.with_connector(org_id, id, |_| ()).is_err() {
+            return Ok(false);
+        }
+        let mut marks = lock(&self.webhook_syncs);
+        let key = (org_id.to_string(), id.to_string());
+        if marks.get(&key).map_or(0, |m| m.rev) != read_rev {
+            return Ok(false);
+        }
+        marks.insert(key, next.clone());
+        Ok(true)
+    }
+
     async fn set_webhook(
         &self,
         connector: &Connector,
@@ -418,6 +458,22 @@ impl DocumentStore for MemoryStore {
             })
             .cloned())
     }
+
+    async fn list_stale_processing(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ImportedDocument>, StoreError> {
+        let mut stale: Vec<_> = lock(&self.documents)
+            .values()
+            .filter(|d| d.processing_status == ProcessingStatus::Processing)
+            .filter(|d| d.processing_lease.as_ref().is_some_and(|l| l.started_at < before))
+            .cloned()
+            .collect();
+        stale.sort_by_key(|d| d.processing_lease.as_ref().map(|l| l.started_at));
+        stale.truncate(limit as usize);
+        Ok(stale)
+    }
 }
 
 #[async_trait]
@@ -558,6 +614,10 @@ impl OAuthStateStore for MemoryStore {
         Ok(())
     }
 
+    async fn get(&self, state: &str) -> Result<Option<OAuthState>, StoreError> {
+        Ok(lock(&self.oauth).get(state).cloned())
+    }
+
     async fn take(&self, state: &str) -> Result<Option<OAuthState>, StoreError> {
         Ok(lock(&self.oauth).remove(state))
     }
@@ -568,6 +628,18 @@ pub struct MemoryBlobs {
     pub objects: Mutex<HashMap<String, (Vec<u8>, String)>>,
     /// Every range read (key, start, len), so tests can see how much was read at once.
     pub range_reads: Mutex<Vec<(String, u64, u64)>>,
+    /// Parts of unfinished multipart uploads, by upload id then part number.
+    pub parts: Mutex<HashMap<String, BTreeMap<u32, Vec<u8>>>>,
+}
+
+impl MemoryBlobs {
+    /// What a client's PUT to a part URL does (no length is enforced here, as on moto).
+    pub fn upload_part(&self, upload_id: &str, part_number: u32, bytes: Vec<u8>) {
+        lock(&self.parts)
+            .entry(upload_id.to_owned())
+            .or_default()
+            .insert(part_number, bytes);
+    }
 }
 
 #[async_trait]
@@ -637,10 +709,16 @@ impl BlobStore for MemoryBlobs {
     async fn complete_multipart(
         &self,
         key: &str,
-        _upload_id: &str,
+        upload_id: &str,
         _parts: &[UploadedPart],
     ) -> Result<u64, StoreError> {
-        // Tests put the bytes under the key directly, as if the parts were uploaded.
+        if let Some(parts) = lock(&self.parts).remove(upload_id) {
+            let bytes = parts.into_values().flatten().collect::<Vec<u8>>();
+            let size = bytes.len() as u64;
+            lock(&self.objects).insert(key.to_owned(), (bytes, String::new()));
+            return Ok(size);
+        }
+        // Otherwise tests put the bytes under the key directly, as if the parts were uploaded.
         lock(&self.objects)
             .get(key)
             .map(|(b, _)| b.len() as u64)
@@ -663,6 +741,77 @@ impl BlobStore for MemoryBlobs {
         }
         lock(&self.objects).insert(key.to_string(), (buf, content_type.to_string()));
         Ok(digest.finish())
+    }
+
+    async fn presign_put_sized(
+        &self,
+        key: &str,
+        _ct: &str,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<String, StoreError> {
+        Ok(format!(
+            "memory://put/{key}?content-length={content_length}&expires={}",
+            expires_in.as_secs()
+        ))
+    }
+
+    async fn presign_part_sized(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part: u32,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<String, StoreError> {
+        Ok(format!(
+            "memory://part/{key}?upload_id={upload_id}&part={part}\
+             &content-length={content_length}&expires={}",
+            expires_in.as_secs()
+        ))
+    }
+
+    async fn list_parts(&self, _key: &str, upload_id: &str) -> Result<Vec<StoredPart>, StoreError> {
+        Ok(lock(&self.parts)
+            .get(upload_id)
+            .into_iter()
+            .flatten()
+            .map(|(n, b)| StoredPart {
+                part_number: *n,
+                size: b.len() as u64,
+                etag: format!("\"{n}-{}\"", b.len()),
+            })
+            .collect())
+    }
+
+    async fn abort_multipart(&self, _key: &str, upload_id: &str) -> Result<(), StoreError> {
+        lock(&self.parts).remove(upload_id);
+        Ok(())
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        Ok(lock(&self.objects).get(key).map(|(b, _)| b.len() as u64))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        lock(&self.objects).remove(key);
+        Ok(())
+    }
+
+    async fn presign_download(
+        &self,
+        key: &str,
+        expires_in: Duration,
+        download: &crate::download::DownloadAs,
+    ) -> Result<String, StoreError> {
+        // Unencoded, for tests to read back.
+        Ok(format!(
+            "memory://get/{key}?expires={}&response-content-disposition={}\
+             &response-content-type={}",
+            expires_in.as_secs(),
+            download.content_disposition,
+            download.content_type
+        ))
     }
 }
 
@@ -822,6 +971,7 @@ impl MemoryDeps {
             app_secrets: secrets.clone(),
             locks: store.clone(),
             usage: store.clone(),
+            retries: Arc::new(MemoryRetries::default()),
             providers: providers.clone(),
             settings: Arc::new(crate::settings::Settings::default()),
             clock: clock.clone(),

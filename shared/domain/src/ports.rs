@@ -15,9 +15,9 @@ use crate::error::StoreError;
 use crate::jobs::{DocumentJob, DocumentProcessed, SyncJob};
 use crate::paging::{Page, PageRequest};
 use crate::source::{ByteStream, Providers};
-use crate::sync_log::SyncLog;
+use crate::sync_log::{RetryItem, SyncLog};
 use crate::upload::{BatchStatus, UploadBatch};
-use crate::webhook::WebhookEvent;
+use crate::webhook::{WebhookEvent, WebhookSync};
 
 #[async_trait]
 pub trait ConnectorStore: Send + Sync {
@@ -57,6 +57,18 @@ pub trait ConnectorStore: Send + Sync {
     /// Sets the webhook-sync-pending flag; false when it was already set (a sync is already queued).
     async fn mark_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<bool, StoreError>;
     async fn clear_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<(), StoreError>;
+    /// The connector's webhook-sync mark (the default when never set); NotFound without the
+    /// connector.
+    async fn webhook_sync(&self, org_id: &str, id: &str) -> Result<WebhookSync, StoreError>;
+    /// Stores `next` only if the stored mark is still at revision `read_rev`; false when another
+    /// writer changed it first (read it again and decide again).
+    async fn swap_webhook_sync(
+        &self,
+        org_id: &str,
+        id: &str,
+        read_rev: u64,
+        next: &WebhookSync,
+    ) -> Result<bool, StoreError>;
     /// Records an opened push channel (and its id → connector lookup), replacing `previous`.
     async fn set_webhook(
         &self,
@@ -105,6 +117,13 @@ pub trait DocumentStore: Send + Sync {
         org_id: &str,
         content_hash: &str,
     ) -> Result<Option<ImportedDocument>, StoreError>;
+    /// Documents `processing` under a lease taken before `before`, oldest lease first: work
+    /// whose worker is gone (the scheduler's sweep).
+    async fn list_stale_processing(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ImportedDocument>, StoreError>;
 }
 
 #[async_trait]
@@ -117,6 +136,35 @@ pub trait SyncLogStore: Send + Sync {
         connector_id: &str,
         page: &PageRequest,
     ) -> Result<Page<SyncLog>, StoreError>;
+}
+
+/// Items a connector's syncs could not import, one record each (never inside the sync cursor).
+#[async_trait]
+pub trait RetryStore: Send + Sync {
+    /// Creates or replaces the item.
+    async fn put(&self, item: &RetryItem) -> Result<(), StoreError>;
+    async fn get(
+        &self,
+        connector_id: &str,
+        external_id: &str,
+    ) -> Result<Option<RetryItem>, StoreError>;
+    /// Ok when there was none.
+    async fn delete(&self, connector_id: &str, external_id: &str) -> Result<(), StoreError>;
+    /// Items that are not permanent and are due at `now`, earliest first. The cursor is a
+    /// position in that order, so items handled meanwhile (deleted or moved later) do not make
+    /// the next page skip any.
+    async fn list_due(
+        &self,
+        connector_id: &str,
+        now: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<RetryItem>, StoreError>;
+    /// Every item of the connector, by external id.
+    async fn list(
+        &self,
+        connector_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<RetryItem>, StoreError>;
 }
 
 #[async_trait]
@@ -175,11 +223,17 @@ pub struct OAuthState {
     pub code_verifier: Option<String>,
     pub redirect_after: Option<String>,
     pub expires_at: DateTime<Utc>,
+    /// SHA-256 (hex) of the nonce given to the browser that started the flow; the nonce itself
+    /// is never stored. Records without it are from before the binding and are refused.
+    #[serde(default)]
+    pub browser_nonce_hash: Option<String>,
 }
 
 #[async_trait]
 pub trait OAuthStateStore: Send + Sync {
     async fn put(&self, state: &OAuthState) -> Result<(), StoreError>;
+    /// Reads the state without using it up (a refused callback must leave it to its browser).
+    async fn get(&self, state: &str) -> Result<Option<OAuthState>, StoreError>;
     /// Removes and returns the state: a second take of the same state finds nothing.
     async fn take(&self, state: &str) -> Result<Option<OAuthState>, StoreError>;
 }
@@ -235,6 +289,79 @@ pub trait BlobStore: Send + Sync {
         content_type: &str,
         stream: ByteStream,
     ) -> Result<StoredBlob, PutStreamError>;
+
+    // Client uploads and downloads with their limits signed in (the defaults refuse, so a store
+    // that cannot enforce them is never used by mistake).
+
+    /// A presigned PUT S3 accepts only with exactly `content_length` bytes (the length is signed).
+    async fn presign_put_sized(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<String, StoreError> {
+        let _ = (key, content_type, content_length, expires_in);
+        Err(unsupported("sized uploads"))
+    }
+    /// A presigned part PUT that accepts only exactly `content_length` bytes.
+    async fn presign_part_sized(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<String, StoreError> {
+        let _ = (key, upload_id, part_number, content_length, expires_in);
+        Err(unsupported("sized upload parts"))
+    }
+    /// The parts the store holds for an unfinished multipart upload, by part number.
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<StoredPart>, StoreError> {
+        let _ = (key, upload_id);
+        Err(unsupported("listing upload parts"))
+    }
+    /// Drops an unfinished multipart upload and its parts.
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError> {
+        let _ = (key, upload_id);
+        Err(unsupported("aborting uploads"))
+    }
+    /// The stored object's size; None when there is no such object.
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let _ = key;
+        Err(unsupported("reading sizes"))
+    }
+    /// Deletes the object; Ok when there was none.
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let _ = key;
+        Err(unsupported("deleting"))
+    }
+    /// A presigned GET whose response carries `download`'s headers, whatever the object was
+    /// stored with.
+    async fn presign_download(
+        &self,
+        key: &str,
+        expires_in: Duration,
+        download: &crate::download::DownloadAs,
+    ) -> Result<String, StoreError> {
+        let _ = (key, expires_in, download);
+        Err(unsupported("downloads with response headers"))
+    }
+}
+
+fn unsupported(what: &str) -> StoreError {
+    StoreError::backend(
+        format!("this blob store does not support {what}"),
+        "not implemented",
+    )
+}
+
+/// A part a multipart upload holds, as the store reports it (not as the client says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPart {
+    pub part_number: u32,
+    pub size: u64,
+    pub etag: String,
 }
 
 /// A part a client uploaded: its number and the ETag S3 answered for it.
@@ -297,6 +424,8 @@ pub trait UsageStore: Send + Sync {
         n: u64,
         limit: u64,
     ) -> Result<Result<u64, u64>, StoreError>;
+    /// Takes back `n` admitted for `month` that were never imported (never below zero).
+    async fn release_imports(&self, org_id: &str, month: &str, n: u64) -> Result<(), StoreError>;
 }
 
 /// Short leases (token refresh, coalescing): one holder at a time, expiring on their own.
@@ -385,6 +514,7 @@ pub struct Deps {
     pub app_secrets: Arc<dyn AppSecrets>,
     pub locks: Arc<dyn LockStore>,
     pub usage: Arc<dyn UsageStore>,
+    pub retries: Arc<dyn RetryStore>,
     pub providers: Arc<dyn Providers>,
     pub settings: Arc<crate::settings::Settings>,
     pub clock: Arc<dyn Clock>,

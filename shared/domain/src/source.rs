@@ -137,12 +137,13 @@ pub trait Source: Send + Sync {
         cx: &SourceContext,
         item: &SourceItem,
     ) -> Result<FetchedContent, SourceError>;
-    /// Opens (or replaces) a push channel delivering change hints to `address`. None when the
-    /// source has no push.
+    /// Opens (or replaces) a push channel with our `channel_id`, delivering change hints to
+    /// `address` with `token`. None when the source has no push.
     async fn open_webhook(
         &self,
         _cx: &SourceContext,
         _address: &str,
+        _channel_id: &str,
         _token: &str,
         _cursor: Option<&str>,
     ) -> Result<Option<OpenedWebhook>, SourceError> {
@@ -185,6 +186,11 @@ pub trait Providers: Send + Sync {
     fn oauth(&self, connector_type: ConnectorType) -> Option<Arc<dyn OAuthClient>>;
     /// Public base URL of the API (for OAuth redirects and webhook addresses).
     fn public_base_url(&self) -> &str;
+    /// True when this build can connect and sync `connector_type`: a provider type needs its
+    /// source registered; uploads and URL imports arrive through the API and need none.
+    fn available(&self, connector_type: ConnectorType) -> bool {
+        !connector_type.requires_oauth() || self.source(connector_type).is_some()
+    }
 }
 
 /// True when `mime` passes a file-type filter (exact types or `type/*` wildcards; empty = all).

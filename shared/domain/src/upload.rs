@@ -1,4 +1,5 @@
-//! UploadBatch: a group of files uploaded together, with counters workers move atomically.
+//! UploadBatch: a group of files uploaded together, with counters workers move atomically; and
+//! the plan a multipart upload is checked against before it is completed.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -54,9 +55,194 @@ impl UploadBatch {
     }
 }
 
+/// How a multipart upload of a declared size is cut: every part but the last is `part_size`
+/// bytes, the last holds the rest. Each part URL is signed for its exact length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartPlan {
+    pub declared: u64,
+    pub part_size: u64,
+}
+
+/// S3 allows at most this many parts in one upload.
+pub const MAX_PARTS: u64 = 10_000;
+
+/// How the parts a store holds differ from the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartsMismatch {
+    /// More bytes than declared: the upload cannot become the declared file.
+    Oversized { uploaded: u64, declared: u64 },
+    /// A part number the plan does not have.
+    Unplanned { part: u32, count: u32 },
+    /// A part is not there (yet).
+    Missing { part: u32 },
+    /// A part holds another length than planned; uploading it again fixes it.
+    WrongSize { part: u32, size: u64, planned: u64 },
+}
+
+impl std::fmt::Display for PartsMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PartsMismatch::Oversized { uploaded, declared } => {
+                f.write_str(&oversized_reason(*uploaded, *declared))
+            }
+            PartsMismatch::Unplanned { part, count } => write!(
+                f,
+                "part {part} is not one of the upload's {count} parts; start the upload again"
+            ),
+            PartsMismatch::Missing { part } => {
+                write!(
+                    f,
+                    "part {part} was not uploaded; upload it, then complete again"
+                )
+            }
+            PartsMismatch::WrongSize {
+                part,
+                size,
+                planned,
+            } => write!(
+                f,
+                "part {part} holds {size} bytes, not the planned {planned}; upload it again, \
+                 then complete again"
+            ),
+        }
+    }
+}
+
+impl PartPlan {
+    /// Parts grow when a file would need more than S3's 10,000.
+    pub fn new(declared: u64, min_part_size: u64) -> Self {
+        PartPlan {
+            declared,
+            part_size: min_part_size.max(declared.div_ceil(MAX_PARTS)).max(1),
+        }
+    }
+
+    pub fn count(&self) -> u32 {
+        self.declared.div_ceil(self.part_size) as u32
+    }
+
+    /// The planned length of part `n` (1-based); 0 past the last part.
+    pub fn part_len(&self, n: u32) -> u64 {
+        let start = u64::from(n.saturating_sub(1)) * self.part_size;
+        self.declared.saturating_sub(start).min(self.part_size)
+    }
+
+    /// Checks the stored parts against the plan: numbers 1..=count, each of its planned length,
+    /// the total equal to the declared size.
+    pub fn check(&self, parts: &[crate::ports::StoredPart]) -> Result<(), PartsMismatch> {
+        let uploaded: u64 = parts.iter().map(|p| p.size).sum();
+        if uploaded > self.declared {
+            return Err(PartsMismatch::Oversized {
+                uploaded,
+                declared: self.declared,
+            });
+        }
+        let count = self.count();
+        if let Some(p) = parts
+            .iter()
+            .find(|p| p.part_number == 0 || p.part_number > count)
+        {
+            return Err(PartsMismatch::Unplanned {
+                part: p.part_number,
+                count,
+            });
+        }
+        for n in 1..=count {
+            let Some(p) = parts.iter().find(|p| p.part_number == n) else {
+                return Err(PartsMismatch::Missing { part: n });
+            };
+            if p.size != self.part_len(n) {
+                return Err(PartsMismatch::WrongSize {
+                    part: n,
+                    size: p.size,
+                    planned: self.part_len(n),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a person reads when an upload held more than it declared.
+pub fn oversized_reason(uploaded: u64, declared: u64) -> String {
+    format!(
+        "uploaded {} but declared {}; upload it again with its real size",
+        human_size(uploaded),
+        human_size(declared)
+    )
+}
+
+fn human_size(n: u64) -> String {
+    const MB: u64 = 1024 * 1024;
+    if n >= MB {
+        format!("{} MB", n.div_ceil(MB))
+    } else if n >= 1024 {
+        format!("{} KB", n.div_ceil(1024))
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::StoredPart;
+
+    fn part(n: u32, size: u64) -> StoredPart {
+        StoredPart {
+            part_number: n,
+            size,
+            etag: format!("e{n}"),
+        }
+    }
+
+    #[test]
+    fn a_plan_cuts_the_declared_size_into_full_parts_and_a_rest() {
+        let plan = PartPlan::new(12, 5);
+        assert_eq!(plan.count(), 3);
+        assert_eq!(
+            (plan.part_len(1), plan.part_len(3), plan.part_len(4)),
+            (5, 2, 0)
+        );
+        assert_eq!(PartPlan::new(5 * 1024 * 1024 * 1024, 1).count(), 10_000);
+        assert_eq!(plan.check(&[part(1, 5), part(2, 5), part(3, 2)]), Ok(()));
+    }
+
+    #[test]
+    fn parts_over_the_plan_unplanned_missing_or_of_another_length_are_refused() {
+        let plan = PartPlan::new(12, 5);
+        assert_eq!(
+            plan.check(&[part(1, 5), part(2, 5), part(3, 3)]),
+            Err(PartsMismatch::Oversized {
+                uploaded: 13,
+                declared: 12
+            })
+        );
+        assert_eq!(
+            plan.check(&[part(1, 5), part(2, 5), part(4, 1)]),
+            Err(PartsMismatch::Unplanned { part: 4, count: 3 })
+        );
+        assert_eq!(
+            plan.check(&[part(1, 5), part(3, 2)]),
+            Err(PartsMismatch::Missing { part: 2 })
+        );
+        assert_eq!(
+            plan.check(&[part(1, 6), part(2, 4), part(3, 2)]),
+            Err(PartsMismatch::WrongSize {
+                part: 1,
+                size: 6,
+                planned: 5
+            })
+        );
+    }
+
+    #[test]
+    fn the_reason_names_both_sizes() {
+        assert_eq!(
+            oversized_reason(12 * 1024 * 1024, 5 * 1024 * 1024),
+            "uploaded 12 MB but declared 5 MB; upload it again with its real size"
+        );
+    }
 
     fn batch(total: u64, processed: u64, failed: u64) -> UploadBatch {
         UploadBatch {

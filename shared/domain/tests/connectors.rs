@@ -161,6 +161,11 @@ async fn renaming_onto_a_taken_name_conflicts_and_renaming_frees_the_old_name() 
 #[tokio::test]
 async fn oauth_types_cannot_be_created_directly() {
     let m = MemoryDeps::new();
+    // Drive is in this build (a source is registered): the answer points at the OAuth route.
+    m.providers.register(
+        recorder_domain::connector::ConnectorType::GoogleDrive,
+        std::sync::Arc::new(UnusedSource),
+    );
     let mut input = new_upload("Drive");
     input.connector_type = "google_drive".into();
     match connectors::create(&m.deps, &admin("o"), input)
@@ -368,4 +373,39 @@ async fn listings_page_with_cursors() {
     .unwrap();
     assert_eq!(third.items.len(), 1);
     assert_eq!(third.next_cursor, None);
+}
+
+/// A registered source that is never called: only its presence matters.
+struct UnusedSource;
+
+#[async_trait::async_trait]
+impl recorder_domain::source::Source for UnusedSource {
+    async fn account(
+        &self,
+        _: &recorder_domain::source::SourceContext,
+    ) -> Result<recorder_domain::connector::Account, recorder_domain::source::SourceError> {
+        unimplemented!("never called")
+    }
+    async fn list_changes(
+        &self,
+        _: &recorder_domain::source::SourceContext,
+        _: Option<&str>,
+    ) -> Result<recorder_domain::source::ChangePage, recorder_domain::source::SourceError> {
+        unimplemented!("never called")
+    }
+    async fn get_item(
+        &self,
+        _: &recorder_domain::source::SourceContext,
+        _: &str,
+    ) -> Result<Option<recorder_domain::source::SourceItem>, recorder_domain::source::SourceError>
+    {
+        unimplemented!("never called")
+    }
+    async fn fetch(
+        &self,
+        _: &recorder_domain::source::SourceContext,
+        _: &recorder_domain::source::SourceItem,
+    ) -> Result<recorder_domain::source::FetchedContent, recorder_domain::source::SourceError> {
+        unimplemented!("never called")
+    }
 }

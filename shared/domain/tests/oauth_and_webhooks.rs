@@ -105,6 +105,7 @@ impl Source for FakeDrive {
         &self,
         _: &SourceContext,
         address: &str,
+        channel_id: &str,
         _: &str,
         _: Option<&str>,
     ) -> Result<Option<OpenedWebhook>, SourceError> {
@@ -112,7 +113,7 @@ impl Source for FakeDrive {
             state: WebhookState {
                 url: Some(address.into()),
                 active: true,
-                channel_id: Some(recorder_domain::ids::new_id()),
+                channel_id: Some(channel_id.into()),
                 resource_id: Some("res".into()),
                 expires_at: Some(chrono::Utc::now() + Duration::days(7)),
             },
@@ -154,15 +155,17 @@ fn state_of(url: &str) -> String {
 }
 
 async fn connect(m: &MemoryDeps) -> recorder_domain::connector::Connector {
-    let url = oauth::start(&m.deps, &admin(), "google_drive")
+    let started = oauth::start(&m.deps, &admin(), "google_drive")
         .await
         .unwrap();
+    let url = started.authorize_url.clone();
+    let nonce = Some(started.browser_nonce.expose());
     let params = CallbackParams {
         code: Some("good".into()),
         state: Some(state_of(&url)),
         ..Default::default()
     };
-    oauth::callback(&m.deps, "google_drive", params)
+    oauth::callback(&m.deps, "google_drive", params, nonce)
         .await
         .unwrap()
 }
@@ -171,9 +174,11 @@ async fn connect(m: &MemoryDeps) -> recorder_domain::connector::Connector {
 async fn a_callback_creates_the_connector_stores_tokens_opens_a_channel_and_queues_the_first_sync()
 {
     let (m, _) = setup();
-    let url = oauth::start(&m.deps, &admin(), "google_drive")
+    let started = oauth::start(&m.deps, &admin(), "google_drive")
         .await
         .unwrap();
+    let url = started.authorize_url.clone();
+    let nonce = Some(started.browser_nonce.expose());
     assert!(
         url.contains(
             "redirect_uri=https://api.example.test/api/connectors/auth/google_drive/callback"
@@ -189,6 +194,7 @@ async fn a_callback_creates_the_connector_stores_tokens_opens_a_channel_and_queu
             state: Some(state.clone()),
             ..Default::default()
         },
+        nonce,
     )
     .await
     .unwrap();
@@ -215,6 +221,7 @@ async fn a_callback_creates_the_connector_stores_tokens_opens_a_channel_and_queu
             state: Some(state),
             ..Default::default()
         },
+        nonce,
     )
     .await;
     assert!(matches!(again, Err(DomainError::Validation { .. })));
@@ -249,9 +256,11 @@ async fn reconnecting_the_same_account_reactivates_its_connector() {
 #[tokio::test]
 async fn expired_states_denied_consent_and_refused_codes_fail_clearly_with_an_activity_event() {
     let (m, _) = setup();
-    let url = oauth::start(&m.deps, &admin(), "google_drive")
+    let started = oauth::start(&m.deps, &admin(), "google_drive")
         .await
         .unwrap();
+    let url = started.authorize_url.clone();
+    let nonce = Some(started.browser_nonce.expose());
     m.clock.advance(Duration::minutes(11));
     let expired = oauth::callback(
         &m.deps,
@@ -261,33 +270,42 @@ async fn expired_states_denied_consent_and_refused_codes_fail_clearly_with_an_ac
             state: Some(state_of(&url)),
             ..Default::default()
         },
+        nonce,
     )
     .await;
     assert!(
         matches!(expired, Err(DomainError::Validation { message, .. }) if message.contains("expired"))
     );
 
-    let url = oauth::start(&m.deps, &admin(), "google_drive")
+    let started = oauth::start(&m.deps, &admin(), "google_drive")
         .await
         .unwrap();
+    let url = started.authorize_url.clone();
+    let nonce = Some(started.browser_nonce.expose());
     let denied = CallbackParams {
         error: Some("access_denied".into()),
         state: Some(state_of(&url)),
         ..Default::default()
     };
     assert!(
-        matches!(oauth::callback(&m.deps, "google_drive", denied).await, Err(DomainError::InvalidState(m)) if m.contains("declined"))
+        matches!(oauth::callback(&m.deps, "google_drive", denied, nonce).await, Err(DomainError::InvalidState(m)) if m.contains("declined"))
     );
 
-    let url = oauth::start(&m.deps, &admin(), "google_drive")
+    let started = oauth::start(&m.deps, &admin(), "google_drive")
         .await
         .unwrap();
+    let url = started.authorize_url.clone();
+    let nonce = Some(started.browser_nonce.expose());
     let bad = CallbackParams {
         code: Some("bad".into()),
         state: Some(state_of(&url)),
         ..Default::default()
     };
-    assert!(oauth::callback(&m.deps, "google_drive", bad).await.is_err());
+    assert!(
+        oauth::callback(&m.deps, "google_drive", bad, nonce)
+            .await
+            .is_err()
+    );
 
     let kinds: Vec<_> = m
         .deps
@@ -366,7 +384,7 @@ async fn drive_notifications_are_verified_deduplicated_and_coalesced() {
         message_number: n.to_string(),
         resource_id: "res".into(),
     };
-    let good = channel_token("webhook-key", &c.id);
+    let good = channel_token("webhook-key", &c.id, &channel);
     let forged = drive_notification(&m.deps, &note(5, "nope")).await;
     assert!(matches!(forged, Err(DomainError::Forbidden(_))));
     assert_eq!(

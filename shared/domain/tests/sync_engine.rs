@@ -1,6 +1,6 @@
 //! The sync engine against an in-memory source: initial and incremental syncs, soft deletes and
-//! restores, per-item failures retried next time, time-limit continuation, crash resume, duplicate
-//! deliveries, and a revoked grant.
+//! restores, per-item failures (sync_retries.rs has the rest), time-limit continuation, crash
+//! resume, duplicate deliveries, and a revoked grant.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -351,7 +351,8 @@ async fn a_worker_finishing_a_file_while_a_sync_deletes_or_updates_it_loses_neit
 }
 
 #[tokio::test]
-async fn a_failing_item_makes_the_sync_partial_and_is_retried_next_time() {
+async fn a_file_that_cannot_be_exported_makes_the_sync_partial_and_is_tried_again_when_it_changes()
+{
     let w = world().await;
     for i in 0..5 {
         w.source.put(&format!("f{i}"), &format!("c{i}"), 1);
@@ -364,14 +365,20 @@ async fn a_failing_item_makes_the_sync_partial_and_is_retried_next_time() {
     assert_eq!(log.error_details[0].external_id, "f2");
     assert_eq!(log.error_details[0].name.as_deref(), Some("f2.txt"));
     assert!(log.error_details[0].reason.contains("too large"));
+    assert!(log.error_details[0].permanent);
 
     w.source.fail_fetch.lock().unwrap().clear();
     let (outcome, log) = w.sync().await;
     assert_eq!(outcome, JobOutcome::Finished(SyncStatus::Success));
     assert_eq!(
-        log.counts.synced, 1,
-        "only the failed item is fetched again"
+        (log.counts.synced, log.counts.failed),
+        (0, 0),
+        "the same version is not fetched again"
     );
+    w.source.put("f2", "c2, smaller", 2);
+    let (outcome, log) = w.sync().await;
+    assert_eq!(outcome, JobOutcome::Finished(SyncStatus::Success));
+    assert_eq!(log.counts.synced, 1, "the changed file is fetched again");
     assert_eq!(w.docs().await.len(), 5);
 }
 
@@ -616,7 +623,11 @@ async fn past_the_monthly_quota_new_files_fail_with_the_reset_and_updates_still_
     let imported = w.docs().await[0].external_id.clone();
     w.source.put(&imported, "edited", 2);
     let (_, log) = w.sync().await;
-    assert_eq!((log.counts.updated, log.counts.failed), (1, 2));
+    assert_eq!(
+        (log.counts.updated, log.counts.failed),
+        (1, 0),
+        "the refused files wait out their backoff instead of being refused again"
+    );
     // Next month the two waiting files come in.
     w.m.clock.advance(Duration::days(32));
     let fresh = OAuthTokens {

@@ -182,6 +182,31 @@ impl FetchError {
     }
 }
 
+/// A URL as it may be shown in a reason or a log: scheme, host, port and path only. Queries,
+/// fragments and user info often carry tokens (signed links, session ids) and are left out.
+pub fn display_url(url: &str) -> String {
+    match Url::parse(url.trim()) {
+        Ok(u) => {
+            let host = u.host_str().unwrap_or("");
+            match u.port() {
+                Some(port) => format!("{}://{host}:{port}{}", u.scheme(), u.path()),
+                None => format!("{}://{host}{}", u.scheme(), u.path()),
+            }
+        }
+        // Unparsable: cut at the first character that may start a query or fragment.
+        Err(_) => url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .rsplit('@')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect(),
+    }
+}
+
 /// Ports the Fetch standard ("bad ports") refuses: mail, FTP, IRC, SIP and other non-HTTP
 /// services a crafted request could talk to. <https://fetch.spec.whatwg.org/#port-blocking>
 const BAD_PORTS: &[u16] = &[
@@ -516,6 +541,16 @@ async fn read_capped(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_shown_in_a_reason_keeps_scheme_host_and_path_only() {
+        assert_eq!(
+            display_url("https://user:pw@Example.com:8443/a/b.pdf?X-Amz-Signature=s3cr3t#frag"),
+            "https://example.com:8443/a/b.pdf"
+        );
+        assert_eq!(display_url("http://example.com?token=t"), "http://example.com/");
+        assert_eq!(display_url("not a url?token=t"), "not a url");
+    }
 
     #[test]
     fn the_url_crate_normalises_numeric_ipv4_hosts_to_dotted_quads() {

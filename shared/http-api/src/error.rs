@@ -12,6 +12,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// Refused for who is asking, with a code a front end can act on.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("no route for {method} {path}")]
@@ -34,6 +37,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => (401, "unauthorized", self.to_string()),
             ApiError::BadRequest { code, message } => (400, code, message.clone()),
+            ApiError::Forbidden { code, message } => (403, code, message.clone()),
             ApiError::PayloadTooLarge { .. } => (413, "payload_too_large", self.to_string()),
             ApiError::RouteNotFound { .. } => (404, "not_found", self.to_string()),
             ApiError::NotImplemented(m) => (501, "not_implemented", m.clone()),

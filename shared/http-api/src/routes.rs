@@ -371,7 +371,7 @@ async fn dispatch(
     let who: Caller = caller(event)?;
     let id = params.get("id").map(String::as_str).unwrap_or_default();
     let body = match route.op {
-        Op::ListTypes => json!({"types": connectors::list_types()}),
+        Op::ListTypes => json!({"types": connectors::list_types(deps.providers.as_ref())}),
         Op::ListConnectors => page_view(
             connectors::list(deps, &who, &page(event)?).await?,
             connector_view,

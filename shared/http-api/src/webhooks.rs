@@ -1,5 +1,6 @@
 //! The `webhooks` function: provider notifications. Each provider's delivery is verified before
-//! anything is stored (Drive: the channel token). Answers at once; the sync runs from the queue.
+//! anything is stored (Drive: the channel's own token and its resource id). Answers at once; the
+//! sync runs from the queue. An error answer makes the provider deliver again.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use recorder_domain::service::webhooks::{
@@ -60,6 +61,7 @@ pub async fn handle_webhook(
             let result = match outcome {
                 NotificationOutcome::SyncQueued => "sync_queued",
                 NotificationOutcome::Coalesced => "coalesced",
+                NotificationOutcome::FollowUp => "follow_up_after_running_sync",
                 NotificationOutcome::Ignored(why) => why,
             };
             crate::json_response(200, &json!({"result": result}))
@@ -70,6 +72,14 @@ pub async fn handle_webhook(
             crate::json_response(
                 403,
                 &json!({"error": {"code": "forbidden", "message": "delivery not verified"}}),
+            )
+        }
+        // Notifications racing for the sync mark: a 5xx makes the provider deliver it again.
+        Err(DomainError::Conflict(why)) => {
+            tracing::warn!(channel_id = %n.channel_id, %why, "a Drive notification will be delivered again");
+            crate::json_response(
+                503,
+                &json!({"error": {"code": "unavailable", "message": "try again shortly"}}),
             )
         }
         Err(e) => ApiError::Domain(e).into_response(),

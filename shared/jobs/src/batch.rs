@@ -66,6 +66,16 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// SQS's `ApproximateReceiveCount` of a record (1 on the first delivery): a record received the
+/// queue's `maxReceiveCount` times goes to the dead-letter queue if it fails once more.
+pub fn receive_count(record: &SqsMessage) -> u32 {
+    record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
 /// Parses a record's JSON body.
 pub fn parse_body<T: serde::de::DeserializeOwned>(
     record: &SqsMessage,

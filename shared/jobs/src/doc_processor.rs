@@ -1,43 +1,65 @@
 //! The `doc-processor` function: documents-queue messages are either our `process_document` jobs
-//! or S3 object-created notifications (uploads land in S3 first); both end in the document
-//! pipeline. S3's one-time test event is acknowledged.
+//! or S3 object-created notifications (direct uploads land in S3 first); both end in the document
+//! pipeline, which processes each document version once however many messages announce it. S3's
+//! one-time test event is acknowledged.
+//!
+//! Nothing is left non-final behind the dead-letter queue: a message on its last receive whose
+//! processing fails ends its document `failed` with the reason. Messages the invocation has no
+//! time left for are queued again as fresh jobs, not failed.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::{DateTime, Utc};
 use recorder_domain::Deps;
 use recorder_domain::jobs::DocumentJob;
-use recorder_domain::keys::{ArtifactKind, parse_object_key};
-use recorder_processing::{Options, Outcome, process_document};
+use recorder_domain::keys::{is_upload_original, parse_object_key};
+use recorder_processing::{
+    MESSAGE_BUDGET, Options, Outcome, ProcessError, Run, give_up, process_document_as,
+};
 use serde_json::Value;
 
 use crate::JobError;
-use crate::batch::{parse_body, process_sqs_batch};
+use crate::batch::{parse_body, process_sqs_batch, receive_count};
 
-/// `options` are read once at cold start (`Options::from_lookup`).
-pub async fn handle_documents(deps: &Deps, options: &Options, event: SqsEvent) -> SqsBatchResponse {
+/// `options` are read once at cold start (`Options::from_lookup`); `deadline` is when the
+/// invocation times out (None: no limit, as in the local stack).
+pub async fn handle_documents(
+    deps: &Deps,
+    options: &Options,
+    event: SqsEvent,
+    deadline: Option<DateTime<Utc>>,
+) -> SqsBatchResponse {
     process_sqs_batch(event, |record| async move {
-        let body: Value = parse_body(&record, "JSON message")?;
-        if body.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
-            return Ok(());
+        let targets = targets(&record)?;
+        let owner = record.message_id.clone().unwrap_or_default();
+        if too_late(deadline) {
+            return requeue(deps, &owner, &targets).await;
         }
-        let targets = if let Some(records) = body.get("Records").and_then(Value::as_array) {
-            s3_targets(records)
-        } else {
-            let job: DocumentJob =
-                serde_json::from_value(body).map_err(|source| JobError::BadMessage {
-                    expected: "process_document job",
-                    source,
-                })?;
-            vec![(job.org_id, job.document_id)]
-        };
-        for (org_id, document_id) in targets {
-            let outcome = process_document(deps, &org_id, &document_id, options)
-                .await
-                .map_err(|e| JobError::Processing(e.to_string()))?;
-            match &outcome {
-                Outcome::Failed { reason } => {
+        let run = Run { owner, deadline };
+        let last = receive_count(&record) >= options.max_receives;
+        for (org_id, document_id) in &targets {
+            match process_document_as(deps, org_id, document_id, options, &run).await {
+                Ok(Outcome::Failed { reason }) => {
                     tracing::info!(%document_id, %reason, "document failed")
                 }
-                other => tracing::info!(%document_id, outcome = ?other, "document processed"),
+                Ok(other) => tracing::info!(%document_id, outcome = ?other, "document processed"),
+                Err(ProcessError::OutOfTime) => {
+                    requeue(deps, &run.owner, &[(org_id.clone(), document_id.clone())]).await?
+                }
+                Err(e) if last => {
+                    // SQS would dead-letter the message next: the document says why instead.
+                    let reason = format!(
+                        "processing failed {} times; the last error: {e}",
+                        options.max_receives
+                    );
+                    let outcome = give_up(deps, org_id, document_id, reason, |d| {
+                        // Not while another delivery holds it.
+                        d.processing_lease.as_ref().is_none_or(|l| l.owner == run.owner)
+                    })
+                        .await
+                        .map_err(|e| JobError::Processing(e.to_string()))?;
+                    tracing::warn!(%document_id, outcome = ?outcome, "last receive failed; document marked failed");
+                }
+                Err(e) => return Err(JobError::Processing(e.to_string())),
             }
         }
         Ok(())
@@ -45,11 +67,60 @@ pub async fn handle_documents(deps: &Deps, options: &Options, event: SqsEvent) -
     .await
 }
 
-/// The documents an S3 notification is about: originals written under our key layout (keys arrive
-/// URL-encoded, spaces as '+'). Artifacts we write ourselves are ignored. Only the key is read, so
-/// emitters that differ in the other fields (timestamps, sequencers) are handled alike.
+/// The documents a message is about; an empty list for S3's test event and for notifications
+/// of keys that are not direct uploads.
+fn targets(record: &SqsMessage) -> Result<Vec<(String, String)>, JobError> {
+    let body: Value = parse_body(record, "JSON message")?;
+    if body.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+        return Ok(Vec::new());
+    }
+    if let Some(records) = body.get("Records").and_then(Value::as_array) {
+        return Ok(s3_targets(records));
+    }
+    let job: DocumentJob = serde_json::from_value(body).map_err(|source| JobError::BadMessage {
+        expected: "process_document job",
+        source,
+    })?;
+    Ok(vec![(job.org_id, job.document_id)])
+}
+
+/// True when the invocation has less time left than one message may need.
+fn too_late(deadline: Option<DateTime<Utc>>) -> bool {
+    deadline.is_some_and(|d| (d - Utc::now()).to_std().unwrap_or_default() < MESSAGE_BUDGET)
+}
+
+/// Queues the documents again as fresh jobs: delivered at once (a failed message would wait out
+/// the queue's visibility timeout) and without using up the message's receives.
+async fn requeue(
+    deps: &Deps,
+    message_id: &str,
+    targets: &[(String, String)],
+) -> Result<(), JobError> {
+    for (org_id, document_id) in targets {
+        let job = DocumentJob {
+            org_id: org_id.clone(),
+            document_id: document_id.clone(),
+        };
+        deps.queue
+            .send_document(&job)
+            .await
+            .map_err(|e| JobError::Processing(e.to_string()))?;
+    }
+    tracing::info!(
+        message_id,
+        documents = targets.len(),
+        "no time left in this invocation; queued again"
+    );
+    Ok(())
+}
+
+/// The documents an S3 notification is about: direct uploads' originals (keys arrive
+/// URL-encoded, spaces as '+'). Everything else we write ourselves and queue explicitly; the
+/// bucket notifies only the uploads prefix, so another key here is counted and ignored. Only the
+/// key is read, so emitters that differ in the other fields (timestamps, sequencers) are handled
+/// alike.
 fn s3_targets(records: &[Value]) -> Vec<(String, String)> {
-    records
+    let keys: Vec<String> = records
         .iter()
         .filter(|r| {
             r["eventName"]
@@ -58,10 +129,21 @@ fn s3_targets(records: &[Value]) -> Vec<(String, String)> {
         })
         .filter_map(|r| r["s3"]["object"]["key"].as_str())
         .map(|k| percent_decode(&k.replace('+', " ")))
-        .filter_map(|k| parse_object_key(&k))
-        .filter(|k| k.kind == ArtifactKind::Original)
+        .collect();
+    let targets: Vec<_> = keys
+        .iter()
+        .filter_map(|k| parse_object_key(k))
+        .filter(is_upload_original)
         .map(|k| (k.org_id, k.file_id))
-        .collect()
+        .collect();
+    let ignored = keys.len() - targets.len();
+    if ignored > 0 {
+        tracing::warn!(
+            ignored_keys = ignored,
+            "S3 notifications for keys other than uploads ignored"
+        );
+    }
+    targets
 }
 
 fn percent_decode(s: &str) -> String {

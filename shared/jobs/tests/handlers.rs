@@ -169,7 +169,8 @@ async fn the_doc_processor_turns_an_upload_into_markdown_and_chunks_once() {
             .to_string(),
     );
     event.records.push(job.records[0].clone());
-    let resp = doc_processor::handle_documents(&m.deps, &Default::default(), event.clone()).await;
+    let resp =
+        doc_processor::handle_documents(&m.deps, &Default::default(), event.clone(), None).await;
     assert!(resp.batch_item_failures.is_empty());
 
     let d1 = m.deps.documents.get("d1").await.unwrap().unwrap();
@@ -217,7 +218,7 @@ async fn the_doc_processor_turns_an_upload_into_markdown_and_chunks_once() {
         (1, 1, recorder_domain::upload::BatchStatus::Completed)
     );
     // Delivered again: nothing is counted twice.
-    doc_processor::handle_documents(&m.deps, &Default::default(), event).await;
+    doc_processor::handle_documents(&m.deps, &Default::default(), event, None).await;
     let b = m.deps.batches.get("b1").await.unwrap().unwrap();
     assert_eq!((b.processed_files, b.failed_files), (1, 1));
 }
@@ -231,6 +232,7 @@ async fn the_doc_processor_acknowledges_s3_test_events_and_unknown_documents() {
         sqs(include_str!(
             "../../../events/doc-processor-s3-test-event.json"
         )),
+        None,
     )
     .await;
     assert!(resp.batch_item_failures.is_empty());
@@ -238,13 +240,14 @@ async fn the_doc_processor_acknowledges_s3_test_events_and_unknown_documents() {
         &m.deps,
         &Default::default(),
         sqs(include_str!("../../../events/doc-processor-job.json")),
+        None,
     )
     .await;
     assert!(resp.batch_item_failures.is_empty());
     let mut broken = sqs(include_str!("../../../events/doc-processor-job.json"));
     broken.records[0].body = Some("not json".into());
     assert_eq!(
-        doc_processor::handle_documents(&m.deps, &Default::default(), broken)
+        doc_processor::handle_documents(&m.deps, &Default::default(), broken, None)
             .await
             .batch_item_failures
             .len(),

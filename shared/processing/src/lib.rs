@@ -13,16 +13,18 @@
 //! returned as an error so SQS retries the message (and dead-letters it after repeated failures).
 
 mod large;
+pub mod lease;
 mod media;
+pub mod sweep;
 pub mod transcribe;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use recorder_domain::document::{ImportedDocument, ProcessingStatus};
+use recorder_domain::document::{ImportedDocument, PROCESSING_STALE_AFTER, ProcessingStatus};
 use recorder_domain::keys::{ArtifactKind, object_key};
-use recorder_domain::service::documents::{MAX_ATTEMPTS, modify};
+use recorder_domain::service::documents::MAX_ATTEMPTS;
 use recorder_domain::upload::BatchStatus;
 use recorder_domain::{Deps, StoreError};
 use recorder_extract::{ChunkOptions, Hints, Limits, chunk, chunk_transcript, extract};
@@ -31,11 +33,25 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use transcribe::TranscriptionSettings;
 
+pub use lease::Run;
+
 /// Originals above this are not read whole into a 512 MB function: audio and video are read by
 /// range (see `large`), anything else is refused.
 pub const MAX_PROCESSED_BYTES: u64 = 256 * 1024 * 1024;
 /// Extraction of one file may take at most this long.
 pub const EXTRACT_TIMEOUT: Duration = Duration::from_secs(300);
+/// Time kept after an extraction for storing its artifacts and writing the record.
+pub const FINISH_MARGIN: Duration = Duration::from_secs(30);
+/// What one message needs of an invocation's remaining time to be started at all: a whole
+/// extraction and its finish. The batch stops taking messages below it.
+pub const MESSAGE_BUDGET: Duration = Duration::from_secs(300 + 30);
+/// Shorter extractions than this are not started: they could not finish.
+const MIN_EXTRACT: Duration = Duration::from_secs(5);
+/// The share of the function's memory one file's decompression may use. Measured: reading a
+/// DOCX peaks at about 2.1x what it decompresses (100 MB → 215 MB, 450 MB → 922 MB), and the
+/// original (up to [`MAX_PROCESSED_BYTES`]) and the runtime need room beside it: at 30 % a
+/// 1024 MB function peaks near 2.1 × 307 + 256 + 40 ≈ 940 MB.
+pub const DECOMPRESSION_SHARE_PERCENT: u64 = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -59,6 +75,10 @@ pub enum ProcessError {
     /// A service the pipeline needs is down (the transcription endpoint): SQS retries later.
     #[error("{0}")]
     Unavailable(String),
+    /// Too little of the invocation is left to read the file; nothing of the document failed
+    /// (its lease is given back) and it is queued again.
+    #[error("too little time left in this invocation to read the file")]
+    OutOfTime,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +93,11 @@ pub struct Options {
     pub transcription: Option<TranscriptionSettings>,
     /// For the transcription endpoint (an operator-chosen host, so not the SSRF-safe fetcher).
     pub http: reqwest::Client,
+    /// A lease older than this may be taken over ([`PROCESSING_STALE_AFTER`]).
+    pub stale_after: chrono::Duration,
+    /// The documents queue's `maxReceiveCount` (DOCUMENTS_MAX_RECEIVE_COUNT): a message
+    /// received this often is dead-lettered after this attempt, so its document is failed.
+    pub max_receives: u32,
 }
 
 impl Default for Options {
@@ -84,56 +109,117 @@ impl Default for Options {
             fetch: FetchPolicy::default(),
             transcription: None,
             http: reqwest::Client::default(),
+            stale_after: PROCESSING_STALE_AFTER,
+            max_receives: 5,
         }
     }
 }
 
 impl Options {
     /// Read once at cold start: URL_IMPORT_TIMEOUT, URL_IMPORT_MAX_SIZE, USER_AGENT,
-    /// URL_IMPORT_ALLOW_HOSTS, and the TRANSCRIPTION_* settings.
+    /// URL_IMPORT_ALLOW_HOSTS, the TRANSCRIPTION_* settings, and the function's memory
+    /// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, set by Lambda) for the decompression budget.
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
+        let memory_mb = get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").and_then(|v| v.trim().parse().ok());
         Options {
             fetch: FetchPolicy::from_lookup(get),
             transcription: TranscriptionSettings::from_lookup(get),
+            limits: limits_for_memory(memory_mb),
+            max_receives: get("DOCUMENTS_MAX_RECEIVE_COUNT")
+                .and_then(|v| v.trim().parse().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(5),
             ..Options::default()
         }
     }
 }
 
+/// The extraction limits for a function of `memory_mb`: one file's decompression may use
+/// [`DECOMPRESSION_SHARE_PERCENT`] of it (never more than the default 500 MB). Without a
+/// memory setting (local runs), the defaults.
+pub fn limits_for_memory(memory_mb: Option<u64>) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(mb) = memory_mb {
+        let budget = mb * 1024 * 1024 * DECOMPRESSION_SHARE_PERCENT / 100;
+        limits.max_decompressed_bytes = limits.max_decompressed_bytes.min(budget);
+    }
+    limits
+}
+
+/// Ends a document `failed` with `reason` unless it is already final or `still` says it moved
+/// on: for work that will not be tried again (its message's last receive failed, or its worker
+/// never came back).
+pub async fn give_up(
+    deps: &Deps,
+    org_id: &str,
+    document_id: &str,
+    reason: String,
+    still: impl Fn(&ImportedDocument) -> bool,
+) -> Result<Outcome, ProcessError> {
+    let Some(base) = deps.documents.get(document_id).await? else {
+        return Ok(Outcome::Skipped("unknown document"));
+    };
+    if base.org_id != org_id {
+        return Ok(Outcome::Skipped("document of another org"));
+    }
+    if matches!(
+        base.processing_status,
+        ProcessingStatus::Completed | ProcessingStatus::Failed
+    ) {
+        return Ok(Outcome::Skipped("already processed"));
+    }
+    if !still(&base) {
+        return Ok(Outcome::Skipped("changed meanwhile"));
+    }
+    fail(deps, &base, &mut base.clone(), reason).await
+}
+
+/// Processes the document as a run of its own, without a deadline.
 pub async fn process_document(
     deps: &Deps,
     org_id: &str,
     document_id: &str,
     options: &Options,
 ) -> Result<Outcome, ProcessError> {
-    let mut skip = None;
-    let marked = modify(deps.documents.as_ref(), document_id, |d| {
-        skip = if d.org_id != org_id {
-            Some("document of another org")
-        } else if matches!(
-            d.processing_status,
-            ProcessingStatus::Completed | ProcessingStatus::Failed
-        ) {
-            Some("already processed")
-        } else {
-            None
-        };
-        if skip.is_some() || d.processing_status == ProcessingStatus::Processing {
-            return false;
-        }
-        d.processing_status = ProcessingStatus::Processing;
-        d.updated_at = Utc::now();
-        true
-    })
-    .await?;
-    let Some(mut doc) = marked else {
-        return Ok(Outcome::Skipped("unknown document"));
+    process_document_as(deps, org_id, document_id, options, &Run::unlimited()).await
+}
+
+/// Processes the document once per version: the run claims it first (see [`lease`]) and leaves
+/// it alone when another delivery holds it.
+pub async fn process_document_as(
+    deps: &Deps,
+    org_id: &str,
+    document_id: &str,
+    options: &Options,
+    run: &Run,
+) -> Result<Outcome, ProcessError> {
+    let doc = match lease::claim(deps, org_id, document_id, &run.owner, options.stale_after).await?
+    {
+        lease::Claim::Unknown => return Ok(Outcome::Skipped("unknown document")),
+        lease::Claim::Skip(why) => return Ok(Outcome::Skipped(why)),
+        lease::Claim::Taken(doc) => doc,
     };
-    if let Some(why) = skip {
-        return Ok(Outcome::Skipped(why));
+    let outcome = process_claimed(deps, doc, options, run).await;
+    if matches!(outcome, Err(ProcessError::OutOfTime)) {
+        // Stopped before the deadline, not because of the file: the next delivery starts afresh.
+        lease::release(deps, document_id, &run.owner).await?;
     }
+    outcome
+}
+
+async fn process_claimed(
+    deps: &Deps,
+    mut doc: ImportedDocument,
+    options: &Options,
+    run: &Run,
+) -> Result<Outcome, ProcessError> {
     // The record as this worker found it: what a sync changes meanwhile is merged, not lost.
     let base = doc.clone();
+    if let Some(reason) =
+        recorder_domain::service::upload_checks::refuse_oversized_upload(deps, &doc).await?
+    {
+        return fail(deps, &base, &mut doc, reason).await;
+    }
     // URL imports have no original yet: the fetch (with its SSRF checks) happens here, in the
     // worker, never in the API request.
     let mut article = None;
@@ -212,6 +298,7 @@ pub async fn process_document(
         .filter(|d| d.id != doc.id)
     {
         doc.mark_duplicate_of(&original);
+        doc.processing_lease = None;
         doc.updated_at = Utc::now();
         return Ok(match finish(deps, &base, &doc).await? {
             None => Outcome::Duplicate { of: original.id },
@@ -262,6 +349,11 @@ pub async fn process_document(
             (a.markdown, metadata, "Html".to_string(), Vec::new(), chunks)
         }
         (None, None) => {
+            // Extraction cannot be interrupted (the blocking thread runs on after a timeout),
+            // so one that could not finish before the deadline is not started.
+            let Some((cap, shortened)) = extract_cap(run) else {
+                return Err(ProcessError::OutOfTime);
+            };
             let hints = hints_of(&doc);
             let limits = options.limits.clone();
             let source = bytes;
@@ -277,7 +369,9 @@ pub async fn process_document(
                 };
                 Ok::<_, recorder_extract::ExtractError>((out, chunks, source))
             });
-            match tokio::time::timeout(EXTRACT_TIMEOUT, work).await {
+            match tokio::time::timeout(cap, work).await {
+                // Cut short by the invocation's deadline, not by the file: read it again later.
+                Err(_) if shortened => return Err(ProcessError::OutOfTime),
                 Err(_) => {
                     let reason = format!(
                         "took longer than {} s to read; the file may be damaged",
@@ -365,6 +459,23 @@ pub async fn process_document(
     complete(deps, &base, &mut doc, keys, done).await
 }
 
+/// How long this run's extraction may take: [`EXTRACT_TIMEOUT`], or less when the invocation's
+/// deadline comes first (`true`). None when too little is left to start one.
+fn extract_cap(run: &Run) -> Option<(Duration, bool)> {
+    let Some(deadline) = run.deadline else {
+        return Some((EXTRACT_TIMEOUT, false));
+    };
+    let left = (deadline - Utc::now()).to_std().unwrap_or_default();
+    let left = left.saturating_sub(FINISH_MARGIN);
+    if left >= EXTRACT_TIMEOUT {
+        Some((EXTRACT_TIMEOUT, false))
+    } else if left >= MIN_EXTRACT {
+        Some((left, true))
+    } else {
+        None
+    }
+}
+
 pub(crate) const MARKDOWN_TYPE: &str = "text/markdown; charset=utf-8";
 pub(crate) const CHUNKS_TYPE: &str = "application/x-ndjson";
 
@@ -426,6 +537,7 @@ async fn complete(
     doc.source_metadata = meta;
     doc.processing_status = ProcessingStatus::Completed;
     doc.processing_error = None;
+    doc.processing_lease = None;
     doc.chunk_count = done.chunk_count as u32;
     doc.extracted_key = Some(keys.markdown);
     doc.chunks_key = Some(keys.chunks);
@@ -457,7 +569,10 @@ async fn fetch_original(
 ) -> Result<Result<(Vec<u8>, Option<Article>), String>, ProcessError> {
     let fetched = match recorder_fetch::fetch(url, policy).await {
         Ok(f) => f,
-        Err(e) => return Ok(Err(format!("could not import {url}: {e}"))),
+        Err(e) => {
+            let shown = recorder_fetch::display_url(url);
+            return Ok(Err(format!("could not import {shown}: {e}")));
+        }
     };
     let content_type = fetched
         .content_type
@@ -560,6 +675,7 @@ async fn fail(
     tracing::info!(document_id = %doc.id, %reason, "document failed");
     doc.processing_status = ProcessingStatus::Failed;
     doc.processing_error = Some(reason.clone());
+    doc.processing_lease = None;
     doc.updated_at = Utc::now();
     if let Some(why) = finish(deps, base, doc).await? {
         return Ok(Outcome::Skipped(why));

@@ -7,7 +7,7 @@ use recorder_domain::document::{ImportedDocument, ProcessingStatus};
 use recorder_domain::memory::MemoryDeps;
 use recorder_extract::{Format, Hints, Limits, Segment, extract};
 use recorder_processing::transcribe::TranscriptionSettings;
-use recorder_processing::{Options, Outcome, ProcessError, process_document};
+use recorder_processing::{Options, Outcome, ProcessError, Run, process_document_as};
 
 const KEY_SECRET: &str = "recorder/transcription-api-key";
 const KEY: &str = "sk-test-transcription";
@@ -156,8 +156,13 @@ impl Case {
         self.m.deps.documents.create(&doc).await.unwrap();
     }
 
+    /// One message per document, delivered again when called again.
     async fn process(&self, id: &str) -> Result<Outcome, ProcessError> {
-        process_document(&self.m.deps, "org_acme", id, &self.options).await
+        let run = Run {
+            owner: format!("message-{id}"),
+            deadline: None,
+        };
+        process_document_as(&self.m.deps, "org_acme", id, &self.options, &run).await
     }
 
     async fn doc(&self, id: &str) -> ImportedDocument {

@@ -134,7 +134,11 @@ impl DriveSource {
     ) -> Result<reqwest::Response, SourceError> {
         cx.meter.call();
         self.client
-            .send(|h| build(h).bearer_auth(cx.access_token.expose()), classify)
+            .send(
+                &cx.connector.id,
+                |h| build(h).bearer_auth(cx.access_token.expose()),
+                classify,
+            )
             .await
     }
 
@@ -403,6 +407,7 @@ impl Source for DriveSource {
         &self,
         cx: &SourceContext,
         address: &str,
+        channel_id: &str,
         token: &str,
         cursor: Option<&str>,
     ) -> Result<Option<OpenedWebhook>, SourceError> {
@@ -414,7 +419,6 @@ impl Source for DriveSource {
             }) => page_token,
             None => self.start_page_token(cx).await?,
         };
-        let channel_id = ulid::Ulid::new().to_string().to_ascii_lowercase();
         let expiration = (Utc::now() + CHANNEL_TTL).timestamp_millis();
         let body = json!({"id": channel_id, "type": "web_hook", "address": address, "token": token, "expiration": expiration.to_string()});
         let url = self.url("changes/watch");
@@ -444,7 +448,8 @@ impl Source for DriveSource {
             state: WebhookState {
                 url: Some(address.to_string()),
                 active: true,
-                channel_id: v["id"].as_str().map(str::to_string).or(Some(channel_id)),
+                // Ours, not the echo: the channel's token is derived from it.
+                channel_id: Some(channel_id.to_string()),
                 resource_id: v["resourceId"].as_str().map(str::to_string),
                 expires_at,
             },

@@ -14,13 +14,41 @@ use crate::jobs::SyncJob;
 use crate::paging::{Page, PageRequest};
 use crate::ports::Deps;
 use crate::service::activity::record;
+use crate::source::Providers;
 use crate::sync_log::{SyncLog, SyncStatus, SyncType};
 
-pub fn list_types() -> Vec<ConnectorTypeInfo> {
+/// Every type, each saying whether this build has it.
+pub fn list_types(providers: &dyn Providers) -> Vec<ConnectorTypeListing> {
     ConnectorType::ALL
         .into_iter()
-        .map(ConnectorType::info)
+        .map(|t| {
+            let available = providers.available(t);
+            ConnectorTypeListing {
+                info: t.info(),
+                available,
+                unavailable_reason: (!available).then(|| unavailable_reason(t)),
+            }
+        })
         .collect()
+}
+
+fn unavailable_reason(t: ConnectorType) -> String {
+    format!(
+        "not built yet: this build has no {} connector",
+        t.info().name
+    )
+}
+
+/// Refuses a type this build cannot connect or sync, saying so.
+pub fn require_available(providers: &dyn Providers, t: ConnectorType) -> Result<(), DomainError> {
+    if providers.available(t) {
+        return Ok(());
+    }
+    Err(DomainError::Unsupported(format!(
+        "{} is not available in this build ({})",
+        t.as_str(),
+        unavailable_reason(t)
+    )))
 }
 
 /// The body of `POST /api/connectors`.
@@ -78,6 +106,7 @@ pub async fn create(
 ) -> Result<Connector, DomainError> {
     caller.require_admin()?;
     let connector_type = parse_type(&input.connector_type)?;
+    require_available(deps.providers.as_ref(), connector_type)?;
     if connector_type.requires_oauth() {
         return Err(DomainError::validation(
             "connector_type",
@@ -359,6 +388,7 @@ pub async fn disconnect(deps: &Deps, caller: &Caller, id: &str) -> Result<Connec
 pub async fn request_sync(deps: &Deps, caller: &Caller, id: &str) -> Result<SyncLog, DomainError> {
     caller.require_admin()?;
     let connector = get(deps, caller, id).await?;
+    require_available(deps.providers.as_ref(), connector.connector_type)?;
     match connector.status {
         ConnectorStatus::Active => {}
         ConnectorStatus::Paused => {
@@ -572,7 +602,16 @@ pub async fn artifact_url(
             "{artifact} of document {id} (not produced, or not yet)"
         ))
     })?;
-    let url = deps.blobs.presign_get(&key, DOWNLOAD_URL_TTL).await?;
+    // An original holds whatever was uploaded or synced: a download, never a page on our origin.
+    let url = match artifact {
+        "original" => {
+            let download = crate::download::DownloadAs::attachment(&doc.title);
+            (deps.blobs)
+                .presign_download(&key, DOWNLOAD_URL_TTL, &download)
+                .await?
+        }
+        _ => deps.blobs.presign_get(&key, DOWNLOAD_URL_TTL).await?,
+    };
     Ok((url, DOWNLOAD_URL_TTL))
 }
 

@@ -8,6 +8,8 @@ pub mod oauth;
 pub mod quota;
 pub mod scheduler;
 pub mod sync;
+pub mod upload_checks;
 pub mod uploads;
 pub mod url_import;
+pub mod webhook_sync;
 pub mod webhooks;

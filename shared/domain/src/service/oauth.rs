@@ -5,6 +5,7 @@
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Deserialize;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::activity::ActivityKind;
 use crate::caller::Caller;
@@ -12,15 +13,43 @@ use crate::connector::*;
 use crate::error::DomainError;
 use crate::ids::new_id;
 use crate::paging::PageRequest;
-use crate::ports::{Deps, OAuthState};
+use crate::ports::{Deps, OAuthState, Secret};
 use crate::service::activity::{record, record_for_org};
 use crate::service::connectors::{apply, queue_sync};
-use crate::service::webhooks::open_channel;
+use crate::service::webhooks::{open_channel, same_secret};
 use crate::source::{Meter, SourceContext, SourceError};
 use crate::sync_log::SyncType;
 
 /// How long the user has to finish consenting.
 const STATE_TTL: chrono::Duration = chrono::Duration::minutes(10);
+
+/// What a callback from a browser other than the one that started the flow is told.
+pub const OTHER_BROWSER: &str =
+    "this sign-in was started in another browser; start connecting again from the app";
+
+/// A started connect: where to send the browser, and the nonce only that browser may hold.
+#[derive(Debug)]
+pub struct Started {
+    pub authorize_url: String,
+    pub state: String,
+    /// Handed to the starting browser only; the state record keeps its hash. The callback must
+    /// bring it back, so a consent link sent to someone else cannot be finished by them.
+    pub browser_nonce: Secret,
+    /// How long the state (and so the nonce) is good for.
+    pub lifetime: chrono::Duration,
+}
+
+fn nonce_hash(nonce: &str) -> String {
+    hex::encode(Sha256::digest(nonce.as_bytes()))
+}
+
+/// True when `nonce` is the one the state was started with (compared in constant time).
+fn same_browser(state: &OAuthState, nonce: Option<&str>) -> bool {
+    match (&state.browser_nonce_hash, nonce.filter(|n| !n.is_empty())) {
+        (Some(expected), Some(nonce)) => same_secret(expected, &nonce_hash(nonce)),
+        _ => false,
+    }
+}
 
 pub fn callback_path(provider: &str) -> String {
     format!("/api/connectors/auth/{provider}/callback")
@@ -37,8 +66,8 @@ fn oauth_type(provider: &str) -> Result<ConnectorType, DomainError> {
         })
 }
 
-/// Where to send the browser to connect `provider`.
-pub async fn start(deps: &Deps, caller: &Caller, provider: &str) -> Result<String, DomainError> {
+/// Where to send the browser to connect `provider`, and the nonce that binds the flow to it.
+pub async fn start(deps: &Deps, caller: &Caller, provider: &str) -> Result<Started, DomainError> {
     caller.require_admin()?;
     let connector_type = oauth_type(provider)?;
     let client = deps.providers.oauth(connector_type).ok_or_else(|| {
@@ -55,6 +84,7 @@ pub async fn start(deps: &Deps, caller: &Caller, provider: &str) -> Result<Strin
     let state = Alphanumeric.sample_string(&mut rand::rng(), 40);
     // RFC 7636: 43–128 unreserved characters.
     let verifier = Alphanumeric.sample_string(&mut rand::rng(), 64);
+    let browser_nonce = Alphanumeric.sample_string(&mut rand::rng(), 43);
     let record_state = OAuthState {
         state: state.clone(),
         org_id: caller.org_id.clone(),
@@ -63,6 +93,7 @@ pub async fn start(deps: &Deps, caller: &Caller, provider: &str) -> Result<Strin
         code_verifier: Some(verifier.clone()),
         redirect_after: None,
         expires_at: deps.clock.now() + STATE_TTL,
+        browser_nonce_hash: Some(nonce_hash(&browser_nonce)),
     };
     deps.oauth_states.put(&record_state).await?;
     let redirect_uri = format!(
@@ -82,7 +113,12 @@ pub async fn start(deps: &Deps, caller: &Caller, provider: &str) -> Result<Strin
         json!({}),
     )
     .await;
-    Ok(url)
+    Ok(Started {
+        authorize_url: url,
+        state,
+        browser_nonce: Secret::new(browser_nonce),
+        lifetime: STATE_TTL,
+    })
 }
 
 /// The query string the provider redirects back with.
@@ -94,10 +130,16 @@ pub struct CallbackParams {
     pub error_description: Option<String>,
 }
 
+/// Finishes connecting. `browser_nonce` is what the calling browser holds from the start (`None`
+/// when it holds nothing): any other browser is refused with [`OTHER_BROWSER`] before anything is
+/// exchanged or written, and the state is left for the browser that started it (so whoever sees a
+/// consent link cannot use it up). Once the right browser calls, the state is used up whatever
+/// happens next: the code is single-use at the provider, so a retry needs a new start anyway.
 pub async fn callback(
     deps: &Deps,
     provider: &str,
     params: CallbackParams,
+    browser_nonce: Option<&str>,
 ) -> Result<Connector, DomainError> {
     let connector_type = oauth_type(provider)?;
     let state_value = params
@@ -105,29 +147,46 @@ pub async fn callback(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| DomainError::validation("state", "is missing"))?;
-    // Taking the state deletes it: a second use of the same state finds nothing.
-    let state = deps.oauth_states.take(state_value).await?;
-    let state = match state {
-        Some(s) if s.provider == provider && s.expires_at > deps.clock.now() => s,
-        Some(s) if s.provider != provider => {
-            return Err(DomainError::validation(
-                "state",
-                "belongs to another provider",
-            ));
-        }
-        Some(_) => {
-            return Err(DomainError::validation(
-                "state",
-                "has expired; start connecting again",
-            ));
-        }
-        None => {
-            return Err(DomainError::validation(
-                "state",
-                "is unknown or was already used; start connecting again",
-            ));
-        }
+    let unknown = || {
+        DomainError::validation(
+            "state",
+            "is unknown or was already used; start connecting again",
+        )
     };
+    // Checked before anything is used up or written; none of these refusals consumes the state.
+    let pending = deps
+        .oauth_states
+        .get(state_value)
+        .await?
+        .ok_or_else(unknown)?;
+    if pending.provider != provider {
+        return Err(DomainError::validation(
+            "state",
+            "belongs to another provider",
+        ));
+    }
+    // Expiry first: a browser whose cookie lapsed with the state learns the real reason.
+    if pending.expires_at <= deps.clock.now() {
+        return Err(DomainError::validation(
+            "state",
+            "has expired; start connecting again",
+        ));
+    }
+    if !same_browser(&pending, browser_nonce) {
+        tracing::warn!(
+            provider,
+            org_id = %pending.org_id,
+            "refused an OAuth callback from a browser that did not start it"
+        );
+        return Err(DomainError::Forbidden(OTHER_BROWSER.into()));
+    }
+    // Taking the state deletes it: a second use of the same state finds nothing (also when a
+    // concurrent callback of the same browser took it since it was read).
+    let state = deps
+        .oauth_states
+        .take(state_value)
+        .await?
+        .ok_or_else(unknown)?;
     let (org_id, user_id) = (state.org_id.clone(), state.user_id.clone());
     let fail = |reason: String| {
         let (org_id, user_id) = (org_id.clone(), user_id.clone());

@@ -8,13 +8,23 @@ use crate::{Deps, DomainError};
 
 /// Counts `n` new documents for `org_id`, or refuses all of them with when the quota resets.
 pub async fn reserve(deps: &Deps, org_id: &str, n: u64) -> Result<(), DomainError> {
+    reserve_in_month(deps, org_id, n).await.map(|_| ())
+}
+
+/// As [`reserve`], and says which month was charged (None with no quota), so an import that
+/// then fails can be taken back with [`release`].
+pub async fn reserve_in_month(
+    deps: &Deps,
+    org_id: &str,
+    n: u64,
+) -> Result<Option<String>, DomainError> {
     let Some(limit) = deps.settings.monthly_import_quota else {
-        return Ok(());
+        return Ok(None);
     };
     let now = deps.clock.now();
     let month = now.format("%Y-%m").to_string();
     match deps.usage.reserve_imports(org_id, &month, n, limit).await? {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(Some(month)),
         Err(used) => {
             let resets_at = next_month(now);
             let left = limit.saturating_sub(used);
@@ -28,6 +38,12 @@ pub async fn reserve(deps: &Deps, org_id: &str, n: u64) -> Result<(), DomainErro
             })
         }
     }
+}
+
+/// Takes back `n` documents charged to `month` that were never imported (a download that
+/// failed), so an item retried on every sync is charged once, when it finally imports.
+pub async fn release(deps: &Deps, org_id: &str, month: &str, n: u64) -> Result<(), DomainError> {
+    Ok(deps.usage.release_imports(org_id, month, n).await?)
 }
 
 /// Midnight UTC on the first day of the month after `now`.

@@ -4,7 +4,14 @@
 //! by page from its checkpoint, upserts each item (new → stored and queued for processing; changed
 //! → sync_count+1 and re-processed; unchanged → no work; removed → soft delete), checkpoints the
 //! cursor after every page, and near the Lambda time limit hands the rest to a follow-up message.
-//! Items that fail are recorded with their reason and retried at the start of the next sync.
+//! Items that fail are counted on the log (the first few listed with their reason) and kept as
+//! retry items: retried with backoff at the start of later syncs, or, when retrying cannot help,
+//! left until the file changes. Every loop (retries, pages, items) stops at the time limit.
+
+mod give_up;
+mod retries;
+
+pub use give_up::give_up_sync_job;
 
 use std::sync::Arc;
 
@@ -25,6 +32,7 @@ use crate::service::activity::record;
 use crate::service::connectors::apply;
 use crate::service::credentials::{self, mark_reconnect_needed};
 use crate::service::documents::modify;
+use crate::service::quota;
 use crate::source::{Change, Meter, Source, SourceContext, SourceError, SourceItem, mime_allowed};
 use crate::sync_log::{ItemFailure, SyncCounts, SyncLog, SyncStatus};
 
@@ -32,6 +40,8 @@ use crate::sync_log::{ItemFailure, SyncCounts, SyncLog, SyncStatus};
 const DEADLINE_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
 /// Items of one page handled at once.
 const ITEM_CONCURRENCY: usize = 8;
+/// Retry items read per page.
+const RETRY_PAGE: u32 = 50;
 
 /// What happened to a job, for the queue consumer's logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,12 +57,13 @@ pub enum JobOutcome {
     Skipped(String),
 }
 
-/// The engine's checkpoint, stored as the connector's sync cursor: the source's own cursor plus
-/// the items to retry.
+/// The engine's checkpoint, stored as the connector's sync cursor: the source's own cursor.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncState {
     pub cursor: Option<String>,
-    #[serde(default)]
+    /// Items to retry, as checkpoints kept them before retry items existed; read once and
+    /// turned into retry items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retry: Vec<String>,
 }
 
@@ -75,6 +86,10 @@ enum ItemResult {
     Duplicate,
     Filtered,
     Failed(ItemFailure),
+    /// Failed for good at this version before: not fetched again until it changes.
+    StillFailing,
+    /// No time left: handed on to the follow-up job as a retry item.
+    Deferred,
 }
 
 /// One run of a sync at a time, even when SQS redelivers a message whose worker is slow but alive.
@@ -95,6 +110,18 @@ pub async fn run_sync_job(
         ));
     }
     let result = run_claimed(deps, job, deadline).await;
+    if let Ok(JobOutcome::Finished(_) | JobOutcome::Skipped(_) | JobOutcome::AlreadyHandled) =
+        &result
+    {
+        // Hands the webhook sync mark on: released, or turned into the queued follow-up.
+        crate::service::webhook_sync::sync_ended(
+            deps,
+            &job.org_id,
+            &job.connector_id,
+            &job.sync_log_id,
+        )
+        .await;
+    }
     if let Err(e) = deps.locks.unlock(&lease, &owner).await {
         tracing::warn!(error = %e, "could not release the sync lease; it expires on its own");
     }
@@ -134,6 +161,7 @@ async fn run_claimed(
     if log.status == SyncStatus::Queued {
         log.status = SyncStatus::Running;
         log.started_at = Some(deps.clock.now());
+        log.attempts = 1;
         deps.sync_logs.put(&log).await?;
         record(
             deps,
@@ -143,11 +171,24 @@ async fn run_claimed(
             json!({"sync_log_id": log.id, "sync_type": log.sync_type}),
         )
         .await;
+    } else {
+        // A continuation starts its segment at 0 runs; more than one run of a segment is the
+        // job delivered again after a run that failed or crashed.
+        log.attempts += 1;
+        deps.sync_logs.put(&log).await?;
+        if log.attempts > 1 {
+            record(
+                deps,
+                ActivityKind::ConnectorJobRetried,
+                &connector,
+                None,
+                json!({"sync_log_id": log.id, "segment": log.segment, "attempt": log.attempts}),
+            )
+            .await;
+        }
     }
-    // Notifications from now on need a new sync: this one may already be past their changes.
-    deps.connectors
-        .clear_webhook_sync_pending(&connector.org_id, &connector.id)
-        .await?;
+    // Notifications from now on need a follow-up sync: this one may already be past their changes.
+    crate::service::webhook_sync::sync_started(deps, &connector, &log).await?;
     set_progress(deps, &connector, &log).await?;
 
     let Some(source) = deps.providers.source(connector.connector_type) else {
@@ -180,7 +221,7 @@ async fn run_claimed(
     log.bytes_transferred = base_bytes + meter.total_bytes();
     match result {
         Ok(PullEnd::Done) => {
-            let status = if log.error_details.is_empty() {
+            let status = if log.counts.failed == 0 {
                 SyncStatus::Success
             } else {
                 SyncStatus::Partial
@@ -189,6 +230,7 @@ async fn run_claimed(
         }
         Ok(PullEnd::CutOff) => {
             log.segment += 1;
+            log.attempts = 0;
             deps.sync_logs.put(&log).await?;
             let next = SyncJob {
                 segment: log.segment,
@@ -263,6 +305,10 @@ async fn context(
     })
 }
 
+fn out_of_time(deps: &Deps, deadline: Option<DateTime<Utc>>) -> bool {
+    deadline.is_some_and(|d| deps.clock.now() + DEADLINE_MARGIN >= d)
+}
+
 async fn pull(
     deps: &Deps,
     source: &dyn Source,
@@ -273,35 +319,23 @@ async fn pull(
 ) -> Result<PullEnd, PullError> {
     let mut cx = context(deps, connector, meter, false).await?;
     let mut state = SyncState::parse(connector.sync_cursor.as_deref());
-
-    // Items that failed last time come first.
-    let retry = std::mem::take(&mut state.retry);
-    if !retry.is_empty() {
-        let mut changes = Vec::new();
-        for id in retry {
-            match source.get_item(&cx, &id).await {
-                Ok(Some(item)) => changes.push(Change::Upsert(item)),
-                Ok(None) => changes.push(Change::Removed { external_id: id }),
-                Err(SourceError::Item(reason)) => {
-                    log.counts.failed += 1;
-                    log.error_details.push(ItemFailure {
-                        external_id: id.clone(),
-                        name: None,
-                        reason,
-                    });
-                    state.retry.push(id);
-                }
-                Err(e) => return Err(source_failure(e)),
-            }
-        }
-        apply_changes(deps, source, &cx, connector, log, &mut state, changes).await?;
+    if !state.retry.is_empty() {
+        retries::adopt_legacy(deps, &connector.id, &state.retry, deps.clock.now()).await?;
+        state.retry.clear();
         deps.connectors
             .set_cursor(&connector.org_id, &connector.id, Some(&state.encode()))
             .await?;
     }
 
+    // Items that failed before and are due come first.
+    if let PullEnd::CutOff =
+        retries::retry_due(deps, source, &mut cx, connector, log, deadline).await?
+    {
+        return Ok(PullEnd::CutOff);
+    }
+
     loop {
-        if deadline.is_some_and(|d| deps.clock.now() + DEADLINE_MARGIN >= d) {
+        if out_of_time(deps, deadline) {
             return Ok(PullEnd::CutOff);
         }
         let page = match source.list_changes(&cx, state.cursor.as_deref()).await {
@@ -315,36 +349,55 @@ async fn pull(
             other => other.map_err(source_failure)?,
         };
         log.progress.total = Some(log.progress.total.unwrap_or(0) + page.changes.len() as u64);
-        apply_changes(deps, source, &cx, connector, log, &mut state, page.changes).await?;
+        let handed_on = apply_changes(
+            deps,
+            source,
+            &cx,
+            connector,
+            log,
+            page.changes,
+            deadline,
+            false,
+        )
+        .await?;
         state.cursor = Some(page.cursor);
-        // The checkpoint: a cut-off or crash resumes after this page.
+        // The checkpoint: a cut-off or crash resumes after this page (the page's items the time
+        // limit left are retry items now, taken first by the follow-up job).
         deps.connectors
             .set_cursor(&connector.org_id, &connector.id, Some(&state.encode()))
             .await?;
         deps.sync_logs.put(log).await?;
+        if handed_on {
+            return Ok(PullEnd::CutOff);
+        }
         if !page.has_more {
             return Ok(PullEnd::Done);
         }
     }
 }
 
+/// Handles changes `ITEM_CONCURRENCY` at a time; true when the time limit handed some of them on
+/// to the follow-up job.
+#[allow(clippy::too_many_arguments)]
 async fn apply_changes(
     deps: &Deps,
     source: &dyn Source,
     cx: &SourceContext,
     connector: &Connector,
     log: &mut SyncLog,
-    state: &mut SyncState,
     changes: Vec<Change>,
-) -> Result<(), PullError> {
+    deadline: Option<DateTime<Utc>>,
+    retried: bool,
+) -> Result<bool, PullError> {
     let results: Vec<Result<ItemResult, StoreError>> = futures::stream::iter(
         changes
             .into_iter()
-            .map(|change| handle_change(deps, source, cx, connector, change)),
+            .map(|change| handle_change(deps, source, cx, connector, change, deadline, retried)),
     )
     .buffered(ITEM_CONCURRENCY)
     .collect()
     .await;
+    let mut handed_on = false;
     for r in results {
         let counts: &mut SyncCounts = &mut log.counts;
         match r? {
@@ -355,17 +408,19 @@ async fn apply_changes(
                 counts.synced += 1;
                 counts.skipped_duplicates += 1;
             }
-            ItemResult::Unchanged | ItemResult::Filtered => {}
-            ItemResult::Failed(failure) => {
-                counts.failed += 1;
-                state.retry.push(failure.external_id.clone());
-                log.error_details.push(failure);
+            ItemResult::Unchanged | ItemResult::Filtered | ItemResult::StillFailing => {}
+            ItemResult::Failed(failure) => log.record_failure(failure),
+            ItemResult::Deferred => {
+                // Counted again by the follow-up job that handles it.
+                log.progress.total = log.progress.total.map(|t| t.saturating_sub(1));
+                handed_on = true;
+                continue;
             }
         }
         log.progress.current += 1;
     }
     set_progress(deps, connector, log).await?;
-    Ok(())
+    Ok(handed_on)
 }
 
 async fn set_progress(deps: &Deps, connector: &Connector, log: &SyncLog) -> Result<(), StoreError> {
@@ -385,9 +440,24 @@ async fn handle_change(
     cx: &SourceContext,
     connector: &Connector,
     change: Change,
+    deadline: Option<DateTime<Utc>>,
+    retried: bool,
 ) -> Result<ItemResult, StoreError> {
-    match change {
-        Change::Removed { external_id } => soft_delete(deps, connector, &external_id).await,
+    if out_of_time(deps, deadline) {
+        retries::defer(deps, &connector.id, &change).await?;
+        return Ok(ItemResult::Deferred);
+    }
+    let external_id = match &change {
+        Change::Upsert(item) => item.external_id.clone(),
+        Change::Removed { external_id } => external_id.clone(),
+    };
+    let result = match change {
+        Change::Removed { external_id } => {
+            let result = soft_delete(deps, connector, &external_id).await?;
+            // Gone at the source: nothing is left to retry, permanent failure or not.
+            deps.retries.delete(&connector.id, &external_id).await?;
+            result
+        }
         Change::Upsert(item) => {
             let allowed_type =
                 mime_allowed(&connector.filters.file_types, item.mime_type.as_deref());
@@ -397,11 +467,17 @@ async fn handle_change(
                     .iter()
                     .any(|p| connector.filters.folders.contains(p));
             if !allowed_type || !allowed_folder {
-                return Ok(ItemResult::Filtered);
+                ItemResult::Filtered
+            } else {
+                upsert(deps, source, cx, connector, item).await?
             }
-            upsert(deps, source, cx, connector, item).await
         }
+    };
+    if retried && matches!(result, ItemResult::Unchanged | ItemResult::Filtered) {
+        // Nothing to retry any more: already at this version, or filtered out since.
+        deps.retries.delete(&connector.id, &external_id).await?;
     }
+    Ok(result)
 }
 
 async fn soft_delete(
@@ -460,11 +536,79 @@ async fn upsert(
     {
         return Ok(ItemResult::Unchanged);
     }
+    let prior = deps.retries.get(&connector.id, &item.external_id).await?;
+    if retries::failed_for_good(prior.as_ref(), &item.fingerprint) {
+        return Ok(ItemResult::StillFailing);
+    }
+    let result = import(deps, source, cx, connector, &item, existing.as_ref()).await?;
+    match &result {
+        ItemResult::Failed(failure) => {
+            retries::record_failure(deps, &connector.id, prior, failure, Some(&item.fingerprint))
+                .await?
+        }
+        _ if prior.is_some() => {
+            deps.retries
+                .delete(&connector.id, &item.external_id)
+                .await?
+        }
+        _ => {}
+    }
+    Ok(result)
+}
+
+/// Charges a new document to the monthly quota, then imports it; the charge is taken back when
+/// the document does not come in, so an item that fails on every sync is charged once, when it
+/// finally imports.
+async fn import(
+    deps: &Deps,
+    source: &dyn Source,
+    cx: &SourceContext,
+    connector: &Connector,
+    item: &SourceItem,
+    existing: Option<&ImportedDocument>,
+) -> Result<ItemResult, StoreError> {
+    let charged = if existing.is_none() {
+        match quota::reserve_in_month(deps, &connector.org_id, 1).await {
+            Ok(month) => month,
+            Err(DomainError::Store(e)) => return Err(e),
+            // Retried on a later sync, which may be in the next month.
+            Err(e) => return Ok(failure(item, e.to_string(), false)),
+        }
+    } else {
+        None
+    };
+    let result = store_version(deps, source, cx, connector, item, existing).await;
+    // A store error may come after the document was written: the charge stays, as the job's
+    // redelivery finds the document and charges nothing.
+    if let Some(month) = charged
+        && matches!(&result, Ok(r) if !matches!(r, ItemResult::New | ItemResult::Duplicate))
+        && let Err(e) = quota::release(deps, &connector.org_id, &month, 1).await
+    {
+        tracing::warn!(error = %e, external_id = %item.external_id, "could not take back a quota charge");
+    }
+    result
+}
+
+fn failure(item: &SourceItem, reason: String, permanent: bool) -> ItemResult {
+    ItemResult::Failed(ItemFailure {
+        external_id: item.external_id.clone(),
+        name: Some(item.name.clone()),
+        reason,
+        permanent,
+    })
+}
+
+/// Downloads `item` and stores it as a new document, or as the next version of `existing`.
+async fn store_version(
+    deps: &Deps,
+    source: &dyn Source,
+    cx: &SourceContext,
+    connector: &Connector,
+    item: &SourceItem,
+    existing: Option<&ImportedDocument>,
+) -> Result<ItemResult, StoreError> {
     let now = deps.clock.now();
-    let id = existing
-        .as_ref()
-        .map(|d| d.id.clone())
-        .unwrap_or_else(new_id);
+    let id = existing.map(|d| d.id.clone()).unwrap_or_else(new_id);
     let key = object_key(
         &connector.org_id,
         connector.connector_type,
@@ -474,25 +618,12 @@ async fn upsert(
         &id,
         &item.name,
     );
-    let failed = |reason: String| {
-        Ok(ItemResult::Failed(ItemFailure {
-            external_id: item.external_id.clone(),
-            name: Some(item.name.clone()),
-            reason,
-        }))
-    };
-    if existing.is_none() {
-        match super::quota::reserve(deps, &connector.org_id, 1).await {
-            Ok(()) => {}
-            Err(DomainError::Store(e)) => return Err(e),
-            // Retried on the next sync, which may be in the next month.
-            Err(e) => return failed(e.to_string()),
-        }
-    }
-    let content = match source.fetch(cx, &item).await {
+    // `SourceError::Item` is this item's own fault at this version (too large to export, not
+    // downloadable, gone): permanent. Anything else may pass: retried with backoff.
+    let content = match source.fetch(cx, item).await {
         Ok(c) => c,
-        Err(SourceError::Item(reason)) => return failed(reason),
-        Err(e) => return failed(format!("could not download: {e}")),
+        Err(SourceError::Item(reason)) => return Ok(failure(item, reason, true)),
+        Err(e) => return Ok(failure(item, format!("could not download: {e}"), false)),
     };
     let stored = match deps
         .blobs
@@ -500,7 +631,14 @@ async fn upsert(
         .await
     {
         Ok(s) => s,
-        Err(PutStreamError::Source(e)) => return failed(format!("download failed midway: {e}")),
+        Err(PutStreamError::Source(e)) => {
+            let permanent = matches!(e, SourceError::Item(_));
+            return Ok(failure(
+                item,
+                format!("download failed midway: {e}"),
+                permanent,
+            ));
+        }
         Err(PutStreamError::Store(e)) => return Err(e),
     };
     cx.meter.add_bytes(stored.size);
@@ -626,10 +764,7 @@ async fn complete(
     error: Option<String>,
 ) -> Result<JobOutcome, DomainError> {
     if status == SyncStatus::Partial && log.error_message.is_none() {
-        log.error_message = Some(format!(
-            "{} item(s) failed; see error_details. They are retried on the next sync.",
-            log.error_details.len()
-        ));
+        log.error_message = Some(retries::failures_message(log));
     }
     let message = error.or_else(|| log.error_message.clone());
     finish(deps, log, status, message.clone()).await?;

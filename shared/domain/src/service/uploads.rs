@@ -1,5 +1,7 @@
 //! Direct uploads: the API hands out presigned S3 URLs (single PUT, or multipart above a threshold)
 //! and never sees the bytes; S3's object-created notification queues the document for processing.
+//! Every URL is signed for its exact length (the declared size, or the planned part), and a
+//! multipart upload is completed only when the parts S3 holds match the plan.
 //! Batches validate every file first (nothing is created when one is refused), then count progress
 //! atomically as the doc-processor finishes each file.
 
@@ -16,13 +18,13 @@ use crate::jobs::DocumentJob;
 use crate::keys::{ArtifactKind, object_key};
 use crate::ports::{Deps, UploadedPart};
 use crate::service::documents::modify;
+use crate::service::upload_checks::{declared_upload_size, fail_document};
 use crate::settings::UploadLimits;
 use crate::source::mime_allowed;
-use crate::upload::{BatchStatus, UploadBatch};
+use crate::upload::{BatchStatus, PartPlan, PartsMismatch, UploadBatch, oversized_reason};
 
 /// The key folder of uploads that belong to no connector.
 pub const DIRECT_UPLOADS: &str = "direct";
-const MAX_PARTS: u64 = 10_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +66,8 @@ pub struct PartUrl {
 pub struct UploadTicket {
     pub document_id: String,
     pub name: String,
-    /// "put": one PUT to `url` with the Content-Type header; "multipart": PUT each part to its URL,
+    /// "put": one PUT to `url` with the Content-Type header and exactly the declared size;
+    /// "multipart": PUT each part (exactly `part_size` bytes, the last the rest) to its URL,
     /// then POST `complete_path`.
     pub method: &'static str,
     pub url: Option<String>,
@@ -134,6 +137,7 @@ async fn owner(
 }
 
 fn new_document(
+    limits: &UploadLimits,
     caller: &Caller,
     connector: Option<&str>,
     f: &FileSpec,
@@ -155,8 +159,12 @@ fn new_document(
     doc.title = f.name.trim().to_string();
     doc.mime_type = Some(f.content_type.trim().to_string());
     doc.size_bytes = Some(f.size);
-    doc.source_metadata =
-        json!({"uploaded_by": caller.user_id, "declared_content_type": f.content_type});
+    doc.source_metadata = json!({"uploaded_by": caller.user_id,
+        "declared_content_type": f.content_type, "declared_size": f.size});
+    if f.size > limits.multipart_threshold {
+        // Kept with the document: completion checks against the plan the URLs were signed for.
+        doc.source_metadata["part_size"] = PartPlan::new(f.size, limits.part_size).part_size.into();
+    }
     doc.original_key = Some(key);
     doc.batch_id = batch.map(str::to_string);
     doc
@@ -171,30 +179,35 @@ async fn ticket(deps: &Deps, doc: &ImportedDocument) -> Result<UploadTicket, Dom
         .unwrap_or_else(|| "application/octet-stream".into());
     let size = doc.size_bytes.unwrap_or(0);
     let ttl = limits.url_ttl;
-    if size <= limits.multipart_threshold {
-        let url = deps.blobs.presign_put(&key, &content_type, ttl).await?;
+    let Some(plan) = part_plan(doc, limits) else {
+        let url = deps
+            .blobs
+            .presign_put_sized(&key, &content_type, size, ttl)
+            .await?;
         return Ok(UploadTicket {
             document_id: doc.id.clone(),
             name: doc.title.clone(),
             method: "put",
             url: Some(url),
-            headers: json!({"content-type": content_type}),
+            // Browsers set Content-Length themselves; other clients must send exactly this.
+            headers: json!({"content-type": content_type, "content-length": size.to_string()}),
             upload_id: None,
             part_size: None,
             parts: vec![],
             complete_path: None,
             expires_in_secs: ttl.as_secs(),
         });
-    }
-    // Parts grow when a file would need more than S3's 10,000.
-    let part_size = limits.part_size.max(size.div_ceil(MAX_PARTS));
-    let count = size.div_ceil(part_size) as u32;
+    };
     let upload_id = deps.blobs.start_multipart(&key, &content_type).await?;
-    let mut parts = Vec::with_capacity(count as usize);
-    for n in 1..=count {
+    let mut parts = Vec::with_capacity(plan.count() as usize);
+    for n in 1..=plan.count() {
+        let len = plan.part_len(n);
         parts.push(PartUrl {
             part_number: n,
-            url: deps.blobs.presign_part(&key, &upload_id, n, ttl).await?,
+            url: deps
+                .blobs
+                .presign_part_sized(&key, &upload_id, n, len, ttl)
+                .await?,
         });
     }
     Ok(UploadTicket {
@@ -204,11 +217,24 @@ async fn ticket(deps: &Deps, doc: &ImportedDocument) -> Result<UploadTicket, Dom
         url: None,
         headers: json!({}),
         upload_id: Some(upload_id),
-        part_size: Some(part_size),
+        part_size: Some(plan.part_size),
         parts,
         complete_path: Some(format!("/api/connectors/upload/{}/complete", doc.id)),
         expires_in_secs: ttl.as_secs(),
     })
+}
+
+/// How a multipart upload of the document is cut; None for a single PUT.
+fn part_plan(doc: &ImportedDocument, limits: &UploadLimits) -> Option<PartPlan> {
+    let declared = declared_upload_size(doc).or(doc.size_bytes).unwrap_or(0);
+    if let Some(part_size) = doc.source_metadata["part_size"].as_u64() {
+        return Some(PartPlan {
+            declared,
+            part_size,
+        });
+    }
+    // Documents from before the plan was recorded: the settings they were signed with.
+    (declared > limits.multipart_threshold).then(|| PartPlan::new(declared, limits.part_size))
 }
 
 pub async fn request_upload(
@@ -224,7 +250,13 @@ pub async fn request_upload(
     check_file(&deps.settings.uploads, "file", &f)?;
     let connector = owner(deps, caller, req.connector_id.as_deref()).await?;
     super::quota::reserve(deps, &caller.org_id, 1).await?;
-    let doc = new_document(caller, connector.as_deref(), &f, None);
+    let doc = new_document(
+        &deps.settings.uploads,
+        caller,
+        connector.as_deref(),
+        &f,
+        None,
+    );
     deps.documents.create(&doc).await?;
     if let Some(c) = &connector {
         deps.connectors
@@ -267,7 +299,7 @@ pub async fn request_batch(
     let docs: Vec<_> = req
         .files
         .iter()
-        .map(|f| new_document(caller, connector.as_deref(), f, Some(&batch_id)))
+        .map(|f| new_document(limits, caller, connector.as_deref(), f, Some(&batch_id)))
         .collect();
     let batch = UploadBatch {
         id: batch_id.clone(),
@@ -311,28 +343,71 @@ async fn own_document(
     }
 }
 
-/// Finishes a multipart upload; S3's notification then queues processing.
+/// Finishes a multipart upload; S3's notification then queues processing. The parts S3 holds
+/// (not the ones the client lists) must match the plan the part URLs were signed for: an upload
+/// holding more than declared is dropped and its document fails; a missing or short part is
+/// refused and can be uploaded again.
 pub async fn complete_upload(
     deps: &Deps,
     caller: &Caller,
     document_id: &str,
     upload_id: &str,
-    parts: &[UploadedPart],
+    // Kept for clients that send them; the completion uses S3's own list.
+    _parts: &[UploadedPart],
 ) -> Result<ImportedDocument, DomainError> {
     let doc = own_document(deps, caller, document_id).await?;
     if doc.processing_status != ProcessingStatus::Pending {
         return Ok(doc);
     }
     let key = doc.original_key.clone().unwrap_or_default();
-    let size = match deps.blobs.complete_multipart(&key, upload_id, parts).await {
-        Ok(s) => s,
-        Err(crate::StoreError::NotFound(m)) => {
+    let Some(plan) = part_plan(&doc, &deps.settings.uploads) else {
+        return Err(DomainError::InvalidState(
+            "this upload is a single PUT; there is nothing to complete".into(),
+        ));
+    };
+    let stored = match deps.blobs.list_parts(&key, upload_id).await {
+        Ok(p) => p,
+        Err(crate::StoreError::NotFound(_)) => {
             return Err(DomainError::InvalidState(format!(
-                "{m}: upload the parts and list them with their ETags"
+                "there is no unfinished upload {upload_id} for this document"
             )));
         }
         Err(e) => return Err(e.into()),
     };
+    match plan.check(&stored) {
+        Ok(()) => {}
+        Err(PartsMismatch::Oversized { uploaded, declared }) => {
+            deps.blobs.abort_multipart(&key, upload_id).await?;
+            return Err(refuse_oversized(deps, &doc, uploaded, declared).await?);
+        }
+        Err(other) => return Err(DomainError::InvalidState(other.to_string())),
+    }
+    // S3 checks each ETag against the part it holds, so a part replaced since the listing
+    // fails the completion instead of slipping in.
+    let listed: Vec<UploadedPart> = stored
+        .iter()
+        .map(|p| UploadedPart {
+            part_number: p.part_number,
+            etag: p.etag.clone(),
+        })
+        .collect();
+    let size = match deps
+        .blobs
+        .complete_multipart(&key, upload_id, &listed)
+        .await
+    {
+        Ok(s) => s,
+        Err(crate::StoreError::NotFound(m)) => {
+            return Err(DomainError::InvalidState(format!(
+                "{m}: upload the parts, then complete again"
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if size > plan.declared {
+        deps.blobs.delete(&key).await?;
+        return Err(refuse_oversized(deps, &doc, size, plan.declared).await?);
+    }
     let stored = modify(deps.documents.as_ref(), &doc.id, |d| {
         d.size_bytes = Some(size);
         d.updated_at = Utc::now();
@@ -340,6 +415,18 @@ pub async fn complete_upload(
     })
     .await?;
     Ok(stored.unwrap_or(doc))
+}
+
+/// Fails the document of an upload that held more than declared; the error to answer with.
+async fn refuse_oversized(
+    deps: &Deps,
+    doc: &ImportedDocument,
+    uploaded: u64,
+    declared: u64,
+) -> Result<DomainError, DomainError> {
+    let reason = oversized_reason(uploaded, declared);
+    fail_document(deps, &doc.id, &reason).await?;
+    Ok(DomainError::TooLarge(format!("{}: {reason}", doc.title)))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -403,13 +490,15 @@ pub async fn batch_status(
     Ok(view(batch, failed, duplicates))
 }
 
-/// Queues the batch's failed files again.
+/// Queues the batch's failed files again. Each file is reset and recounted, and the batch reopened,
+/// before its job is sent: a worker that finishes the file at once then finds the batch open and
+/// settles it. A job that cannot be sent puts its file back to `failed` with the reason.
 pub async fn retry_batch(deps: &Deps, caller: &Caller, id: &str) -> Result<BatchView, DomainError> {
     let current = batch_status(deps, caller, id).await?;
     if current.failed.is_empty() {
         return Ok(current);
     }
-    let mut n = 0;
+    let mut reopened = false;
     for f in &current.failed {
         let mut requeued = false;
         let stored = modify(deps.documents.as_ref(), &f.document_id, |d| {
@@ -426,17 +515,40 @@ pub async fn retry_batch(deps: &Deps, caller: &Caller, id: &str) -> Result<Batch
         let Some(d) = stored.filter(|_| requeued) else {
             continue;
         };
-        n += 1;
-        deps.queue
-            .send_document(&DocumentJob {
-                org_id: d.org_id.clone(),
-                document_id: d.id.clone(),
+        // Off the count first: if that fails, the file goes back as it was, still counted.
+        if let Err(e) = deps.batches.add_counts(id, 0, -1).await {
+            modify(deps.documents.as_ref(), &d.id, |doc| {
+                let pending = doc.processing_status == ProcessingStatus::Pending;
+                if pending {
+                    doc.processing_status = ProcessingStatus::Failed;
+                    doc.processing_error = Some(f.reason.clone());
+                }
+                pending
             })
             .await?;
+            return Err(e.into());
+        }
+        // From here on, a failure ends the file failed again and counted again, so the batch
+        // settles as it was instead of waiting for a job that was never sent.
+        let queued = async {
+            if !reopened {
+                deps.batches
+                    .set_status(id, BatchStatus::Processing, None)
+                    .await?;
+                reopened = true;
+            }
+            let job = DocumentJob {
+                org_id: d.org_id.clone(),
+                document_id: d.id.clone(),
+            };
+            deps.queue.send_document(&job).await
+        };
+        if let Err(e) = queued.await {
+            let reason =
+                format!("the file could not be queued for processing again ({e}); retry the batch");
+            fail_document(deps, &d.id, &reason).await?;
+            return Err(e.into());
+        }
     }
-    deps.batches.add_counts(id, 0, -n).await?;
-    deps.batches
-        .set_status(id, BatchStatus::Processing, None)
-        .await?;
     batch_status(deps, caller, id).await
 }

@@ -1,7 +1,7 @@
 //! Push channels and the notifications they deliver. Drive: a `changes.watch` channel per connector,
-//! its secret token derived from an app secret (nothing more to store), renewed before it expires,
-//! stopped on disconnect. A notification is only a hint: it queues an incremental sync, coalesced so
-//! a burst of notifications gives one sync.
+//! its secret token derived from an app secret and the channel (nothing more to store), renewed
+//! before it expires, stopped on disconnect. A notification is verified before anything is written,
+//! and is only a hint: it queues an incremental sync, coalesced (see `webhook_sync`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,10 +13,9 @@ use sha2::Sha256;
 use crate::connector::{Connector, ConnectorStatus, WebhookState};
 use crate::error::DomainError;
 use crate::ports::Deps;
-use crate::service::connectors::queue_sync;
 use crate::service::credentials;
+use crate::service::webhook_sync;
 use crate::source::{Meter, SourceContext};
-use crate::sync_log::SyncType;
 use crate::webhook::WebhookEvent;
 
 /// App secret holding the key that derives every Drive channel token.
@@ -26,11 +25,16 @@ pub fn webhook_path(provider: &str) -> String {
     format!("/api/connectors/webhooks/{provider}")
 }
 
-/// The channel token for a connector: HMAC-SHA256(app secret, connector id), hex.
-pub fn channel_token(key: &str, connector_id: &str) -> String {
+/// The token of one channel: HMAC-SHA256(app secret, connector id and channel id), hex. Per
+/// channel, so a token seen on one channel is refused on every other.
+pub fn channel_token(key: &str, connector_id: &str, channel_id: &str) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
-    mac.update(connector_id.as_bytes());
+    // Length-prefixed, so no other (connector, channel) pair gives the same input.
+    for part in [connector_id, channel_id] {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part.as_bytes());
+    }
     hex_lower(&mac.finalize().into_bytes())
 }
 
@@ -87,11 +91,14 @@ pub async fn open_channel(deps: &Deps, connector: &Connector) -> Result<bool, Do
         deps.providers.public_base_url(),
         webhook_path("drive")
     );
-    let token = channel_token(&key, &connector.id);
+    // Our id for the channel, so its token can be derived from it before the channel exists.
+    let channel_id = crate::ids::new_id().to_ascii_lowercase();
+    let token = channel_token(&key, &connector.id, &channel_id);
     let Some(opened) = source
         .open_webhook(
             &cx,
             &address,
+            &channel_id,
             &token,
             connector
                 .sync_cursor
@@ -168,28 +175,20 @@ pub enum NotificationOutcome {
     SyncQueued,
     /// A sync is already queued: this notification is folded into it.
     Coalesced,
+    /// A sync is running: one follow-up sync runs when it ends.
+    FollowUp,
     /// The channel's first "sync" message, a replay, or a connector that is not active.
     Ignored(&'static str),
 }
 
+/// Verifies a delivery (token of the channel it names, the resource that channel watches) before
+/// any write, then records it and queues or folds a sync. A delivery is deduplicated only once it
+/// was handled: a retry after a failure is handled again.
 pub async fn drive_notification(
     deps: &Deps,
     n: &DriveNotification,
 ) -> Result<NotificationOutcome, DomainError> {
-    if n.channel_id.is_empty() || n.token.is_empty() {
-        return Err(DomainError::Forbidden("missing channel id or token".into()));
-    }
-    let Some(connector) = deps.connectors.find_by_channel(&n.channel_id).await? else {
-        return Err(DomainError::NotFound("channel".into()));
-    };
-    let key = webhook_key(deps)
-        .await?
-        .ok_or_else(|| DomainError::Forbidden("webhooks are not configured".into()))?;
-    if !same_secret(&channel_token(&key, &connector.id), &n.token) {
-        return Err(DomainError::Forbidden(
-            "channel token does not match".into(),
-        ));
-    }
+    let connector = verify(deps, n).await?;
     let event = WebhookEvent {
         source: "drive".into(),
         event_id: format!("{}:{}", n.channel_id, n.message_number),
@@ -216,26 +215,57 @@ pub async fn drive_notification(
         received_at: deps.clock.now(),
     };
     if !deps.webhook_events.record(&event).await? {
-        return Ok(NotificationOutcome::Ignored("replayed notification"));
+        let earlier = deps.webhook_events.get("drive", &event.event_id).await?;
+        if earlier.is_none_or(|e| e.processed) {
+            return Ok(NotificationOutcome::Ignored("replayed notification"));
+        }
     }
     let outcome = if n.resource_state == "sync" {
-        NotificationOutcome::Ignored("channel opened")
+        Ok(NotificationOutcome::Ignored("channel opened"))
     } else if connector.status != ConnectorStatus::Active {
-        NotificationOutcome::Ignored("connector is not active")
-    } else if deps
-        .connectors
-        .mark_webhook_sync_pending(&connector.org_id, &connector.id)
-        .await?
-    {
-        queue_sync(deps, &connector, SyncType::Webhook, None).await?;
-        NotificationOutcome::SyncQueued
+        Ok(NotificationOutcome::Ignored("connector is not active"))
     } else {
-        NotificationOutcome::Coalesced
+        webhook_sync::notified(deps, &connector).await
     };
-    deps.webhook_events
-        .mark_processed("drive", &event.event_id, deps.clock.now(), None)
-        .await?;
+    let error = outcome.as_ref().err().map(ToString::to_string);
+    let marked = deps
+        .webhook_events
+        .mark_processed("drive", &event.event_id, deps.clock.now(), error.as_deref())
+        .await;
+    let outcome = outcome?;
+    marked?;
     Ok(outcome)
+}
+
+/// The connector whose channel sent `n`, when the delivery carries that channel's token and names
+/// the resource the channel was opened on. Reads only.
+async fn verify(deps: &Deps, n: &DriveNotification) -> Result<Connector, DomainError> {
+    if n.channel_id.is_empty() || n.token.is_empty() {
+        return Err(DomainError::Forbidden("missing channel id or token".into()));
+    }
+    let Some(connector) = deps.connectors.find_by_channel(&n.channel_id).await? else {
+        return Err(DomainError::NotFound("channel".into()));
+    };
+    let key = webhook_key(deps)
+        .await?
+        .ok_or_else(|| DomainError::Forbidden("webhooks are not configured".into()))?;
+    if !same_secret(&channel_token(&key, &connector.id, &n.channel_id), &n.token) {
+        return Err(DomainError::Forbidden(
+            "channel token does not match".into(),
+        ));
+    }
+    let hook = &connector.webhook;
+    if hook.channel_id.as_deref() != Some(n.channel_id.as_str()) {
+        return Err(DomainError::Forbidden(
+            "not the connector's current channel".into(),
+        ));
+    }
+    if hook.resource_id.as_deref() != Some(n.resource_id.as_str()) {
+        return Err(DomainError::Forbidden(
+            "resource id is not the channel's".into(),
+        ));
+    }
+    Ok(connector)
 }
 
 /// Renews channels expiring before `before` (the scheduler calls this every tick).
@@ -265,12 +295,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn channel_tokens_are_per_connector_and_compare_in_constant_time() {
-        let a = channel_token("k", "c1");
+    fn channel_tokens_are_per_connector_and_channel_and_compare_in_constant_time() {
+        let a = channel_token("k", "c1", "ch1");
         assert_eq!(a.len(), 64);
-        assert_ne!(a, channel_token("k", "c2"));
-        assert_ne!(a, channel_token("other", "c1"));
-        assert!(same_secret(&a, &channel_token("k", "c1")));
+        assert_ne!(a, channel_token("k", "c2", "ch1"));
+        assert_ne!(a, channel_token("k", "c1", "ch2"));
+        assert_ne!(a, channel_token("other", "c1", "ch1"));
+        assert_ne!(
+            channel_token("k", "c1c", "h1"),
+            channel_token("k", "c1", "ch1")
+        );
+        assert!(same_secret(&a, &channel_token("k", "c1", "ch1")));
         assert!(!same_secret(&a, &a[..63]));
     }
 }
