@@ -51,6 +51,8 @@ pub const WIRED: &[&str] = &[
     "SYNC_JOBS_QUEUE_URL",
     "DOCUMENTS_QUEUE_URL",
     "DOCUMENT_EVENTS_QUEUE_URL",
+    // Mirrors DocumentsQueue's redrive setting, which the stack creates from the template.
+    "DOCUMENTS_MAX_RECEIVE_COUNT",
     "SECRETS_PREFIX",
     "APP_SECRET_ID",
     "RUST_LOG",

@@ -366,11 +366,10 @@ impl DynamoStore {
 
 /// Attributes a connector replace must never overwrite: counters and live progress belong to
 /// workers that change them concurrently.
-const CONNECTOR_WORKER_FIELDS: [&str; 5] = [
+const CONNECTOR_WORKER_FIELDS: [&str; 4] = [
     "documents_count",
     "sync_progress",
     "sync_cursor",
-    "pending_webhook_sync",
     "webhook",
 ];
 /// The partition of GSI2 listing active push channels by expiry (for renewal).
@@ -569,39 +568,6 @@ impl ConnectorStore for DynamoStore {
             }
             Err(e) => Err(StoreError::backend("could not checkpoint a sync", e)),
         }
-    }
-
-    async fn mark_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_map(connector_key(org_id, id))))
-            .update_expression("SET pending_webhook_sync = :t")
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(pending_webhook_sync) OR pending_webhook_sync = :f)")
-            .expression_attribute_values(":t", AttributeValue::Bool(true))
-            .expression_attribute_values(":f", AttributeValue::Bool(false))
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failed(&e) => Ok(false),
-            Err(e) => Err(StoreError::backend("could not mark a webhook sync", e)),
-        }
-    }
-
-    async fn clear_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_map(connector_key(org_id, id))))
-            .update_expression("SET pending_webhook_sync = :f")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":f", AttributeValue::Bool(false))
-            .send()
-            .await
-            .map_err(backend("could not clear a webhook sync flag"))?;
-        Ok(())
     }
 
     async fn webhook_sync(&self, org_id: &str, id: &str) -> Result<WebhookSync, StoreError> {

@@ -63,7 +63,6 @@ fn connector(org: &str, name: &str) -> Connector {
         sync_cursor: None,
         sync_progress: None,
         documents_count: 0,
-        pending_webhook_sync: false,
         created_by: "u".into(),
         created_at: now,
         updated_at: now,
@@ -928,21 +927,6 @@ async fn worker_state_survives_edits_and_webhook_channels_are_found_and_listed_b
         .set_cursor("o", &c.id, Some("{\"cursor\":\"42\"}"))
         .await
         .unwrap();
-    assert!(
-        s.deps
-            .connectors
-            .mark_webhook_sync_pending("o", &c.id)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !s.deps
-            .connectors
-            .mark_webhook_sync_pending("o", &c.id)
-            .await
-            .unwrap(),
-        "already pending"
-    );
     let now = Utc::now();
     let hook = WebhookState {
         url: Some("https://x/y".into()),
@@ -963,7 +947,6 @@ async fn worker_state_survives_edits_and_webhook_channels_are_found_and_listed_b
     s.deps.connectors.replace(&c, &edited).await.unwrap();
     let got = s.deps.connectors.get("o", &c.id).await.unwrap().unwrap();
     assert_eq!(got.sync_cursor.as_deref(), Some("{\"cursor\":\"42\"}"));
-    assert!(got.pending_webhook_sync);
     assert_eq!(got.webhook, hook);
 
     assert_eq!(
@@ -1020,18 +1003,6 @@ async fn worker_state_survives_edits_and_webhook_channels_are_found_and_listed_b
             .unwrap()
             .id,
         c.id
-    );
-    s.deps
-        .connectors
-        .clear_webhook_sync_pending("o", &c.id)
-        .await
-        .unwrap();
-    assert!(
-        s.deps
-            .connectors
-            .mark_webhook_sync_pending("o", &c.id)
-            .await
-            .unwrap()
     );
 }
 

@@ -241,9 +241,6 @@ pub struct Connector {
     /// Documents imported and not deleted; kept by atomic counters.
     #[serde(default)]
     pub documents_count: u64,
-    /// A webhook-triggered sync is queued and has not started yet (coalesces notifications).
-    #[serde(default)]
-    pub pending_webhook_sync: bool,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -213,7 +213,6 @@ impl ConnectorStore for MemoryStore {
             stored.documents_count = cur.documents_count;
             stored.sync_progress = cur.sync_progress.clone();
             stored.sync_cursor = cur.sync_cursor.clone();
-            stored.pending_webhook_sync = cur.pending_webhook_sync;
             stored.webhook = cur.webhook.clone();
         }
         connectors.insert(key, stored);
@@ -267,16 +266,6 @@ impl ConnectorStore for MemoryStore {
         cursor: Option<&str>,
     ) -> Result<(), StoreError> {
         self.with_connector(org_id, id, |c| c.sync_cursor = cursor.map(str::to_string))
-    }
-
-    async fn mark_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<bool, StoreError> {
-        self.with_connector(org_id, id, |c| {
-            !std::mem::replace(&mut c.pending_webhook_sync, true)
-        })
-    }
-
-    async fn clear_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<(), StoreError> {
-        self.with_connector(org_id, id, |c| c.pending_webhook_sync = false)
     }
 
     async fn webhook_sync(&self, org_id: &str, id: &str) -> Result<WebhookSync, StoreError> {

@@ -54,9 +54,6 @@ pub trait ConnectorStore: Send + Sync {
         id: &str,
         cursor: Option<&str>,
     ) -> Result<(), StoreError>;
-    /// Sets the webhook-sync-pending flag; false when it was already set (a sync is already queued).
-    async fn mark_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<bool, StoreError>;
-    async fn clear_webhook_sync_pending(&self, org_id: &str, id: &str) -> Result<(), StoreError>;
     /// The connector's webhook-sync mark (the default when never set); NotFound without the
     /// connector.
     async fn webhook_sync(&self, org_id: &str, id: &str) -> Result<WebhookSync, StoreError>;

@@ -10,6 +10,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use recorder_domain::Deps;
+use recorder_domain::document::ImportedDocument;
 use recorder_domain::jobs::DocumentJob;
 use recorder_domain::keys::{is_upload_original, parse_object_key};
 use recorder_processing::{
@@ -51,13 +52,14 @@ pub async fn handle_documents(
                         "processing failed {} times; the last error: {e}",
                         options.max_receives
                     );
-                    let outcome = give_up(deps, org_id, document_id, reason, |d| {
-                        // Not while another delivery holds it.
+                    // Not while another delivery holds it.
+                    let ours = |d: &ImportedDocument| {
                         d.processing_lease.as_ref().is_none_or(|l| l.owner == run.owner)
-                    })
+                    };
+                    let outcome = give_up(deps, org_id, document_id, reason, ours)
                         .await
                         .map_err(|e| JobError::Processing(e.to_string()))?;
-                    tracing::warn!(%document_id, outcome = ?outcome, "last receive failed; document marked failed");
+                    tracing::warn!(%document_id, ?outcome, "last receive failed; document marked failed");
                 }
                 Err(e) => return Err(JobError::Processing(e.to_string())),
             }

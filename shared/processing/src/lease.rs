@@ -28,7 +28,7 @@ impl Run {
 }
 
 pub(crate) enum Claim {
-    Taken(ImportedDocument),
+    Taken(Box<ImportedDocument>),
     Skip(&'static str),
     Unknown,
 }
@@ -63,7 +63,7 @@ pub(crate) async fn claim(
     Ok(match (claimed, skip) {
         (None, _) => Claim::Unknown,
         (Some(_), Some(why)) => Claim::Skip(why),
-        (Some(doc), None) => Claim::Taken(doc),
+        (Some(doc), None) => Claim::Taken(Box::new(doc)),
     })
 }
 

@@ -1,20 +1,25 @@
 //! The document pipeline behind the `doc-processor` function, over the domain's ports:
 //!
-//! 1. load the record; work already done is skipped (a redelivered message changes nothing);
+//! 1. claim the record with a lease ([`lease`]): work already done, or held by another delivery,
+//!    is skipped, so a version is processed once however many messages announce it;
 //! 2. read the original from the blob store; detect the real type from the bytes;
-//! 3. extract Markdown and metadata (in a blocking task, with a time cap); audio and video are
-//!    transcribed when an endpoint is configured (see [`transcribe`]);
+//! 3. extract Markdown and metadata (in a blocking task, with a time cap that the invocation's
+//!    deadline may shorten, and a decompression budget from the function's memory); audio and
+//!    video are transcribed when an endpoint is configured (see [`transcribe`]);
 //! 4. same bytes already completed in the org → a duplicate of that document, artifacts reused;
 //! 5. chunk (structure-aware; transcripts by speaker turn);
 //! 6. write the Markdown and the chunks (JSON Lines) next to the original, mark the record
 //!    `completed`, and move its upload batch's counters.
 //!
 //! A file that cannot be read ends `failed` with a reason a person can act on; storage trouble is
-//! returned as an error so SQS retries the message (and dead-letters it after repeated failures).
+//! returned as an error so SQS retries the message; on its last receive the document is failed
+//! with that error instead ([`give_up`]), and a worker that vanished is swept ([`sweep`]).
 
 mod large;
 pub mod lease;
 mod media;
+mod options;
+mod running;
 pub mod sweep;
 pub mod transcribe;
 
@@ -22,37 +27,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use recorder_domain::document::{ImportedDocument, PROCESSING_STALE_AFTER, ProcessingStatus};
+use recorder_domain::document::{ImportedDocument, ProcessingStatus};
 use recorder_domain::keys::{ArtifactKind, object_key};
 use recorder_domain::service::documents::MAX_ATTEMPTS;
 use recorder_domain::upload::BatchStatus;
 use recorder_domain::{Deps, StoreError};
-use recorder_extract::{ChunkOptions, Hints, Limits, chunk, chunk_transcript, extract};
+use recorder_extract::{Hints, chunk, chunk_transcript, extract};
 use recorder_fetch::{Article, FetchPolicy, main_content};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use transcribe::TranscriptionSettings;
 
 pub use lease::Run;
+pub use options::{DECOMPRESSION_SHARE_PERCENT, Options, limits_for_memory};
+use running::extract_cap;
+pub use running::{FINISH_MARGIN, MESSAGE_BUDGET};
 
-/// Originals above this are not read whole into a 512 MB function: audio and video are read by
-/// range (see `large`), anything else is refused.
+/// Originals above this are not read whole into the function's memory: audio and video are read
+/// by range (see `large`), anything else is refused.
 pub const MAX_PROCESSED_BYTES: u64 = 256 * 1024 * 1024;
 /// Extraction of one file may take at most this long.
 pub const EXTRACT_TIMEOUT: Duration = Duration::from_secs(300);
-/// Time kept after an extraction for storing its artifacts and writing the record.
-pub const FINISH_MARGIN: Duration = Duration::from_secs(30);
-/// What one message needs of an invocation's remaining time to be started at all: a whole
-/// extraction and its finish. The batch stops taking messages below it.
-pub const MESSAGE_BUDGET: Duration = Duration::from_secs(300 + 30);
-/// Shorter extractions than this are not started: they could not finish.
-const MIN_EXTRACT: Duration = Duration::from_secs(5);
-/// The share of the function's memory one file's decompression may use. Measured: reading a
-/// DOCX peaks at about 2.1x what it decompresses (100 MB → 215 MB, 450 MB → 922 MB), and the
-/// original (up to [`MAX_PROCESSED_BYTES`]) and the runtime need room beside it: at 30 % a
-/// 1024 MB function peaks near 2.1 × 307 + 256 + 40 ≈ 940 MB.
-pub const DECOMPRESSION_SHARE_PERCENT: u64 = 30;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Completed {
@@ -79,71 +73,6 @@ pub enum ProcessError {
     /// (its lease is given back) and it is queued again.
     #[error("too little time left in this invocation to read the file")]
     OutOfTime,
-}
-
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Originals up to this size are read whole ([`MAX_PROCESSED_BYTES`]).
-    pub max_whole_bytes: u64,
-    pub chunking: ChunkOptions,
-    pub limits: Limits,
-    /// How URL imports are fetched (timeouts, size cap, SSRF allowlist).
-    pub fetch: FetchPolicy,
-    /// Where audio and video are transcribed; `None`: media gets metadata only.
-    pub transcription: Option<TranscriptionSettings>,
-    /// For the transcription endpoint (an operator-chosen host, so not the SSRF-safe fetcher).
-    pub http: reqwest::Client,
-    /// A lease older than this may be taken over ([`PROCESSING_STALE_AFTER`]).
-    pub stale_after: chrono::Duration,
-    /// The documents queue's `maxReceiveCount` (DOCUMENTS_MAX_RECEIVE_COUNT): a message
-    /// received this often is dead-lettered after this attempt, so its document is failed.
-    pub max_receives: u32,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            max_whole_bytes: MAX_PROCESSED_BYTES,
-            chunking: ChunkOptions::default(),
-            limits: Limits::default(),
-            fetch: FetchPolicy::default(),
-            transcription: None,
-            http: reqwest::Client::default(),
-            stale_after: PROCESSING_STALE_AFTER,
-            max_receives: 5,
-        }
-    }
-}
-
-impl Options {
-    /// Read once at cold start: URL_IMPORT_TIMEOUT, URL_IMPORT_MAX_SIZE, USER_AGENT,
-    /// URL_IMPORT_ALLOW_HOSTS, the TRANSCRIPTION_* settings, and the function's memory
-    /// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, set by Lambda) for the decompression budget.
-    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
-        let memory_mb = get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").and_then(|v| v.trim().parse().ok());
-        Options {
-            fetch: FetchPolicy::from_lookup(get),
-            transcription: TranscriptionSettings::from_lookup(get),
-            limits: limits_for_memory(memory_mb),
-            max_receives: get("DOCUMENTS_MAX_RECEIVE_COUNT")
-                .and_then(|v| v.trim().parse().ok())
-                .filter(|n| *n > 0)
-                .unwrap_or(5),
-            ..Options::default()
-        }
-    }
-}
-
-/// The extraction limits for a function of `memory_mb`: one file's decompression may use
-/// [`DECOMPRESSION_SHARE_PERCENT`] of it (never more than the default 500 MB). Without a
-/// memory setting (local runs), the defaults.
-pub fn limits_for_memory(memory_mb: Option<u64>) -> Limits {
-    let mut limits = Limits::default();
-    if let Some(mb) = memory_mb {
-        let budget = mb * 1024 * 1024 * DECOMPRESSION_SHARE_PERCENT / 100;
-        limits.max_decompressed_bytes = limits.max_decompressed_bytes.min(budget);
-    }
-    limits
 }
 
 /// Ends a document `failed` with `reason` unless it is already final or `still` says it moved
@@ -199,7 +128,7 @@ pub async fn process_document_as(
         lease::Claim::Skip(why) => return Ok(Outcome::Skipped(why)),
         lease::Claim::Taken(doc) => doc,
     };
-    let outcome = process_claimed(deps, doc, options, run).await;
+    let outcome = process_claimed(deps, *doc, options, run).await;
     if matches!(outcome, Err(ProcessError::OutOfTime)) {
         // Stopped before the deadline, not because of the file: the next delivery starts afresh.
         lease::release(deps, document_id, &run.owner).await?;
@@ -351,13 +280,19 @@ async fn process_claimed(
         (None, None) => {
             // Extraction cannot be interrupted (the blocking thread runs on after a timeout),
             // so one that could not finish before the deadline is not started.
+            if !running::wait_for_others(run).await {
+                return Err(ProcessError::OutOfTime);
+            }
             let Some((cap, shortened)) = extract_cap(run) else {
                 return Err(ProcessError::OutOfTime);
             };
             let hints = hints_of(&doc);
             let limits = options.limits.clone();
             let source = bytes;
+            let running = running::Running::start();
             let work = tokio::task::spawn_blocking(move || {
+                // Counted until the thread ends, also when the wait for it was given up.
+                let _running = running;
                 let out = extract(&source, &hints, &limits)?;
                 // Only media needs the original again (to transcribe it); for the rest it is
                 // freed before chunking, which for a long PDF matters (88 MB of 434 MB peak).
@@ -457,23 +392,6 @@ async fn process_claimed(
         transcript_key,
     };
     complete(deps, &base, &mut doc, keys, done).await
-}
-
-/// How long this run's extraction may take: [`EXTRACT_TIMEOUT`], or less when the invocation's
-/// deadline comes first (`true`). None when too little is left to start one.
-fn extract_cap(run: &Run) -> Option<(Duration, bool)> {
-    let Some(deadline) = run.deadline else {
-        return Some((EXTRACT_TIMEOUT, false));
-    };
-    let left = (deadline - Utc::now()).to_std().unwrap_or_default();
-    let left = left.saturating_sub(FINISH_MARGIN);
-    if left >= EXTRACT_TIMEOUT {
-        Some((EXTRACT_TIMEOUT, false))
-    } else if left >= MIN_EXTRACT {
-        Some((left, true))
-    } else {
-        None
-    }
 }
 
 pub(crate) const MARKDOWN_TYPE: &str = "text/markdown; charset=utf-8";

@@ -146,7 +146,6 @@ pub async fn create(
         sync_cursor: None,
         sync_progress: None,
         documents_count: 0,
-        pending_webhook_sync: false,
         created_by: caller.user_id.clone(),
         created_at: now,
         updated_at: now,

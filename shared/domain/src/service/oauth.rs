@@ -319,7 +319,6 @@ fn new_connector(
         sync_cursor: None,
         sync_progress: None,
         documents_count: 0,
-        pending_webhook_sync: false,
         created_by: state.user_id.clone(),
         created_at: now,
         updated_at: now,
