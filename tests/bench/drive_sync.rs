@@ -169,6 +169,9 @@ async fn main() {
     api.wait_sync(&id, 0).await;
     // A webhook may have queued a second sync meanwhile: the full sync is every log so far.
     let mut first = api.wait_sync(&id, 0).await;
+    if first["status"] != "success" {
+        eprintln!("first sync: {first}");
+    }
     let so_far = api
         .get(&format!("/api/connectors/{id}/sync-logs?limit=50"))
         .await;
@@ -313,9 +316,10 @@ async fn main() {
         full_secs, first["status"], first["counts"]["synced"], first["counts"]["failed"]
     );
     println!(
-        "                  {full_calls} Drive API calls, {rps:.1} req/s = {:.0}% of the rate limit, 429s served: {}",
+        "                  {full_calls} Drive API calls, {rps:.1} req/s = {:.0}% of the rate limit, throttled: {} × 429, {} × 403",
         100.0 * rps / rate as f64,
-        full_stats.http_429_served
+        full_stats.http_429_served,
+        full_stats.http_403_rate_limit_served
     );
     println!(
         "                  documents: {} listed, {} unique external ids (lost: {}, duplicated: {})",
@@ -352,8 +356,8 @@ mod memory {
     use recorder_connectors::ProviderSettings;
     use recorder_connectors::google::drive::DriveSource;
     use recorder_connectors::google::oauth::{DRIVE_SCOPES, GoogleOAuth};
-    use recorder_domain::connector::{Connector, ConnectorType};
-    use recorder_domain::memory::MemoryDeps;
+    use recorder_domain::connector::ConnectorType;
+    use recorder_domain::memory::{MemoryDeps, test_connector};
     use recorder_domain::ports::{OAuthTokens, Secret, TokenStore};
     use recorder_domain::service::connectors::queue_sync;
     use recorder_domain::service::sync::run_sync_job;
@@ -387,13 +391,7 @@ mod memory {
             Arc::new(GoogleOAuth::new(s, m.secrets.clone(), DRIVE_SCOPES)),
         );
         let now = m.deps.clock.now();
-        let connector: Connector = serde_json::from_value(serde_json::json!({
-            "id": "c1", "org_id": "org", "connector_type": "google_drive", "name": "Drive", "description": null,
-            "status": "active", "sync_frequency": "manual", "next_sync_at": null, "last_sync_at": null,
-            "last_sync_status": null, "last_error": null, "last_error_at": null, "sync_cursor": null,
-            "sync_progress": null, "created_by": "u", "created_at": now, "updated_at": now
-        }))
-        .unwrap();
+        let connector = test_connector("c1", "org", ConnectorType::GoogleDrive, "Drive", now);
         m.deps.connectors.create(&connector).await.unwrap();
         let token = fake.issue_access_token(fake_google::mime::DRIVE_READONLY_SCOPE);
         let tokens = OAuthTokens {

@@ -31,17 +31,17 @@ impl Api {
         )
     }
 
+    /// A PUT with the headers the ticket lists (Content-Type, If-None-Match: *), as the README's
+    /// curl sends them; Content-Length comes from the body.
     async fn put(&self, ticket: &Value, bytes: Vec<u8>) {
         let url = ticket["url"].as_str().unwrap();
-        let ct = ticket["headers"]["content-type"].as_str().unwrap();
-        let resp = self
-            .http
-            .put(url)
-            .header("content-type", ct)
-            .body(bytes)
-            .send()
-            .await
-            .unwrap();
+        let mut req = self.http.put(url);
+        for (name, value) in ticket["headers"].as_object().unwrap() {
+            if name != "content-length" {
+                req = req.header(name, value.as_str().unwrap());
+            }
+        }
+        let resp = req.body(bytes).send().await.unwrap();
         assert!(resp.status().is_success(), "PUT {url}: {}", resp.status());
     }
 }

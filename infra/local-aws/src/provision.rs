@@ -46,6 +46,8 @@ pub struct HttpRoute {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueSource {
     pub queue_url: String,
+    /// The queue's ARN as the template resolves it (the `eventSourceARN` of its records).
+    pub queue_arn: String,
     pub batch_size: i32,
     pub report_batch_item_failures: bool,
 }
@@ -56,7 +58,8 @@ pub struct FunctionSpec {
     pub binary: String,
     pub env: BTreeMap<String, String>,
     pub routes: Vec<HttpRoute>,
-    pub queue: Option<QueueSource>,
+    /// One per SQS event (the doc-processor also drains its dead-letter queue).
+    pub queues: Vec<QueueSource>,
     /// Schedule expressions (`rate(5 minutes)`).
     pub schedules: Vec<String>,
 }
@@ -423,7 +426,7 @@ fn function_spec(
         binary,
         env,
         routes: Vec::new(),
-        queue: None,
+        queues: Vec::new(),
         schedules: Vec::new(),
     };
     if let Some(events) = prop(f, "Events").and_then(Value::as_mapping) {
@@ -459,8 +462,9 @@ fn function_spec(
                                 "{id}: SQS event on unknown queue {arn}"
                             ))
                         })?;
-                    spec.queue = Some(QueueSource {
+                    spec.queues.push(QueueSource {
                         queue_url,
+                        queue_arn: arn,
                         batch_size: get("BatchSize")
                             .and_then(scalar)
                             .and_then(|b| b.parse().ok())

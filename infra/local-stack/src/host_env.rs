@@ -53,6 +53,8 @@ pub const WIRED: &[&str] = &[
     "DOCUMENT_EVENTS_QUEUE_URL",
     // Mirrors DocumentsQueue's redrive setting, which the stack creates from the template.
     "DOCUMENTS_MAX_RECEIVE_COUNT",
+    // The dead-letter queue the stack creates; its records' source ARN.
+    "DOCUMENTS_DLQ_ARN",
     "SECRETS_PREFIX",
     "APP_SECRET_ID",
     "RUST_LOG",

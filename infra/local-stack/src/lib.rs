@@ -1,7 +1,8 @@
 //! The whole product on one machine: the template's resources on moto, an HTTP gateway serving
 //! every route of template.yaml through the same handlers the Lambdas run (with a local JWT check
-//! standing in for the authorizer), pollers feeding each SQS queue to its worker as Lambda would,
-//! and the schedules as timers. Nothing in the product depends on this crate.
+//! standing in for the authorizer), pollers feeding each SQS event's queue to its function as
+//! Lambda would (the doc-processor also drains the documents dead-letter queue), and the
+//! schedules as timers. Nothing in the product depends on this crate.
 
 pub mod functions;
 pub mod gateway;
@@ -260,7 +261,7 @@ pub async fn start(options: Options) -> Result<Stack, StackError> {
 
     let mut tasks = vec![tokio::spawn(gateway::serve(listener, functions.clone()))];
     for f in &functions {
-        if let Some(source) = &f.spec.queue {
+        for source in &f.spec.queues {
             for _ in 0..options.pollers_per_queue.max(1) {
                 tasks.push(tokio::spawn(pollers::poll(
                     f.clone(),

@@ -108,7 +108,7 @@ async fn main() {
                 if r.public { " (no token)" } else { "" }
             );
         }
-        if let Some(q) = &f.spec.queue {
+        for q in &f.spec.queues {
             println!("  poller: {} <- {}", f.spec.binary, q.queue_url);
         }
         for s in &f.spec.schedules {

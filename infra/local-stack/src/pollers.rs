@@ -9,17 +9,10 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use local_aws::QueueSource;
-use local_aws::provision::{ACCOUNT_ID, REGION};
+use local_aws::provision::REGION;
 use serde_json::json;
 
 use crate::Function;
-
-fn queue_arn(url: &str) -> String {
-    format!(
-        "arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{}",
-        url.rsplit('/').next().unwrap_or_default()
-    )
-}
 
 fn record(m: &Message, arn: &str) -> serde_json::Value {
     let attributes: HashMap<String, String> = m
@@ -44,7 +37,8 @@ pub async fn poll(
     retry_delay: Duration,
 ) {
     let client = aws_sdk_sqs::Client::new(&sdk);
-    let arn = queue_arn(&source.queue_url);
+    // As the template resolves it: the doc-processor tells dead letters by it.
+    let arn = source.queue_arn.clone();
     loop {
         let received = client
             .receive_message()

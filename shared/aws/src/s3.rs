@@ -1,6 +1,7 @@
 //! S3 adapter for the blob store port.
 
 mod parts;
+mod versions;
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use recorder_domain::StoreError;
 use recorder_domain::download::DownloadAs;
 use recorder_domain::ports::{
     BlobStore, PutStreamError, RangeRead, StoredBlob, StoredPart, StreamDigest, UploadedPart,
+    VersionRead,
 };
 use recorder_domain::source::ByteStream as ContentStream;
 
@@ -267,9 +269,17 @@ impl BlobStore for S3Blobs {
                     .set_parts(Some(parts))
                     .build(),
             )
+            // An upload creates its original, never replaces one (412 when one exists).
+            .if_none_match("*")
             .send()
             .await;
         if let Err(e) = completed {
+            if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) {
+                return Err(StoreError::ConditionFailed(format!(
+                    "an object exists at s3://{}/{key}",
+                    self.bucket
+                )));
+            }
             // As in put_stream: a 200 we could not parse is checked against the stored object.
             let http_ok = e.raw_response().is_some_and(|r| r.status().is_success());
             if !http_ok || self.size_of(key).await.is_none() {
@@ -293,7 +303,9 @@ impl BlobStore for S3Blobs {
     ) -> Result<String, StoreError> {
         // Content-Length is one of the signed headers: S3 refuses a body of any other length
         // (a presigned POST with content-length-range would allow a range, and change the
-        // client's request from a PUT to a form post).
+        // client's request from a PUT to a form post). So is If-None-Match: * (S3's conditional
+        // write): the URL creates the original and answers 412 once one is stored, so it cannot
+        // replace the file a document was processed from.
         let req = self
             .client
             .put_object()
@@ -301,6 +313,7 @@ impl BlobStore for S3Blobs {
             .key(key)
             .content_type(content_type)
             .content_length(signed_length(content_length)?)
+            .if_none_match("*")
             .presigned(presigning(expires_in)?)
             .await
             .map_err(|e| StoreError::backend("could not presign an upload", e))?;
@@ -354,6 +367,20 @@ impl BlobStore for S3Blobs {
 
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
         self.head_size(key).await
+    }
+
+    async fn get_range_version(
+        &self,
+        key: &str,
+        start: u64,
+        len: u64,
+        if_match: Option<&str>,
+    ) -> Result<Option<VersionRead>, StoreError> {
+        versions::get_range(&self.client, &self.bucket, key, start, len, if_match).await
+    }
+
+    async fn get_version(&self, key: &str, etag: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        versions::get(&self.client, &self.bucket, key, etag).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

@@ -7,65 +7,26 @@ use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use chrono::Utc;
-use recorder_aws::{Config, build_deps};
+use common::stack;
 use recorder_domain::StoreError;
 use recorder_domain::connector::*;
 use recorder_domain::document::{ImportedDocument, ProcessingStatus};
 use recorder_domain::ids::new_id;
 use recorder_domain::jobs::{DocumentJob, SyncJob};
+use recorder_domain::memory::test_connector;
 use recorder_domain::paging::PageRequest;
 use recorder_domain::ports::*;
 use recorder_domain::sync_log::{SyncLog, SyncType};
 use recorder_domain::upload::{BatchStatus, UploadBatch};
 use recorder_domain::webhook::WebhookEvent;
 
-struct Stack {
-    deps: Deps,
-    config: Config,
-    sdk: aws_config::SdkConfig,
-}
-
-async fn stack() -> Stack {
-    let (sdk, provisioned) = local_aws::testing::fresh_stack().await;
-    let api = provisioned
-        .functions
-        .iter()
-        .find(|f| f.binary == "api")
-        .expect("api function in template");
-    let config = Config::from_lookup(|k| api.env.get(k).cloned())
-        .expect("template env makes a valid config");
-    let deps = build_deps(&config, &sdk, |_| {
-        Arc::new(recorder_domain::memory::StaticProviders::default())
-    });
-    Stack { deps, config, sdk }
-}
+mod common;
 
 fn connector(org: &str, name: &str) -> Connector {
     let now = Utc::now();
     Connector {
-        id: new_id(),
-        org_id: org.into(),
-        connector_type: ConnectorType::FileUpload,
-        name: name.into(),
-        description: None,
-        status: ConnectorStatus::Active,
-        account: Account::default(),
         settings: serde_json::json!({"a": 1}),
-        filters: Filters::default(),
-        sync_frequency: SyncFrequency::Manual,
-        next_sync_at: None,
-        last_sync_at: None,
-        last_sync_status: None,
-        error_count: 0,
-        last_error: None,
-        last_error_at: None,
-        webhook: WebhookState::default(),
-        sync_cursor: None,
-        sync_progress: None,
-        documents_count: 0,
-        created_by: "u".into(),
-        created_at: now,
-        updated_at: now,
+        ..test_connector(&new_id(), org, ConnectorType::FileUpload, name, now)
     }
 }
 
@@ -498,7 +459,13 @@ async fn an_oauth_state_has_a_ttl_attribute_and_is_single_use() {
     s.deps.oauth_states.put(&state).await.unwrap();
     // Reading does not use it up (a callback from another browser only reads).
     for _ in 0..2 {
-        let read = s.deps.oauth_states.get(&state.state).await.unwrap().unwrap();
+        let read = s
+            .deps
+            .oauth_states
+            .get(&state.state)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(read.browser_nonce_hash.as_deref(), Some("ab12"));
         assert_eq!(read.expires_at.timestamp(), state.expires_at.timestamp());
     }

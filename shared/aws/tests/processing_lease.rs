@@ -3,36 +3,21 @@
 //! DynamoDB, one wins), stale leases listed through the sparse GSI2 partition, and the bucket
 //! announcing direct uploads only.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use recorder_aws::{Config, build_deps};
+use common::Stack;
 use recorder_domain::Deps;
 use recorder_domain::connector::ConnectorType;
 use recorder_domain::document::{ImportedDocument, ProcessingLease, ProcessingStatus};
 use recorder_domain::keys::{ArtifactKind, object_key};
 use recorder_processing::{Options, Outcome, Run, process_document_as};
 
-struct Stack {
-    deps: Deps,
-    config: Config,
-    sdk: aws_config::SdkConfig,
-}
+mod common;
 
+/// A fresh stack with the doc-processor's settings.
 async fn stack() -> Stack {
-    let (sdk, provisioned) = local_aws::testing::fresh_stack().await;
-    let f = provisioned
-        .functions
-        .iter()
-        .find(|f| f.binary == "doc-processor")
-        .expect("doc-processor function in template");
-    let config =
-        Config::from_lookup(|k| f.env.get(k).cloned()).expect("template env makes a valid config");
-    let deps = build_deps(&config, &sdk, |_| {
-        Arc::new(recorder_domain::memory::StaticProviders::default())
-    });
-    Stack { deps, config, sdk }
+    common::stack_of("doc-processor", |_| None).await
 }
 
 /// A stored Markdown upload waiting to be processed.

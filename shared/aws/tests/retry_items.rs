@@ -2,35 +2,14 @@
 //! created from template.yaml: due items come from the sparse index in due order, pages do not
 //! skip items handled meanwhile, permanent items are never due, and TTL is set.
 
-use std::sync::Arc;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use recorder_aws::{Config, build_deps};
+use common::stack;
 use recorder_domain::paging::PageRequest;
 use recorder_domain::ports::Deps;
 use recorder_domain::sync_log::RetryItem;
 
-struct Stack {
-    deps: Deps,
-    config: Config,
-    sdk: aws_config::SdkConfig,
-}
-
-async fn stack() -> Stack {
-    let (sdk, provisioned) = local_aws::testing::fresh_stack().await;
-    let api = provisioned
-        .functions
-        .iter()
-        .find(|f| f.binary == "api")
-        .expect("api function in template");
-    let config = Config::from_lookup(|k| api.env.get(k).cloned())
-        .expect("template env makes a valid config");
-    let deps = build_deps(&config, &sdk, |_| {
-        Arc::new(recorder_domain::memory::StaticProviders::default())
-    });
-    Stack { deps, config, sdk }
-}
+mod common;
 
 fn retry(connector: &str, id: &str, due: DateTime<Utc>, permanent: bool) -> RetryItem {
     RetryItem {

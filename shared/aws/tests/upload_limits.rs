@@ -81,7 +81,10 @@ async fn upload_urls_sign_the_length_of_the_file_and_of_each_part() {
     let deps = deps().await;
     let t = request(&deps, "notes.txt", 20).await;
     let url = t.url.as_deref().unwrap();
-    assert_eq!(signed_headers(url), "content-length;content-type;host");
+    assert_eq!(
+        signed_headers(url),
+        "content-length;content-type;host;if-none-match"
+    );
     put(url, b"twenty bytes exactly".to_vec()).await;
 
     let t = request(&deps, "big.txt", 6 * MB).await;

@@ -2,35 +2,13 @@
 //! received events carry the table's TTL attribute, and the webhook-sync mark is a
 //! compare-and-set that connector edits leave alone.
 
-use std::sync::Arc;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{SubsecRound, Utc};
-use recorder_aws::{Config, build_deps};
+use common::stack;
 use recorder_domain::connector::Connector;
-use recorder_domain::ports::Deps;
 use recorder_domain::webhook::{EVENT_RETENTION, WebhookEvent, WebhookSync, WebhookSyncPhase};
 
-struct Stack {
-    deps: Deps,
-    config: Config,
-    sdk: aws_config::SdkConfig,
-}
-
-async fn stack() -> Stack {
-    let (sdk, provisioned) = local_aws::testing::fresh_stack().await;
-    let api = provisioned
-        .functions
-        .iter()
-        .find(|f| f.binary == "api")
-        .expect("api function in template");
-    let config = Config::from_lookup(|k| api.env.get(k).cloned())
-        .expect("template env makes a valid config");
-    let deps = build_deps(&config, &sdk, |_| {
-        Arc::new(recorder_domain::memory::StaticProviders::default())
-    });
-    Stack { deps, config, sdk }
-}
+mod common;
 
 fn event(id: &str) -> WebhookEvent {
     WebhookEvent {

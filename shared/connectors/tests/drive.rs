@@ -10,7 +10,7 @@ use recorder_connectors::ProviderSettings;
 use recorder_connectors::google::drive::DriveSource;
 use recorder_connectors::google::oauth::{DRIVE_SCOPES, GoogleOAuth};
 use recorder_domain::connector::{Connector, ConnectorStatus, ConnectorType};
-use recorder_domain::memory::MemoryDeps;
+use recorder_domain::memory::{MemoryDeps, test_connector};
 use recorder_domain::paging::PageRequest;
 use recorder_domain::ports::{OAuthTokens, TokenStore};
 use recorder_domain::service::connectors::queue_sync;
@@ -54,13 +54,7 @@ async fn world(config: FakeConfig) -> World {
     m.providers
         .register_oauth(ConnectorType::GoogleDrive, oauth.clone());
     let now = m.deps.clock.now();
-    let connector: Connector = serde_json::from_value(serde_json::json!({
-        "id": "c1", "org_id": "org", "connector_type": "google_drive", "name": "Drive", "description": null,
-        "status": "active", "sync_frequency": "manual", "next_sync_at": null, "last_sync_at": null,
-        "last_sync_status": null, "last_error": null, "last_error_at": null, "sync_cursor": null,
-        "sync_progress": null, "created_by": "u", "created_at": now, "updated_at": now
-    }))
-    .unwrap();
+    let connector = test_connector("c1", "org", ConnectorType::GoogleDrive, "Drive", now);
     m.deps.connectors.create(&connector).await.unwrap();
     World {
         fake,

@@ -621,7 +621,27 @@ pub struct MemoryBlobs {
     pub parts: Mutex<HashMap<String, BTreeMap<u32, Vec<u8>>>>,
 }
 
+/// The ETag the in-memory store gives an object: derived from its bytes, as S3's is for a
+/// single PUT (the same bytes stored again keep it), unquoted as in S3's notifications.
+pub fn etag_of(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(bytes)[..16])
+}
+
 impl MemoryBlobs {
+    /// The current version's ETag, or `ConditionFailed` when it is not `if_match`.
+    fn matching(&self, key: &str, if_match: Option<&str>) -> Result<Option<String>, StoreError> {
+        let Some(etag) = lock(&self.objects).get(key).map(|(b, _)| etag_of(b)) else {
+            return Ok(None);
+        };
+        match if_match {
+            Some(want) if want.trim_matches('"') != etag => Err(StoreError::ConditionFailed(
+                format!("{key} is no longer version {want}"),
+            )),
+            _ => Ok(Some(etag)),
+        }
+    }
+
     /// What a client's PUT to a part URL does (no length is enforced here, as on moto).
     pub fn upload_part(&self, upload_id: &str, part_number: u32, bytes: Vec<u8>) {
         lock(&self.parts)
@@ -701,6 +721,12 @@ impl BlobStore for MemoryBlobs {
         upload_id: &str,
         _parts: &[UploadedPart],
     ) -> Result<u64, StoreError> {
+        // Completion only creates, as S3 does with If-None-Match: * (the upload stays).
+        if lock(&self.parts).contains_key(upload_id) && lock(&self.objects).contains_key(key) {
+            return Err(StoreError::ConditionFailed(format!(
+                "an object exists at {key}"
+            )));
+        }
         if let Some(parts) = lock(&self.parts).remove(upload_id) {
             let bytes = parts.into_values().flatten().collect::<Vec<u8>>();
             let size = bytes.len() as u64;
@@ -780,6 +806,27 @@ impl BlobStore for MemoryBlobs {
 
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
         Ok(lock(&self.objects).get(key).map(|(b, _)| b.len() as u64))
+    }
+
+    async fn get_range_version(
+        &self,
+        key: &str,
+        start: u64,
+        len: u64,
+        if_match: Option<&str>,
+    ) -> Result<Option<VersionRead>, StoreError> {
+        let Some(etag) = self.matching(key, if_match)? else {
+            return Ok(None);
+        };
+        let read = self.get_range(key, start, len).await?;
+        Ok(read.map(|read| VersionRead { read, etag }))
+    }
+
+    async fn get_version(&self, key: &str, etag: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if self.matching(key, Some(etag))?.is_none() {
+            return Ok(None);
+        }
+        self.get(key).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
@@ -980,5 +1027,40 @@ impl MemoryDeps {
 impl Default for MemoryDeps {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// An active, manually synced connector with nothing synced yet, as tests start from.
+pub fn test_connector(
+    id: &str,
+    org_id: &str,
+    connector_type: ConnectorType,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Connector {
+    Connector {
+        id: id.into(),
+        org_id: org_id.into(),
+        connector_type,
+        name: name.into(),
+        description: None,
+        status: crate::connector::ConnectorStatus::Active,
+        account: Default::default(),
+        settings: serde_json::Value::Null,
+        filters: Default::default(),
+        sync_frequency: crate::connector::SyncFrequency::Manual,
+        next_sync_at: None,
+        last_sync_at: None,
+        last_sync_status: None,
+        error_count: 0,
+        last_error: None,
+        last_error_at: None,
+        webhook: WebhookState::default(),
+        sync_cursor: None,
+        sync_progress: None,
+        documents_count: 0,
+        created_by: "u".into(),
+        created_at: now,
+        updated_at: now,
     }
 }

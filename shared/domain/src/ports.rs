@@ -243,6 +243,14 @@ pub struct RangeRead {
     pub total: u64,
 }
 
+/// A range of one version of a stored object, and which version it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRead {
+    pub read: RangeRead,
+    /// The version's ETag as the store names it (S3 quotes it; its notifications do not).
+    pub etag: String,
+}
+
 #[async_trait]
 pub trait BlobStore: Send + Sync {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError>;
@@ -272,7 +280,7 @@ pub trait BlobStore: Send + Sync {
         expires_in: Duration,
     ) -> Result<String, StoreError>;
     /// Completes a multipart upload from the parts the client sent (part number, ETag); returns
-    /// the object's size.
+    /// the object's size. It only creates: `ConditionFailed` when an object exists at `key`.
     async fn complete_multipart(
         &self,
         key: &str,
@@ -290,7 +298,9 @@ pub trait BlobStore: Send + Sync {
     // Client uploads and downloads with their limits signed in (the defaults refuse, so a store
     // that cannot enforce them is never used by mistake).
 
-    /// A presigned PUT S3 accepts only with exactly `content_length` bytes (the length is signed).
+    /// A presigned PUT S3 accepts only with exactly `content_length` bytes (the length is signed),
+    /// and only while nothing is stored at `key` (`If-None-Match: *` is signed: the URL creates
+    /// the original, it never replaces it).
     async fn presign_put_sized(
         &self,
         key: &str,
@@ -322,6 +332,24 @@ pub trait BlobStore: Send + Sync {
     async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError> {
         let _ = (key, upload_id);
         Err(unsupported("aborting uploads"))
+    }
+    /// `get_range` of one version: with `if_match` (an ETag, quoted or not) `ConditionFailed`
+    /// when the object is another version now (S3's 412); without, the current version. The
+    /// answer names the version it read.
+    async fn get_range_version(
+        &self,
+        key: &str,
+        start: u64,
+        len: u64,
+        if_match: Option<&str>,
+    ) -> Result<Option<VersionRead>, StoreError> {
+        let _ = (key, start, len, if_match);
+        Err(unsupported("reading versions"))
+    }
+    /// The whole object if it is still the version `etag`; `ConditionFailed` when it is not.
+    async fn get_version(&self, key: &str, etag: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let _ = (key, etag);
+        Err(unsupported("reading versions"))
     }
     /// The stored object's size; None when there is no such object.
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {

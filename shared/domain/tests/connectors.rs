@@ -10,6 +10,8 @@ use recorder_domain::service::{scheduler, sync};
 use recorder_domain::sync_log::SyncStatus;
 use recorder_domain::{Caller, DomainError, Role};
 
+mod common;
+
 fn admin(org: &str) -> Caller {
     Caller {
         org_id: org.into(),
@@ -214,16 +216,7 @@ async fn a_manual_sync_is_queued_run_and_logged() {
     assert!(after.last_sync_at.is_some());
     assert_eq!(after.sync_progress, None);
 
-    let kinds: Vec<_> = m
-        .deps
-        .activity
-        .list("o", &PageRequest::new(None, None))
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
+    let kinds = common::activity_kinds(&m, "o").await;
     assert_eq!(
         kinds,
         vec![

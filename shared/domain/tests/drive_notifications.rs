@@ -12,7 +12,6 @@ use chrono::Duration;
 use recorder_domain::connector::{Account, Connector, ConnectorType, WebhookState};
 use recorder_domain::jobs::SyncJob;
 use recorder_domain::memory::MemoryDeps;
-use recorder_domain::ports::{OAuthTokens, Secret, TokenStore};
 use recorder_domain::service::sync::run_sync_job;
 use recorder_domain::service::webhook_sync::SPACING;
 use recorder_domain::service::webhooks::{
@@ -22,6 +21,8 @@ use recorder_domain::source::*;
 use recorder_domain::sync_log::SyncType;
 use recorder_domain::{Deps, DomainError};
 use tokio::sync::watch;
+
+mod common;
 
 const KEY: &str = "webhook-key";
 const RESOURCE: &str = "res-1";
@@ -144,22 +145,7 @@ async fn world() -> World {
         .lock()
         .unwrap()
         .insert("drive_webhook_token".into(), KEY.into());
-    let now = m.deps.clock.now();
-    let connector: Connector = serde_json::from_value(serde_json::json!({
-        "id": "c1", "org_id": "org", "connector_type": "google_drive", "name": "Drive", "description": null,
-        "status": "active", "sync_frequency": "manual", "next_sync_at": null, "last_sync_at": null,
-        "last_sync_status": null, "last_error": null, "last_error_at": null, "sync_cursor": null,
-        "sync_progress": null, "created_by": "u", "created_at": now, "updated_at": now
-    }))
-    .unwrap();
-    m.deps.connectors.create(&connector).await.unwrap();
-    let tokens = OAuthTokens {
-        access_token: Secret::new("at"),
-        refresh_token: Some(Secret::new("rt")),
-        expires_at: Some(now + Duration::hours(1)),
-        scope: None,
-    };
-    m.secrets.put_tokens("c1", &tokens).await.unwrap();
+    let connector = common::drive_connector(&m, Duration::hours(1)).await;
     let mut w = World {
         m,
         feed,

@@ -19,6 +19,8 @@ use recorder_domain::service::{connectors, credentials};
 use recorder_domain::source::*;
 use recorder_domain::{Caller, DomainError, Role};
 
+mod common;
+
 #[derive(Default)]
 struct FakeOAuth {
     refreshes: AtomicU32,
@@ -307,16 +309,7 @@ async fn expired_states_denied_consent_and_refused_codes_fail_clearly_with_an_ac
             .is_err()
     );
 
-    let kinds: Vec<_> = m
-        .deps
-        .activity
-        .list("org", &PageRequest::new(None, None))
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
+    let kinds = common::activity_kinds(&m, "org").await;
     assert_eq!(
         kinds
             .iter()

@@ -16,6 +16,8 @@ use recorder_domain::source::{OAuthClient, SourceError};
 use recorder_domain::{Caller, DomainError, Role};
 use sha2::{Digest, Sha256};
 
+mod common;
+
 /// Counts code exchanges, so a test can see that a refused callback never reached the provider.
 #[derive(Default)]
 struct CountingOAuth {
@@ -85,14 +87,7 @@ async fn a_callback_without_the_starting_browsers_nonce_is_refused_before_any_ex
     let started = oauth::start(&m.deps, &org_x_admin(), "google_drive")
         .await
         .unwrap();
-    let activity_before = m
-        .deps
-        .activity
-        .list("org_x", &PageRequest::new(None, None))
-        .await
-        .unwrap()
-        .items
-        .len();
+    let activity_before = common::activity_kinds(&m, "org_x").await.len();
 
     // The victim's browser: no nonce, an empty one, or a guess.
     for nonce in [None, Some(""), Some("guessed-nonce")] {
@@ -112,13 +107,7 @@ async fn a_callback_without_the_starting_browsers_nonce_is_refused_before_any_ex
     assert_eq!(connectors_of_x(&m).await, 0);
     assert!(m.secrets.tokens.lock().unwrap().is_empty());
     assert!(m.queue.sent_sync_jobs().is_empty());
-    let activity_after = m
-        .deps
-        .activity
-        .list("org_x", &PageRequest::new(None, None))
-        .await
-        .unwrap()
-        .items;
+    let activity_after = common::activity_kinds(&m, "org_x").await;
     assert_eq!(
         activity_after.len(),
         activity_before,
@@ -185,16 +174,7 @@ async fn the_starting_browsers_attempt_uses_the_state_up_even_when_the_code_is_r
         matches!(refused, Err(DomainError::InvalidState(_))),
         "{refused:?}"
     );
-    let kinds: Vec<_> = m
-        .deps
-        .activity
-        .list("org_x", &PageRequest::new(None, None))
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
+    let kinds = common::activity_kinds(&m, "org_x").await;
     assert!(
         kinds.contains(&ActivityKind::ConnectorConnectFailed),
         "{kinds:?}"

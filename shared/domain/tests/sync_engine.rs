@@ -12,12 +12,13 @@ use chrono::Duration;
 use recorder_domain::connector::{Account, Connector, ConnectorStatus, ConnectorType};
 use recorder_domain::document::ProcessingStatus;
 use recorder_domain::memory::MemoryDeps;
-use recorder_domain::paging::PageRequest;
 use recorder_domain::ports::{OAuthTokens, Secret, TokenStore};
 use recorder_domain::service::connectors::queue_sync;
 use recorder_domain::service::sync::{JobOutcome, run_sync_job};
 use recorder_domain::source::*;
 use recorder_domain::sync_log::{SyncStatus, SyncType};
+
+mod common;
 
 const PAGE: usize = 3;
 
@@ -173,22 +174,7 @@ async fn world() -> World {
     let source = Arc::new(FakeSource::default());
     m.providers
         .register(ConnectorType::GoogleDrive, source.clone());
-    let now = m.deps.clock.now();
-    let connector: Connector = serde_json::from_value(serde_json::json!({
-        "id": "c1", "org_id": "org", "connector_type": "google_drive", "name": "Drive", "description": null,
-        "status": "active", "sync_frequency": "manual", "next_sync_at": null, "last_sync_at": null,
-        "last_sync_status": null, "last_error": null, "last_error_at": null, "sync_cursor": null,
-        "sync_progress": null, "created_by": "u", "created_at": now, "updated_at": now
-    }))
-    .unwrap();
-    m.deps.connectors.create(&connector).await.unwrap();
-    let tokens = OAuthTokens {
-        access_token: Secret::new("at"),
-        refresh_token: Some(Secret::new("rt")),
-        expires_at: Some(now + Duration::hours(1)),
-        scope: None,
-    };
-    m.secrets.put_tokens("c1", &tokens).await.unwrap();
+    let connector = common::drive_connector(&m, Duration::hours(1)).await;
     World {
         m,
         source,
@@ -198,30 +184,10 @@ async fn world() -> World {
 
 impl World {
     async fn sync(&self) -> (JobOutcome, recorder_domain::sync_log::SyncLog) {
-        let log = queue_sync(&self.m.deps, &self.connector, SyncType::Manual, None)
-            .await
-            .unwrap();
-        let job = self.m.queue.sent_sync_jobs().last().cloned().unwrap();
-        let outcome = run_sync_job(&self.m.deps, &job, None).await.unwrap();
-        (
-            outcome,
-            self.m
-                .deps
-                .sync_logs
-                .get("c1", &log.id)
-                .await
-                .unwrap()
-                .unwrap(),
-        )
+        common::sync(&self.m, &self.connector).await
     }
     async fn docs(&self) -> Vec<recorder_domain::document::ImportedDocument> {
-        self.m
-            .deps
-            .documents
-            .list_by_connector("c1", &PageRequest::new(Some(200), None))
-            .await
-            .unwrap()
-            .items
+        common::docs(&self.m).await
     }
     async fn connector(&self) -> Connector {
         self.m
@@ -539,10 +505,7 @@ async fn filters_apply_before_download() {
 async fn a_redelivered_job_does_not_run_beside_its_still_running_first_delivery() {
     let w = world().await;
     w.source.put("f0", "x", 1);
-    queue_sync(&w.m.deps, &w.connector, SyncType::Manual, None)
-        .await
-        .unwrap();
-    let job = w.m.queue.sent_sync_jobs().last().cloned().unwrap();
+    let job = common::queue(&w.m, &w.connector).await;
     // The first delivery's worker holds the lease (it is still running).
     assert!(
         w.m.deps

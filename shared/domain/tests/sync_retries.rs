@@ -14,11 +14,11 @@ use recorder_domain::activity::ActivityKind;
 use recorder_domain::connector::{Account, Connector, ConnectorType};
 use recorder_domain::memory::{FixedClock, MemoryDeps};
 use recorder_domain::paging::PageRequest;
-use recorder_domain::ports::{OAuthTokens, Secret, TokenStore};
-use recorder_domain::service::connectors::queue_sync;
 use recorder_domain::service::sync::{JobOutcome, run_sync_job};
 use recorder_domain::source::*;
-use recorder_domain::sync_log::{RetryItem, SyncLog, SyncStatus, SyncType};
+use recorder_domain::sync_log::{RetryItem, SyncLog, SyncStatus};
+
+mod common;
 
 const PAGE: usize = 500;
 
@@ -169,23 +169,8 @@ async fn world() -> World {
     });
     m.providers
         .register(ConnectorType::GoogleDrive, files.clone());
-    let now = m.deps.clock.now();
-    let connector: Connector = serde_json::from_value(serde_json::json!({
-        "id": "c1", "org_id": "org", "connector_type": "google_drive", "name": "Drive", "description": null,
-        "status": "active", "sync_frequency": "manual", "next_sync_at": null, "last_sync_at": null,
-        "last_sync_status": null, "last_error": null, "last_error_at": null, "sync_cursor": null,
-        "sync_progress": null, "created_by": "u", "created_at": now, "updated_at": now
-    }))
-    .unwrap();
-    m.deps.connectors.create(&connector).await.unwrap();
-    // Long-lived, so tests can move the clock past backoffs without refreshing.
-    let tokens = OAuthTokens {
-        access_token: Secret::new("at"),
-        refresh_token: Some(Secret::new("rt")),
-        expires_at: Some(now + Duration::days(400)),
-        scope: None,
-    };
-    m.secrets.put_tokens("c1", &tokens).await.unwrap();
+    // Long-lived tokens, so tests can move the clock past backoffs without refreshing.
+    let connector = common::drive_connector(&m, Duration::days(400)).await;
     World {
         m,
         files,
@@ -195,28 +180,16 @@ async fn world() -> World {
 
 impl World {
     async fn queue(&self) -> recorder_domain::jobs::SyncJob {
-        queue_sync(&self.m.deps, &self.connector, SyncType::Manual, None)
-            .await
-            .unwrap();
-        self.m.queue.sent_sync_jobs().last().cloned().unwrap()
+        common::queue(&self.m, &self.connector).await
     }
     async fn log(&self, id: &str) -> SyncLog {
         self.m.deps.sync_logs.get("c1", id).await.unwrap().unwrap()
     }
     async fn sync(&self) -> (JobOutcome, SyncLog) {
-        let job = self.queue().await;
-        let outcome = run_sync_job(&self.m.deps, &job, None).await.unwrap();
-        (outcome, self.log(&job.sync_log_id).await)
+        common::sync(&self.m, &self.connector).await
     }
     async fn docs(&self) -> usize {
-        self.m
-            .deps
-            .documents
-            .list_by_connector("c1", &PageRequest::new(Some(200), None))
-            .await
-            .unwrap()
-            .items
-            .len()
+        common::docs(&self.m).await.len()
     }
     fn now(&self) -> DateTime<Utc> {
         self.m.deps.clock.now()

@@ -5,7 +5,11 @@
 //!
 //! Nothing is left non-final behind the dead-letter queue: a message on its last receive whose
 //! processing fails ends its document `failed` with the reason. Messages the invocation has no
-//! time left for are queued again as fresh jobs, not failed.
+//! time left for are queued again as fresh jobs, not failed. The function also drains the
+//! dead-letter queue: those records are never processed, their documents fail (`dead_letters`).
+
+mod announced;
+mod dead_letters;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
@@ -14,7 +18,7 @@ use recorder_domain::document::ImportedDocument;
 use recorder_domain::jobs::DocumentJob;
 use recorder_domain::keys::{is_upload_original, parse_object_key};
 use recorder_processing::{
-    MESSAGE_BUDGET, Options, Outcome, ProcessError, Run, give_up, process_document_as,
+    MESSAGE_BUDGET, Options, Outcome, ProcessError, Run, give_up, process_version,
 };
 use serde_json::Value;
 
@@ -30,6 +34,9 @@ pub async fn handle_documents(
     deadline: Option<DateTime<Utc>>,
 ) -> SqsBatchResponse {
     process_sqs_batch(event, |record| async move {
+        if dead_letters::is_dead_letter(options, &record) {
+            return dead_letters::fail_documents(deps, options, &record).await;
+        }
         let targets = targets(&record)?;
         let owner = record.message_id.clone().unwrap_or_default();
         if too_late(deadline) {
@@ -37,8 +44,10 @@ pub async fn handle_documents(
         }
         let run = Run { owner, deadline };
         let last = receive_count(&record) >= options.max_receives;
+        let versions = announced::versions(&record);
         for (org_id, document_id) in &targets {
-            match process_document_as(deps, org_id, document_id, options, &run).await {
+            let version = versions.get(document_id).map(String::as_str);
+            match process_version(deps, org_id, document_id, version, options, &run).await {
                 Ok(Outcome::Failed { reason }) => {
                     tracing::info!(%document_id, %reason, "document failed")
                 }

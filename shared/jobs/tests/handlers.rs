@@ -162,6 +162,9 @@ async fn the_doc_processor_turns_an_upload_into_markdown_and_chunks_once() {
     let mut s3: serde_json::Value =
         serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
     s3["Records"][0]["s3"]["object"]["key"] = serde_json::json!(key);
+    // The version announced is the one stored (the pipeline reads it with If-Match).
+    let etag = recorder_domain::memory::etag_of(b"# Plan\n\n- ship\n- celebrate\n");
+    s3["Records"][0]["s3"]["object"]["eTag"] = serde_json::json!(etag);
     event.records[0].body = Some(s3.to_string());
     let mut job = sqs(include_str!("../../../events/doc-processor-job.json"));
     job.records[0].body = Some(

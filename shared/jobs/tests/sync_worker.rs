@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::Duration;
 use recorder_domain::connector::{Account, Connector, ConnectorType, LastSyncStatus};
-use recorder_domain::memory::MemoryDeps;
+use recorder_domain::memory::{MemoryDeps, test_connector};
 use recorder_domain::ports::{OAuthTokens, Secret, TokenStore};
 use recorder_domain::service::connectors::queue_sync;
 use recorder_domain::source::*;
@@ -49,13 +49,7 @@ async fn drive_connector(m: &MemoryDeps) -> Connector {
     m.providers
         .register(ConnectorType::GoogleDrive, Arc::new(Down));
     let now = m.deps.clock.now();
-    let connector: Connector = serde_json::from_value(serde_json::json!({
-        "id": "c1", "org_id": "org", "connector_type": "google_drive", "name": "Drive", "description": null,
-        "status": "active", "sync_frequency": "manual", "next_sync_at": null, "last_sync_at": null,
-        "last_sync_status": null, "last_error": null, "last_error_at": null, "sync_cursor": null,
-        "sync_progress": null, "created_by": "u", "created_at": now, "updated_at": now
-    }))
-    .unwrap();
+    let connector = test_connector("c1", "org", ConnectorType::GoogleDrive, "Drive", now);
     m.deps.connectors.create(&connector).await.unwrap();
     let tokens = OAuthTokens {
         access_token: Secret::new("at"),

@@ -4,7 +4,7 @@
 //! Other formats that large are refused with the limit.
 
 use recorder_domain::StoreError;
-use recorder_domain::ports::BlobStore;
+use recorder_domain::ports::{BlobStore, RangeRead};
 use recorder_extract::iso_box;
 use sha2::{Digest, Sha256};
 
@@ -19,16 +19,32 @@ pub struct LargeOriginal {
     pub key: String,
     pub head: Vec<u8>,
     pub total: u64,
+    /// The version read (its ETag): every later range is read of it only.
+    pub etag: String,
 }
 
 impl LargeOriginal {
+    /// A range of this version; `ConditionFailed` when the object was replaced meanwhile (the
+    /// message is retried, and its next run finds the change before reading anything).
+    pub async fn range(
+        &self,
+        blobs: &dyn BlobStore,
+        at: u64,
+        len: u64,
+    ) -> Result<Option<RangeRead>, StoreError> {
+        let read = blobs
+            .get_range_version(&self.key, at, len, Some(&self.etag))
+            .await?;
+        Ok(read.map(|v| v.read))
+    }
+
     /// SHA-256 of the whole object, read in steps.
     pub async fn sha256(&self, blobs: &dyn BlobStore) -> Result<String, StoreError> {
         let mut hasher = Sha256::new();
         let mut at = 0;
         while at < self.total {
-            let part = blobs
-                .get_range(&self.key, at, HASH_STEP)
+            let part = self
+                .range(blobs, at, HASH_STEP)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(self.key.clone()))?;
             if part.bytes.is_empty() {
@@ -49,8 +65,8 @@ impl LargeOriginal {
         let mut out = Vec::new();
         let mut at = 0u64;
         while at < self.total {
-            let header = blobs
-                .get_range(&self.key, at, 16)
+            let header = self
+                .range(blobs, at, 16)
                 .await?
                 .map(|r| r.bytes)
                 .unwrap_or_default();
@@ -61,7 +77,7 @@ impl LargeOriginal {
                 if size > MAX_MOOV_BYTES {
                     break;
                 }
-                let body = blobs.get_range(&self.key, at, size).await?;
+                let body = self.range(blobs, at, size).await?;
                 out.extend(body.map(|r| r.bytes).unwrap_or_default());
                 if &kind == b"moov" {
                     break;
@@ -124,7 +140,7 @@ pub(crate) async fn stream_table(
             if at >= original.total {
                 break None;
             }
-            match blobs.get_range(&original.key, at, HASH_STEP).await {
+            match original.range(blobs, at, HASH_STEP).await {
                 Ok(Some(read)) if !read.bytes.is_empty() => {
                     at += read.bytes.len() as u64;
                     pending = tables.push_bytes(&read.bytes, at >= original.total);

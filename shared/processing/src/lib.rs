@@ -13,8 +13,10 @@
 //!
 //! A file that cannot be read ends `failed` with a reason a person can act on; storage trouble is
 //! returned as an error so SQS retries the message; on its last receive the document is failed
-//! with that error instead ([`give_up`]), and a worker that vanished is swept ([`sweep`]).
+//! with that error instead ([`give_up`]), a worker that vanished is swept ([`sweep`]), and a
+//! message that reached the dead-letter queue anyway fails its document ([`dead_letter`]).
 
+pub mod dead_letter;
 mod large;
 pub mod lease;
 mod media;
@@ -22,6 +24,7 @@ mod options;
 mod running;
 pub mod sweep;
 pub mod transcribe;
+pub mod version;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +44,7 @@ pub use lease::Run;
 pub use options::{DECOMPRESSION_SHARE_PERCENT, Options, limits_for_memory};
 use running::extract_cap;
 pub use running::{FINISH_MARGIN, MESSAGE_BUDGET};
+use version::Versioned;
 
 /// Originals above this are not read whole into the function's memory: audio and video are read
 /// by range (see `large`), anything else is refused.
@@ -122,13 +126,31 @@ pub async fn process_document_as(
     options: &Options,
     run: &Run,
 ) -> Result<Outcome, ProcessError> {
+    process_version(deps, org_id, document_id, None, options, run).await
+}
+
+/// [`process_document_as`] for the version an S3 notification announced (its ETag; None: the
+/// version stored now): see [`version`].
+pub async fn process_version(
+    deps: &Deps,
+    org_id: &str,
+    document_id: &str,
+    announced: Option<&str>,
+    options: &Options,
+    run: &Run,
+) -> Result<Outcome, ProcessError> {
     let doc = match lease::claim(deps, org_id, document_id, &run.owner, options.stale_after).await?
     {
         lease::Claim::Unknown => return Ok(Outcome::Skipped("unknown document")),
-        lease::Claim::Skip(why) => return Ok(Outcome::Skipped(why)),
+        lease::Claim::Skip(why) => {
+            return Ok(match announced {
+                Some(etag) => version::refused(deps, document_id, etag, why).await?,
+                None => Outcome::Skipped(why),
+            });
+        }
         lease::Claim::Taken(doc) => doc,
     };
-    let outcome = process_claimed(deps, *doc, options, run).await;
+    let outcome = process_claimed(deps, *doc, announced, options, run).await;
     if matches!(outcome, Err(ProcessError::OutOfTime)) {
         // Stopped before the deadline, not because of the file: the next delivery starts afresh.
         lease::release(deps, document_id, &run.owner).await?;
@@ -139,6 +161,7 @@ pub async fn process_document_as(
 async fn process_claimed(
     deps: &Deps,
     mut doc: ImportedDocument,
+    announced: Option<&str>,
     options: &Options,
     run: &Run,
 ) -> Result<Outcome, ProcessError> {
@@ -156,10 +179,19 @@ async fn process_claimed(
     let missing = "the original file is missing from storage; upload or sync it again";
     let bytes = match (doc.original_key.clone(), doc.external_url.clone()) {
         (Some(key), _) => {
-            // The stored size, not the declared one, decides how the file is read.
-            let Some(head) = deps.blobs.get_range(&key, 0, large::HEAD_BYTES).await? else {
-                return fail(deps, &base, &mut doc, missing.into()).await;
-            };
+            // The stored size, not the declared one, decides how the file is read; every read
+            // is of the version announced, or of the one this first read finds.
+            let (head, etag) =
+                match version::read_head(deps, &key, large::HEAD_BYTES, announced).await? {
+                    Versioned::Read(v) => (v.read, v.etag),
+                    Versioned::Missing => {
+                        return fail(deps, &base, &mut doc, missing.into()).await;
+                    }
+                    Versioned::Changed => {
+                        return Ok(version::changed(deps, &doc, &run.owner).await?);
+                    }
+                };
+            version::record(&mut doc, &etag);
             if head.total > options.max_whole_bytes {
                 let hints = hints_of(&doc);
                 let format = recorder_extract::detect(
@@ -182,6 +214,7 @@ async fn process_claimed(
                         key,
                         head: head.bytes,
                         total: head.total,
+                        etag,
                     },
                     format,
                 ));
@@ -189,9 +222,12 @@ async fn process_claimed(
             } else if head.total == head.bytes.len() as u64 {
                 head.bytes
             } else {
-                match deps.blobs.get(&key).await? {
-                    Some(b) => b,
-                    None => return fail(deps, &base, &mut doc, missing.into()).await,
+                match version::read_whole(deps, &key, &etag).await? {
+                    Versioned::Read(b) => b,
+                    Versioned::Changed => {
+                        return Ok(version::changed(deps, &doc, &run.owner).await?);
+                    }
+                    Versioned::Missing => return fail(deps, &base, &mut doc, missing.into()).await,
                 }
             }
         }

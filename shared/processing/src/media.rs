@@ -108,6 +108,7 @@ pub(crate) async fn large_media(
                 key.as_ref().map(|k| k.expose()),
                 deps.blobs.as_ref(),
                 &original.key,
+                &original.etag,
                 &original.head,
                 original.total,
                 format,

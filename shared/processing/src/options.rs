@@ -32,6 +32,9 @@ pub struct Options {
     /// The documents queue's `maxReceiveCount` (DOCUMENTS_MAX_RECEIVE_COUNT): a message
     /// received this often is dead-lettered after this attempt, so its document is failed.
     pub max_receives: u32,
+    /// The documents queue's dead-letter queue (DOCUMENTS_DLQ_ARN): its records are never
+    /// processed, their documents are failed (see [`crate::dead_letter`]).
+    pub dead_letter_queue_arn: Option<String>,
 }
 
 impl Default for Options {
@@ -45,14 +48,16 @@ impl Default for Options {
             http: reqwest::Client::default(),
             stale_after: PROCESSING_STALE_AFTER,
             max_receives: 5,
+            dead_letter_queue_arn: None,
         }
     }
 }
 
 impl Options {
     /// Read once at cold start: URL_IMPORT_TIMEOUT, URL_IMPORT_MAX_SIZE, USER_AGENT,
-    /// URL_IMPORT_ALLOW_HOSTS, the TRANSCRIPTION_* settings, and the function's memory
-    /// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, set by Lambda) for the decompression budget.
+    /// URL_IMPORT_ALLOW_HOSTS, the TRANSCRIPTION_* settings, the DOCUMENTS_* queue settings,
+    /// and the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, set by Lambda) for the
+    /// decompression budget.
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
         let memory_mb = get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").and_then(|v| v.trim().parse().ok());
         Options {
@@ -63,6 +68,7 @@ impl Options {
                 .and_then(|v| v.trim().parse().ok())
                 .filter(|n| *n > 0)
                 .unwrap_or(5),
+            dead_letter_queue_arn: get("DOCUMENTS_DLQ_ARN").filter(|v| !v.trim().is_empty()),
             ..Options::default()
         }
     }

@@ -108,7 +108,8 @@ pub async fn transcribe(
 }
 
 /// The same for a stored file too big to hold: `head` is its start, `total` its size; one piece
-/// at a time is read by range (at most the endpoint's limit in memory).
+/// at a time is read by range (at most the endpoint's limit in memory), each of the version
+/// `etag` only (a replaced recording is not stitched from two files).
 #[allow(clippy::too_many_arguments)]
 pub async fn transcribe_stored(
     http: &reqwest::Client,
@@ -116,6 +117,7 @@ pub async fn transcribe_stored(
     api_key: Option<&str>,
     blobs: &dyn BlobStore,
     key: &str,
+    etag: &str,
     head: &[u8],
     total: u64,
     format: Format,
@@ -125,12 +127,12 @@ pub async fn transcribe_stored(
     let plan = plan_cut(head, total_len, format, max).map_err(|e| too_large(total, max, e))?;
     let read = |start: usize, len: usize| async move {
         blobs
-            .get_range(key, start as u64, len as u64)
+            .get_range_version(key, start as u64, len as u64, Some(etag))
             .await
             .map_err(|e| {
                 TranscribeError::Unavailable(format!("could not read the recording: {e}"))
             })?
-            .map(|r| r.bytes)
+            .map(|v| v.read.bytes)
             .ok_or_else(|| {
                 TranscribeError::Refused("the original file is missing from storage".into())
             })

@@ -66,7 +66,8 @@ pub struct PartUrl {
 pub struct UploadTicket {
     pub document_id: String,
     pub name: String,
-    /// "put": one PUT to `url` with the Content-Type header and exactly the declared size;
+    /// "put": one PUT to `url` with `headers` (Content-Type, If-None-Match: *) and exactly the
+    /// declared size; the URL creates the file once and refuses to replace it (412);
     /// "multipart": PUT each part (exactly `part_size` bytes, the last the rest) to its URL,
     /// then POST `complete_path`.
     pub method: &'static str,
@@ -190,7 +191,10 @@ async fn ticket(deps: &Deps, doc: &ImportedDocument) -> Result<UploadTicket, Dom
             method: "put",
             url: Some(url),
             // Browsers set Content-Length themselves; other clients must send exactly this.
-            headers: json!({"content-type": content_type, "content-length": size.to_string()}),
+            // If-None-Match is signed: a PUT without it is refused, one over a stored file
+            // answers 412.
+            headers: json!({"content-type": content_type, "content-length": size.to_string(),
+                "if-none-match": "*"}),
             upload_id: None,
             part_size: None,
             parts: vec![],
@@ -401,6 +405,12 @@ pub async fn complete_upload(
             return Err(DomainError::InvalidState(format!(
                 "{m}: upload the parts, then complete again"
             )));
+        }
+        // Completion only creates: another completion stored the file first.
+        Err(crate::StoreError::ConditionFailed(_)) => {
+            return Err(DomainError::Conflict(
+                "this upload was completed already; its file is not replaced".into(),
+            ));
         }
         Err(e) => return Err(e.into()),
     };
