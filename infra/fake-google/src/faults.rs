@@ -84,7 +84,7 @@ impl Faults {
             None
         } else {
             self.limit_refusals += 1;
-            Some(if self.limit_refusals % 2 == 0 {
+            Some(if self.limit_refusals.is_multiple_of(2) {
                 Refusal::UserRateLimited
             } else {
                 Refusal::RateLimited

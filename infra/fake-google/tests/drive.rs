@@ -432,7 +432,10 @@ async fn a_rate_limit_of_n_per_second_refuses_calls_beyond_it() {
     );
     // Refusals come as Drive sends them: 429 rateLimitExceeded and 403 userRateLimitExceeded.
     assert!(statuses.iter().all(|s| [200, 403, 429].contains(s)));
-    assert!(statuses.contains(&403) && statuses.contains(&429), "{statuses:?}");
+    assert!(
+        statuses.contains(&403) && statuses.contains(&429),
+        "{statuses:?}"
+    );
     // Another token has its own bucket; after a second the first one has refilled.
     assert_eq!(
         drive_get(&fake, &fake.issue_access_token(SCOPE), "about", &[])

@@ -32,7 +32,11 @@ fn secret_resources() -> BTreeMap<String, Vec<String>> {
             continue;
         }
         let mut resources = Vec::new();
-        for policy in res["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+        for policy in res["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
             for st in policy["Statement"].as_sequence().into_iter().flatten() {
                 let actions = match &st["Action"] {
                     Value::Sequence(a) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>(),
@@ -76,7 +80,12 @@ fn no_function_holds_every_secret_of_the_stage() {
 #[test]
 fn the_functions_that_use_tokens_can_reach_them() {
     let secrets = secret_resources();
-    for f in ["ApiFunction", "OAuthFunction", "SchedulerFunction", "SyncWorkerFunction"] {
+    for f in [
+        "ApiFunction",
+        "OAuthFunction",
+        "SchedulerFunction",
+        "SyncWorkerFunction",
+    ] {
         assert!(
             secrets[f].iter().any(|r| r.ends_with(TOKENS)),
             "{f}: {:?}",

@@ -366,12 +366,8 @@ impl DynamoStore {
 
 /// Attributes a connector replace must never overwrite: counters and live progress belong to
 /// workers that change them concurrently.
-const CONNECTOR_WORKER_FIELDS: [&str; 4] = [
-    "documents_count",
-    "sync_progress",
-    "sync_cursor",
-    "webhook",
-];
+const CONNECTOR_WORKER_FIELDS: [&str; 4] =
+    ["documents_count", "sync_progress", "sync_cursor", "webhook"];
 /// The partition of GSI2 listing active push channels by expiry (for renewal).
 const WEBHOOKS: &str = "WEBHOOKS";
 /// The partition of GSI2 listing documents being processed by lease start (sparse).

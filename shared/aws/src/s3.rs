@@ -166,24 +166,6 @@ impl BlobStore for S3Blobs {
         Ok(Some(RangeRead { bytes, total }))
     }
 
-    async fn presign_put(
-        &self,
-        key: &str,
-        content_type: &str,
-        expires_in: Duration,
-    ) -> Result<String, StoreError> {
-        let req = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .presigned(presigning(expires_in)?)
-            .await
-            .map_err(|e| StoreError::backend("could not presign an upload", e))?;
-        Ok(req.uri().to_string())
-    }
-
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError> {
         let req = self
             .client
@@ -213,26 +195,6 @@ impl BlobStore for S3Blobs {
             })?;
         out.upload_id
             .ok_or_else(|| StoreError::backend("no upload id", "S3 answered without an UploadId"))
-    }
-
-    async fn presign_part(
-        &self,
-        key: &str,
-        upload_id: &str,
-        part_number: u32,
-        expires_in: Duration,
-    ) -> Result<String, StoreError> {
-        let req = self
-            .client
-            .upload_part()
-            .bucket(&self.bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .part_number(part_number as i32)
-            .presigned(presigning(expires_in)?)
-            .await
-            .map_err(|e| StoreError::backend("could not presign an upload part", e))?;
-        Ok(req.uri().to_string())
     }
 
     async fn complete_multipart(
@@ -294,7 +256,7 @@ impl BlobStore for S3Blobs {
             .ok_or_else(|| StoreError::NotFound(format!("s3://{}/{key}", self.bucket)))
     }
 
-    async fn presign_put_sized(
+    async fn presign_put(
         &self,
         key: &str,
         content_type: &str,
@@ -320,7 +282,7 @@ impl BlobStore for S3Blobs {
         Ok(req.uri().to_string())
     }
 
-    async fn presign_part_sized(
+    async fn presign_part(
         &self,
         key: &str,
         upload_id: &str,

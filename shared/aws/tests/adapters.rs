@@ -558,7 +558,7 @@ async fn presigned_urls_upload_and_download_through_s3() {
     let put_url = s
         .deps
         .blobs
-        .presign_put(key, "text/plain", Duration::from_secs(300))
+        .presign_put(key, "text/plain", 20, Duration::from_secs(300))
         .await
         .unwrap();
     assert!(put_url.contains("X-Amz-Signature"), "{put_url}");
@@ -566,6 +566,7 @@ async fn presigned_urls_upload_and_download_through_s3() {
     let resp = http
         .put(&put_url)
         .header("content-type", "text/plain")
+        .header("if-none-match", "*")
         .body("hello from a browser")
         .send()
         .await
@@ -991,7 +992,13 @@ async fn a_client_fills_a_multipart_upload_through_presigned_part_urls_and_we_co
         let url = s
             .deps
             .blobs
-            .presign_part(key, &upload_id, n, Duration::from_secs(300))
+            .presign_part(
+                key,
+                &upload_id,
+                n,
+                body.len() as u64,
+                Duration::from_secs(300),
+            )
             .await
             .unwrap();
         let resp = http.put(&url).body(body).send().await.unwrap();

@@ -3,60 +3,26 @@
 //! the parts S3 lists match the plan, a single PUT that got more bytes through (moto does not
 //! check signatures) is caught when it is picked up, and originals download as attachments.
 
-use std::sync::Arc;
-
-use recorder_aws::{Config, build_deps};
+use common::{MB, key_of, multipart_stack, signed_headers};
 use recorder_domain::document::ProcessingStatus;
 use recorder_domain::ports::UploadedPart;
 use recorder_domain::service::connectors::artifact_url;
-use recorder_domain::service::uploads::{self, UploadRequest, UploadTicket};
-use recorder_domain::{Caller, Deps, DomainError, Role};
+use recorder_domain::service::uploads::{self, UploadTicket};
+use recorder_domain::{Caller, Deps, DomainError};
 
-const MB: usize = 1024 * 1024;
+mod common;
 
-/// A fresh stack whose uploads go multipart above 5 MB, in 5 MB parts (S3's minimum).
+/// A fresh stack whose uploads go multipart above 5 MB.
 async fn deps() -> Deps {
-    let (sdk, provisioned) = local_aws::testing::fresh_stack().await;
-    let api = provisioned
-        .functions
-        .iter()
-        .find(|f| f.binary == "api")
-        .expect("api function in template");
-    let config = Config::from_lookup(|k| match k {
-        "MULTIPART_THRESHOLD" | "MULTIPART_PART_SIZE" => Some((5 * MB).to_string()),
-        _ => api.env.get(k).cloned(),
-    })
-    .expect("template env makes a valid config");
-    build_deps(&config, &sdk, |_| {
-        Arc::new(recorder_domain::memory::StaticProviders::default())
-    })
+    multipart_stack().await.deps
 }
 
 fn member() -> Caller {
-    Caller {
-        org_id: "org_up".into(),
-        user_id: "ana".into(),
-        role: Role::Member,
-    }
+    common::member("org_up")
 }
 
 async fn request(deps: &Deps, name: &str, size: usize) -> UploadTicket {
-    let req = UploadRequest {
-        name: name.into(),
-        size: size as u64,
-        content_type: "text/plain".into(),
-        connector_id: None,
-    };
-    uploads::request_upload(deps, &member(), req).await.unwrap()
-}
-
-fn signed_headers(url: &str) -> String {
-    let query = reqwest::Url::parse(url).unwrap();
-    query
-        .query_pairs()
-        .find(|(k, _)| k == "X-Amz-SignedHeaders")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    common::request_upload(deps, &member(), name, size, "text/plain").await
 }
 
 async fn put(url: &str, body: Vec<u8>) -> reqwest::Response {
@@ -69,11 +35,6 @@ async fn put(url: &str, body: Vec<u8>) -> reqwest::Response {
         .unwrap();
     assert!(resp.status().is_success(), "PUT: {}", resp.status());
     resp
-}
-
-async fn key_of(deps: &Deps, t: &UploadTicket) -> String {
-    let doc = deps.documents.get(&t.document_id).await.unwrap().unwrap();
-    doc.original_key.unwrap()
 }
 
 #[tokio::test]

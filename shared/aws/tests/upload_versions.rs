@@ -4,60 +4,23 @@
 //! GetObject (412 each), so these refusals really happen here; what moto does not check is the
 //! signature, so that the header is signed into the URL is checked in `X-Amz-SignedHeaders`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use recorder_aws::{Config, build_deps};
+use common::{MB, Stack, key_of, multipart_stack, signed_headers};
+use recorder_aws::Config;
 use recorder_domain::ports::UploadedPart;
-use recorder_domain::service::uploads::{self, UploadRequest, UploadTicket};
-use recorder_domain::{Caller, Deps, DomainError, Role, StoreError};
+use recorder_domain::service::uploads::{self, UploadTicket};
+use recorder_domain::{Caller, Deps, DomainError, StoreError};
 use recorder_processing::{Options, Outcome, Run, process_version, version};
 
-const MB: usize = 1024 * 1024;
-
-/// A fresh stack whose uploads go multipart above 5 MB, in 5 MB parts (S3's minimum).
-async fn stack() -> (Deps, Config, aws_config::SdkConfig) {
-    let (sdk, provisioned) = local_aws::testing::fresh_stack().await;
-    let api = provisioned
-        .functions
-        .iter()
-        .find(|f| f.binary == "api")
-        .expect("api function in template");
-    let config = Config::from_lookup(|k| match k {
-        "MULTIPART_THRESHOLD" | "MULTIPART_PART_SIZE" => Some((5 * MB).to_string()),
-        _ => api.env.get(k).cloned(),
-    })
-    .expect("template env makes a valid config");
-    let deps = build_deps(&config, &sdk, |_| {
-        Arc::new(recorder_domain::memory::StaticProviders::default())
-    });
-    (deps, config, sdk)
-}
+mod common;
 
 fn member() -> Caller {
-    Caller {
-        org_id: "org_v".into(),
-        user_id: "ana".into(),
-        role: Role::Member,
-    }
+    common::member("org_v")
 }
 
 async fn request(deps: &Deps, name: &str, size: usize) -> UploadTicket {
-    let req = UploadRequest {
-        name: name.into(),
-        size: size as u64,
-        content_type: "text/markdown".into(),
-        connector_id: None,
-    };
-    uploads::request_upload(deps, &member(), req).await.unwrap()
-}
-
-fn signed_headers(url: &str) -> String {
-    let url = reqwest::Url::parse(url).unwrap();
-    url.query_pairs()
-        .find(|(k, _)| k == "X-Amz-SignedHeaders")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    common::request_upload(deps, &member(), name, size, "text/markdown").await
 }
 
 /// A PUT to the ticket's URL with the headers the ticket asks for, as a client sends it.
@@ -72,11 +35,6 @@ async fn put(t: &UploadTicket, body: &[u8]) -> reqwest::StatusCode {
     req.body(body.to_vec()).send().await.unwrap().status()
 }
 
-async fn key_of(deps: &Deps, t: &UploadTicket) -> String {
-    let doc = deps.documents.get(&t.document_id).await.unwrap().unwrap();
-    doc.original_key.unwrap()
-}
-
 async fn stored(deps: &Deps, key: &str) -> Vec<u8> {
     deps.blobs.get(key).await.unwrap().unwrap()
 }
@@ -86,7 +44,7 @@ const SECOND: &[u8] = b"# Other\n\n- replacement";
 
 #[tokio::test]
 async fn an_upload_url_creates_its_file_once_and_refuses_to_replace_it() {
-    let (deps, _, _) = stack().await;
+    let deps = multipart_stack().await.deps;
     let t = request(&deps, "notes.md", FIRST.len()).await;
     assert_eq!(t.headers["if-none-match"], "*");
     assert_eq!(
@@ -100,7 +58,7 @@ async fn an_upload_url_creates_its_file_once_and_refuses_to_replace_it() {
 
 #[tokio::test]
 async fn completing_a_multipart_upload_never_replaces_a_stored_file() {
-    let (deps, _, _) = stack().await;
+    let deps = multipart_stack().await.deps;
     let t = request(&deps, "big.md", 6 * MB).await;
     let http = reqwest::Client::new();
     for (p, body) in t.parts.iter().zip([vec![b'a'; 5 * MB], vec![b'b'; MB]]) {
@@ -124,7 +82,7 @@ async fn completing_a_multipart_upload_never_replaces_a_stored_file() {
 
 #[tokio::test]
 async fn a_read_of_one_version_is_refused_once_the_object_was_replaced() {
-    let (deps, _, _) = stack().await;
+    let deps = multipart_stack().await.deps;
     let key = "uploads/org_v/connectors/file_upload/direct/2026-12-07/original/d1-a.md";
     deps.blobs
         .put(key, FIRST.to_vec(), "text/markdown")
@@ -213,7 +171,7 @@ async fn announced_etag(sdk: &aws_config::SdkConfig, config: &Config, key: &str)
 
 #[tokio::test]
 async fn the_version_s3_announced_is_the_only_one_processed_under_its_notification() {
-    let (deps, config, sdk) = stack().await;
+    let Stack { deps, config, sdk } = multipart_stack().await;
     let t = request(&deps, "notes.md", FIRST.len()).await;
     assert_eq!(put(&t, FIRST).await, 200);
     let key = key_of(&deps, &t).await;

@@ -350,7 +350,10 @@ mod tests {
         assert!((pacer.rate() - 35.0).abs() < 1e-9, "{}", pacer.rate());
         let before = Instant::now();
         pacer.acquire().await;
-        assert!(before.elapsed() >= Duration::from_secs(2), "the Retry-After pause holds everyone");
+        assert!(
+            before.elapsed() >= Duration::from_secs(2),
+            "the Retry-After pause holds everyone"
+        );
         // A request sent after the slow-down and throttled again slows it down again.
         let at = pacer.acquire().await;
         pacer.throttled(at, None);
@@ -383,7 +386,10 @@ mod tests {
         let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
         h.insert("retry-after", later.parse().unwrap());
         let d = retry_after(&h).unwrap();
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
         h.insert("retry-after", "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
     }

@@ -287,7 +287,10 @@ async fn a_provider_limit_lower_than_ours_slows_the_sync_and_fails_no_item() {
         .map(|(_, v)| v)
         .sum();
     // Pausing the whole connector on a throttle keeps the refused share small.
-    assert!(throttled * 5 <= calls, "{throttled} of {calls} calls throttled");
+    assert!(
+        throttled * 5 <= calls,
+        "{throttled} of {calls} calls throttled"
+    );
 }
 
 #[tokio::test]

@@ -456,7 +456,11 @@ impl DocumentStore for MemoryStore {
         let mut stale: Vec<_> = lock(&self.documents)
             .values()
             .filter(|d| d.processing_status == ProcessingStatus::Processing)
-            .filter(|d| d.processing_lease.as_ref().is_some_and(|l| l.started_at < before))
+            .filter(|d| {
+                d.processing_lease
+                    .as_ref()
+                    .is_some_and(|l| l.started_at < before)
+            })
             .cloned()
             .collect();
         stale.sort_by_key(|d| d.processing_lease.as_ref().map(|l| l.started_at));
@@ -679,18 +683,6 @@ impl BlobStore for MemoryBlobs {
         }))
     }
 
-    async fn presign_put(
-        &self,
-        key: &str,
-        _ct: &str,
-        expires_in: Duration,
-    ) -> Result<String, StoreError> {
-        Ok(format!(
-            "memory://put/{key}?expires={}",
-            expires_in.as_secs()
-        ))
-    }
-
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError> {
         Ok(format!(
             "memory://get/{key}?expires={}",
@@ -700,19 +692,6 @@ impl BlobStore for MemoryBlobs {
 
     async fn start_multipart(&self, key: &str, _content_type: &str) -> Result<String, StoreError> {
         Ok(format!("mpu-{key}"))
-    }
-
-    async fn presign_part(
-        &self,
-        key: &str,
-        upload_id: &str,
-        part: u32,
-        expires_in: Duration,
-    ) -> Result<String, StoreError> {
-        Ok(format!(
-            "memory://part/{key}?upload_id={upload_id}&part={part}&expires={}",
-            expires_in.as_secs()
-        ))
     }
 
     async fn complete_multipart(
@@ -758,7 +737,7 @@ impl BlobStore for MemoryBlobs {
         Ok(digest.finish())
     }
 
-    async fn presign_put_sized(
+    async fn presign_put(
         &self,
         key: &str,
         _ct: &str,
@@ -771,7 +750,7 @@ impl BlobStore for MemoryBlobs {
         ))
     }
 
-    async fn presign_part_sized(
+    async fn presign_part(
         &self,
         key: &str,
         upload_id: &str,

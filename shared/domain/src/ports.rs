@@ -263,22 +263,9 @@ pub trait BlobStore: Send + Sync {
         start: u64,
         len: u64,
     ) -> Result<Option<RangeRead>, StoreError>;
-    async fn presign_put(
-        &self,
-        key: &str,
-        content_type: &str,
-        expires_in: Duration,
-    ) -> Result<String, StoreError>;
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError>;
     /// Starts a multipart upload a client will fill through presigned part URLs.
     async fn start_multipart(&self, key: &str, content_type: &str) -> Result<String, StoreError>;
-    async fn presign_part(
-        &self,
-        key: &str,
-        upload_id: &str,
-        part_number: u32,
-        expires_in: Duration,
-    ) -> Result<String, StoreError>;
     /// Completes a multipart upload from the parts the client sent (part number, ETag); returns
     /// the object's size. It only creates: `ConditionFailed` when an object exists at `key`.
     async fn complete_multipart(
@@ -301,28 +288,22 @@ pub trait BlobStore: Send + Sync {
     /// A presigned PUT S3 accepts only with exactly `content_length` bytes (the length is signed),
     /// and only while nothing is stored at `key` (`If-None-Match: *` is signed: the URL creates
     /// the original, it never replaces it).
-    async fn presign_put_sized(
+    async fn presign_put(
         &self,
         key: &str,
         content_type: &str,
         content_length: u64,
         expires_in: Duration,
-    ) -> Result<String, StoreError> {
-        let _ = (key, content_type, content_length, expires_in);
-        Err(unsupported("sized uploads"))
-    }
+    ) -> Result<String, StoreError>;
     /// A presigned part PUT that accepts only exactly `content_length` bytes.
-    async fn presign_part_sized(
+    async fn presign_part(
         &self,
         key: &str,
         upload_id: &str,
         part_number: u32,
         content_length: u64,
         expires_in: Duration,
-    ) -> Result<String, StoreError> {
-        let _ = (key, upload_id, part_number, content_length, expires_in);
-        Err(unsupported("sized upload parts"))
-    }
+    ) -> Result<String, StoreError>;
     /// The parts the store holds for an unfinished multipart upload, by part number.
     async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<StoredPart>, StoreError> {
         let _ = (key, upload_id);

@@ -605,3 +605,28 @@ async fn past_the_monthly_quota_new_files_fail_with_the_reset_and_updates_still_
     assert_eq!(log.counts.synced, 2);
     assert_eq!(w.docs().await.len(), 6);
 }
+
+#[tokio::test]
+async fn a_synced_document_whose_job_was_never_sent_gets_it_when_the_sync_is_retried() {
+    let w = world().await;
+    w.source.put("f1", "content", 1);
+    let job = common::queue(&w.m, &w.connector).await;
+    // The document is stored, then the queue refuses its job: the sync job fails and SQS
+    // delivers it again.
+    w.m.queue.fail.store(true, Ordering::SeqCst);
+    assert!(run_sync_job(&w.m.deps, &job, None).await.is_err());
+    w.m.queue.fail.store(false, Ordering::SeqCst);
+    let docs = w.docs().await;
+    assert_eq!(docs.len(), 1);
+    assert!(w.m.queue.document_jobs.lock().unwrap().is_empty());
+
+    run_sync_job(&w.m.deps, &job, None).await.unwrap();
+    let sent = w.m.queue.document_jobs.lock().unwrap().clone();
+    assert_eq!(
+        sent.iter()
+            .map(|j| j.document_id.as_str())
+            .collect::<Vec<_>>(),
+        vec![docs[0].id.as_str()],
+        "the unchanged, still pending document is queued for processing again"
+    );
+}

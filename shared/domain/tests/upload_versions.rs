@@ -2,54 +2,27 @@
 //! PUT's ticket asks for If-None-Match: * (signed into the URL by the S3 adapter), and completing
 //! a multipart upload over a stored file is refused with the file kept.
 
-use std::sync::Arc;
-
+use recorder_domain::DomainError;
 use recorder_domain::memory::MemoryDeps;
 use recorder_domain::ports::BlobStore;
-use recorder_domain::service::uploads::{self, UploadRequest, UploadTicket};
-use recorder_domain::settings::{Settings, UploadLimits};
-use recorder_domain::{Caller, DomainError, Role};
+use recorder_domain::service::uploads;
 
-fn member() -> Caller {
-    Caller {
-        org_id: "org_up".into(),
-        user_id: "ana".into(),
-        role: Role::Member,
-    }
-}
+mod common;
 
-async fn upload(m: &MemoryDeps, size: u64) -> UploadTicket {
-    let req = UploadRequest {
-        name: "notes.txt".into(),
-        size,
-        content_type: "text/plain".into(),
-        connector_id: None,
-    };
-    uploads::request_upload(&m.deps, &member(), req)
-        .await
-        .unwrap()
-}
+use common::{member, small_parts, upload};
 
 #[tokio::test]
 async fn a_single_upload_ticket_asks_for_the_header_that_refuses_a_replacement() {
     let m = MemoryDeps::new();
-    let t = upload(&m, 42).await;
+    let t = upload(&m, "notes.txt", 42).await;
     assert_eq!(t.method, "put");
     assert_eq!(t.headers["if-none-match"], "*");
 }
 
 #[tokio::test]
 async fn completing_a_multipart_upload_over_a_stored_file_is_refused_and_keeps_the_file() {
-    let mut m = MemoryDeps::new();
-    m.deps.settings = Arc::new(Settings {
-        uploads: UploadLimits {
-            multipart_threshold: 10,
-            part_size: 5,
-            ..UploadLimits::default()
-        },
-        ..Settings::default()
-    });
-    let t = upload(&m, 12).await;
+    let m = small_parts();
+    let t = upload(&m, "notes.txt", 12).await;
     let upload_id = t.upload_id.clone().unwrap();
     for (n, len) in [(1, 5), (2, 5), (3, 2)] {
         m.blobs.upload_part(&upload_id, n, vec![b'x'; len]);

@@ -10,46 +10,13 @@ use recorder_domain::jobs::{DocumentJob, DocumentProcessed, SyncJob};
 use recorder_domain::memory::{MemoryDeps, MemoryStore};
 use recorder_domain::ports::{BlobStore, JobQueue};
 use recorder_domain::service::connectors::artifact_url;
-use recorder_domain::service::uploads::{
-    self, BatchRequest, FileSpec, UploadRequest, UploadTicket,
-};
-use recorder_domain::settings::{Settings, UploadLimits};
+use recorder_domain::service::uploads::{self, BatchRequest, FileSpec, UploadRequest};
 use recorder_domain::upload::BatchStatus;
-use recorder_domain::{Caller, DomainError, Role, StoreError};
+use recorder_domain::{DomainError, StoreError};
 
-fn member() -> Caller {
-    Caller {
-        org_id: "org_up".into(),
-        user_id: "ana".into(),
-        role: Role::Member,
-    }
-}
+mod common;
 
-/// Multipart above 10 bytes, in parts of 5 (tiny numbers: the memory store checks no minimum).
-fn small_parts() -> MemoryDeps {
-    let mut m = MemoryDeps::new();
-    m.deps.settings = Arc::new(Settings {
-        uploads: UploadLimits {
-            multipart_threshold: 10,
-            part_size: 5,
-            ..UploadLimits::default()
-        },
-        ..Settings::default()
-    });
-    m
-}
-
-async fn upload(m: &MemoryDeps, name: &str, size: u64) -> UploadTicket {
-    let req = UploadRequest {
-        name: name.into(),
-        size,
-        content_type: "text/plain".into(),
-        connector_id: None,
-    };
-    uploads::request_upload(&m.deps, &member(), req)
-        .await
-        .unwrap()
-}
+use common::{member, small_parts, upload};
 
 #[tokio::test]
 async fn a_single_upload_url_is_signed_for_the_declared_length() {

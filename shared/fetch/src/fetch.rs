@@ -548,7 +548,10 @@ mod tests {
             display_url("https://user:pw@Example.com:8443/a/b.pdf?X-Amz-Signature=s3cr3t#frag"),
             "https://example.com:8443/a/b.pdf"
         );
-        assert_eq!(display_url("http://example.com?token=t"), "http://example.com/");
+        assert_eq!(
+            display_url("http://example.com?token=t"),
+            "http://example.com/"
+        );
         assert_eq!(display_url("not a url?token=t"), "not a url");
     }
 

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use recorder_aws::{Config, build_deps};
-use recorder_domain::Deps;
+use recorder_domain::service::uploads::{self, UploadRequest, UploadTicket};
+use recorder_domain::{Caller, Deps, Role};
 
 pub const MB: usize = 1024 * 1024;
 
@@ -44,4 +45,45 @@ pub async fn stack_of(binary: &str, set: impl Fn(&str) -> Option<String>) -> Sta
         Arc::new(recorder_domain::memory::StaticProviders::default())
     });
     Stack { deps, config, sdk }
+}
+
+/// A member of `org`.
+pub fn member(org: &str) -> Caller {
+    Caller {
+        org_id: org.into(),
+        user_id: "ana".into(),
+        role: Role::Member,
+    }
+}
+
+/// Asks for an upload URL as `caller`.
+pub async fn request_upload(
+    deps: &Deps,
+    caller: &Caller,
+    name: &str,
+    size: usize,
+    content_type: &str,
+) -> UploadTicket {
+    let req = UploadRequest {
+        name: name.into(),
+        size: size as u64,
+        content_type: content_type.into(),
+        connector_id: None,
+    };
+    uploads::request_upload(deps, caller, req).await.unwrap()
+}
+
+/// The headers signed into a presigned URL, as `X-Amz-SignedHeaders` lists them.
+pub fn signed_headers(url: &str) -> String {
+    let url = reqwest::Url::parse(url).unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == "X-Amz-SignedHeaders")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// Where the ticket's document keeps its original.
+pub async fn key_of(deps: &Deps, t: &UploadTicket) -> String {
+    let doc = deps.documents.get(&t.document_id).await.unwrap().unwrap();
+    doc.original_key.unwrap()
 }

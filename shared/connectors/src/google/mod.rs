@@ -84,7 +84,10 @@ mod tests {
             );
         }
         for reason in ["insufficientPermissions", "exportSizeLimitExceeded", ""] {
-            assert_eq!(classify(forbidden, &h, &google_error(reason)), Verdict::Fail);
+            assert_eq!(
+                classify(forbidden, &h, &google_error(reason)),
+                Verdict::Fail
+            );
         }
         assert_eq!(classify(forbidden, &h, b"not json"), Verdict::Fail);
         assert_eq!(

@@ -534,6 +534,11 @@ async fn upsert(
         && !doc.is_deleted
         && fingerprint_of(doc).as_deref() == Some(item.fingerprint.as_str())
     {
+        // Stored, but its job may never have been sent (the send failed and the sync job was
+        // retried): send it again. The processing lease makes a second job harmless.
+        if doc.processing_status == ProcessingStatus::Pending && doc.duplicate_of.is_none() {
+            send_job(deps, doc).await?;
+        }
         return Ok(ItemResult::Unchanged);
     }
     let prior = deps.retries.get(&connector.id, &item.external_id).await?;
@@ -723,17 +728,21 @@ async fn store_version(
     if duplicate.is_some() {
         return Ok(ItemResult::Duplicate);
     }
-    deps.queue
-        .send_document(&DocumentJob {
-            org_id: doc.org_id.clone(),
-            document_id: doc.id.clone(),
-        })
-        .await?;
+    send_job(deps, &doc).await?;
     Ok(if existing.is_some() {
         ItemResult::Updated
     } else {
         ItemResult::New
     })
+}
+
+async fn send_job(deps: &Deps, doc: &ImportedDocument) -> Result<(), StoreError> {
+    deps.queue
+        .send_document(&DocumentJob {
+            org_id: doc.org_id.clone(),
+            document_id: doc.id.clone(),
+        })
+        .await
 }
 
 async fn finish(

@@ -183,7 +183,7 @@ async fn ticket(deps: &Deps, doc: &ImportedDocument) -> Result<UploadTicket, Dom
     let Some(plan) = part_plan(doc, limits) else {
         let url = deps
             .blobs
-            .presign_put_sized(&key, &content_type, size, ttl)
+            .presign_put(&key, &content_type, size, ttl)
             .await?;
         return Ok(UploadTicket {
             document_id: doc.id.clone(),
@@ -210,7 +210,7 @@ async fn ticket(deps: &Deps, doc: &ImportedDocument) -> Result<UploadTicket, Dom
             part_number: n,
             url: deps
                 .blobs
-                .presign_part_sized(&key, &upload_id, n, len, ttl)
+                .presign_part(&key, &upload_id, n, len, ttl)
                 .await?,
         });
     }

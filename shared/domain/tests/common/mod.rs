@@ -1,6 +1,9 @@
-//! What the sync tests share: the Drive connector they sync and the queue-and-run of a sync.
+//! What the domain tests share: the Drive connector they sync, the queue-and-run of a sync, the
+//! activity they read, and the member who uploads.
 // Each test binary compiles this module and uses only some of it.
 #![allow(dead_code)]
+
+use std::sync::Arc;
 
 use chrono::Duration;
 use recorder_domain::activity::ActivityKind;
@@ -12,7 +15,10 @@ use recorder_domain::paging::PageRequest;
 use recorder_domain::ports::{OAuthTokens, Secret, TokenStore};
 use recorder_domain::service::connectors::queue_sync;
 use recorder_domain::service::sync::{JobOutcome, run_sync_job};
+use recorder_domain::service::uploads::{self, UploadRequest, UploadTicket};
+use recorder_domain::settings::{Settings, UploadLimits};
 use recorder_domain::sync_log::{SyncLog, SyncType};
+use recorder_domain::{Caller, Role};
 
 /// Stores the Drive connector `c1` of `org`, with tokens that expire after `valid_for`.
 pub async fn drive_connector(m: &MemoryDeps, valid_for: Duration) -> Connector {
@@ -57,4 +63,40 @@ pub async fn activity_kinds(m: &MemoryDeps, org: &str) -> Vec<ActivityKind> {
     let page = PageRequest::new(None, None);
     let events = m.deps.activity.list(org, &page).await.unwrap().items;
     events.into_iter().map(|e| e.kind).collect()
+}
+
+/// The member of `org_up` who uploads.
+pub fn member() -> Caller {
+    Caller {
+        org_id: "org_up".into(),
+        user_id: "ana".into(),
+        role: Role::Member,
+    }
+}
+
+/// Multipart above 10 bytes, in parts of 5 (tiny numbers: the memory store checks no minimum).
+pub fn small_parts() -> MemoryDeps {
+    let mut m = MemoryDeps::new();
+    m.deps.settings = Arc::new(Settings {
+        uploads: UploadLimits {
+            multipart_threshold: 10,
+            part_size: 5,
+            ..UploadLimits::default()
+        },
+        ..Settings::default()
+    });
+    m
+}
+
+/// Asks for an upload URL for a text file as `member()`.
+pub async fn upload(m: &MemoryDeps, name: &str, size: u64) -> UploadTicket {
+    let req = UploadRequest {
+        name: name.into(),
+        size,
+        content_type: "text/plain".into(),
+        connector_id: None,
+    };
+    uploads::request_upload(&m.deps, &member(), req)
+        .await
+        .unwrap()
 }
