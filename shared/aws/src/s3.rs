@@ -111,59 +111,9 @@ impl BlobStore for S3Blobs {
         start: u64,
         len: u64,
     ) -> Result<Option<RangeRead>, StoreError> {
-        let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
-            StoreError::backend(format!("could not read s3://{}/{key}", self.bucket), e)
-        };
-        if len == 0 {
-            return Err(StoreError::backend(
-                format!("an empty range of s3://{}/{key}", self.bucket),
-                "len must be > 0",
-            ));
-        }
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .range(format!("bytes={start}-{}", start.saturating_add(len) - 1))
-            .send()
-            .await;
-        let out = match out {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            // A start at or past the end (an empty object included): no bytes; the size comes
-            // from a HEAD.
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => {
-                let total = self
-                    .size_of(key)
-                    .await
-                    .ok_or_else(|| failed("the object's size could not be read".into()))?;
-                return Ok(Some(RangeRead {
-                    bytes: Vec::new(),
-                    total,
-                }));
-            }
-            Err(e) => return Err(failed(Box::new(e))),
-        };
-        // "bytes 0-99/1234"; a server that ignores Range sends the whole object instead.
-        let total = out
-            .content_range
-            .as_deref()
-            .and_then(|r| r.rsplit('/').next())
-            .and_then(|t| t.parse().ok());
-        let data = out.body.collect().await.map_err(|e| failed(Box::new(e)))?;
-        let mut bytes = data.into_bytes().to_vec();
-        let total = match total {
-            Some(t) => t,
-            None => {
-                let whole = bytes.len() as u64;
-                let from = (start as usize).min(bytes.len());
-                let to = (start.saturating_add(len) as usize).min(bytes.len());
-                bytes = bytes[from..to].to_vec();
-                whole
-            }
-        };
-        Ok(Some(RangeRead { bytes, total }))
+        // Whatever version is stored now: the versioned read without a condition.
+        let read = versions::get_range(&self.client, &self.bucket, key, start, len, None).await?;
+        Ok(read.map(|v| v.read))
     }
 
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, StoreError> {
