@@ -218,7 +218,7 @@ pub const API_ROUTES: &[Route] = &[
             "POST",
             "/api/connectors/upload",
             Op::Upload,
-            "Upload one file: a presigned PUT, or part URLs above the multipart threshold",
+            "Upload one file: a presigned PUT signed for the declared size (send the ticket's headers, If-None-Match: * among them), or part URLs each signed for its part size above the multipart threshold",
             Access::Member,
         )
     },
@@ -229,7 +229,7 @@ pub const API_ROUTES: &[Route] = &[
             "POST",
             "/api/connectors/upload/batch",
             Op::UploadBatch,
-            "Upload many files: a batch id and per-file upload instructions",
+            "Upload many files: a batch id and per-file upload instructions (each PUT sends its file's headers)",
             Access::Member,
         )
     },
@@ -253,7 +253,7 @@ pub const API_ROUTES: &[Route] = &[
             "POST",
             "/api/connectors/upload/{id}/complete",
             Op::CompleteUpload,
-            "Finish a multipart upload",
+            "Finish a multipart upload: checked against the parts S3 holds (409 naming a missing or short part, 413 when more than declared was uploaded, 409 when already completed)",
             Access::Member,
         )
     },
