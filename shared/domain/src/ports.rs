@@ -282,8 +282,7 @@ pub trait BlobStore: Send + Sync {
         stream: ByteStream,
     ) -> Result<StoredBlob, PutStreamError>;
 
-    // Client uploads and downloads with their limits signed in (the defaults refuse, so a store
-    // that cannot enforce them is never used by mistake).
+    // Client uploads and downloads with their limits signed in.
 
     /// A presigned PUT S3 accepts only with exactly `content_length` bytes (the length is signed),
     /// and only while nothing is stored at `key` (`If-None-Match: *` is signed: the URL creates
@@ -305,15 +304,9 @@ pub trait BlobStore: Send + Sync {
         expires_in: Duration,
     ) -> Result<String, StoreError>;
     /// The parts the store holds for an unfinished multipart upload, by part number.
-    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<StoredPart>, StoreError> {
-        let _ = (key, upload_id);
-        Err(unsupported("listing upload parts"))
-    }
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<StoredPart>, StoreError>;
     /// Drops an unfinished multipart upload and its parts.
-    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError> {
-        let _ = (key, upload_id);
-        Err(unsupported("aborting uploads"))
-    }
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError>;
     /// `get_range` of one version: with `if_match` (an ETag, quoted or not) `ConditionFailed`
     /// when the object is another version now (S3's 412); without, the current version. The
     /// answer names the version it read.
@@ -323,25 +316,13 @@ pub trait BlobStore: Send + Sync {
         start: u64,
         len: u64,
         if_match: Option<&str>,
-    ) -> Result<Option<VersionRead>, StoreError> {
-        let _ = (key, start, len, if_match);
-        Err(unsupported("reading versions"))
-    }
+    ) -> Result<Option<VersionRead>, StoreError>;
     /// The whole object if it is still the version `etag`; `ConditionFailed` when it is not.
-    async fn get_version(&self, key: &str, etag: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let _ = (key, etag);
-        Err(unsupported("reading versions"))
-    }
+    async fn get_version(&self, key: &str, etag: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// The stored object's size; None when there is no such object.
-    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        let _ = key;
-        Err(unsupported("reading sizes"))
-    }
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError>;
     /// Deletes the object; Ok when there was none.
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let _ = key;
-        Err(unsupported("deleting"))
-    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// A presigned GET whose response carries `download`'s headers, whatever the object was
     /// stored with.
     async fn presign_download(
@@ -349,17 +330,7 @@ pub trait BlobStore: Send + Sync {
         key: &str,
         expires_in: Duration,
         download: &crate::download::DownloadAs,
-    ) -> Result<String, StoreError> {
-        let _ = (key, expires_in, download);
-        Err(unsupported("downloads with response headers"))
-    }
-}
-
-fn unsupported(what: &str) -> StoreError {
-    StoreError::backend(
-        format!("this blob store does not support {what}"),
-        "not implemented",
-    )
+    ) -> Result<String, StoreError>;
 }
 
 /// A part a multipart upload holds, as the store reports it (not as the client says).
