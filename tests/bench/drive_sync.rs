@@ -21,6 +21,8 @@ use fake_google::NewFile;
 use local_stack::{Options, start};
 use serde_json::Value;
 
+mod local;
+
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -119,52 +121,19 @@ async fn main() {
         })
         .collect();
     let base = format!("http://{}", stack.addr);
-    let t: Value = reqwest::get(format!(
-        "{base}/_local/token?org_id=org_bench&user_id=u&role=admin"
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = local::http();
     let api = Api {
         http: http.clone(),
         base: base.clone(),
-        token: t["token"].as_str().unwrap().to_string(),
+        token: local::admin_token(&http, &base, "org_bench").await,
     };
 
     // Connect through OAuth; the rate limit applies to the Drive API from here on.
     fake.set_rate_limit(Some(rate));
-    let start_resp = http
-        .get(format!("{base}/api/connectors/auth/google_drive"))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
-    let consent = start_resp.headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    // The callback is finished only by the browser holding the start's cookie.
-    let set_cookie = start_resp.headers()["set-cookie"].to_str().unwrap();
-    let cookie = set_cookie.split(';').next().unwrap().to_string();
-    let back = http.get(&consent).send().await.unwrap();
-    let callback = back.headers()["location"].to_str().unwrap().to_string();
+    let (callback, cookie) = local::consented(&http, &base, &api.token).await;
     fake.reset_stats();
     let t0 = Instant::now();
-    let connected: Value = http
-        .get(&callback)
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let connected = local::connect(&http, &callback, &cookie).await;
     let id = connected["connector"]["id"].as_str().unwrap().to_string();
     api.wait_sync(&id, 0).await;
     // A webhook may have queued a second sync meanwhile: the full sync is every log so far.
@@ -353,13 +322,14 @@ mod memory {
     use std::time::Instant;
 
     use fake_google::{FakeConfig, FakeGoogle, NewFile};
-    use recorder_connectors::ProviderSettings;
-    use recorder_connectors::google::drive::DriveSource;
-    use recorder_connectors::google::oauth::{DRIVE_SCOPES, GoogleOAuth};
+    use recorder_connectors::google::drive::{DriveSource, SCOPES};
+    use recorder_connectors::google::oauth::GoogleOAuth;
+    use recorder_connectors::google::settings::GoogleSettings;
     use recorder_domain::connector::ConnectorType;
     use recorder_domain::memory::{MemoryDeps, test_connector};
-    use recorder_domain::ports::{OAuthTokens, Secret, TokenStore};
-    use recorder_domain::service::connectors::queue_sync;
+    use recorder_domain::ports::TokenStore;
+    use recorder_domain::secret::{OAuthTokens, Secret};
+    use recorder_domain::service::connector_writes::queue_sync;
     use recorder_domain::service::sync::run_sync_job;
     use recorder_domain::sync_log::SyncType;
 
@@ -377,18 +347,20 @@ mod memory {
             })
             .collect();
         let m = MemoryDeps::new();
-        let mut s = ProviderSettings::from_lookup(&|_| None);
-        s.google_auth_url = fake.auth_url();
-        s.google_token_url = fake.token_url();
-        s.google_api_base_url = fake.api_base_url();
-        s.google_rate_limit_per_sec = ours as f64;
+        let s = GoogleSettings {
+            auth_url: fake.auth_url(),
+            token_url: fake.token_url(),
+            api_base_url: fake.api_base_url(),
+            rate_limit_per_sec: ours as f64,
+            ..GoogleSettings::defaults()
+        };
         m.providers.register(
             ConnectorType::GoogleDrive,
             Arc::new(DriveSource::new(s.clone())),
         );
         m.providers.register_oauth(
             ConnectorType::GoogleDrive,
-            Arc::new(GoogleOAuth::new(s, m.secrets.clone(), DRIVE_SCOPES)),
+            Arc::new(GoogleOAuth::new(s, m.secrets.clone(), SCOPES)),
         );
         let now = m.deps.clock.now();
         let connector = test_connector("c1", "org", ConnectorType::GoogleDrive, "Drive", now);

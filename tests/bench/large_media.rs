@@ -155,8 +155,11 @@ async fn main() {
     let config = recorder_aws::config::Config::from_lookup(|k| api.env.get(k).cloned())
         .expect("template env makes a valid config");
     let deps = recorder_aws::build_deps(&config, &sdk, |_| {
-        std::sync::Arc::new(recorder_domain::memory::StaticProviders::default())
-    });
+        Ok::<_, std::convert::Infallible>(std::sync::Arc::new(
+            recorder_domain::memory::StaticProviders::default(),
+        ))
+    })
+    .unwrap();
 
     let id = recorder_domain::ids::new_id();
     let name = match file.rsplit_once('/') {
@@ -208,7 +211,8 @@ async fn main() {
     let options = Options::from_lookup(&|k| match k {
         "TRANSCRIPTION_BASE_URL" => Some(base.clone()),
         _ => None,
-    });
+    })
+    .unwrap();
     reset_peak_rss();
     let before = peak_rss_kb();
     let t1 = Instant::now();

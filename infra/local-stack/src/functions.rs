@@ -8,7 +8,7 @@ use local_aws::FunctionSpec;
 use std::sync::Arc;
 
 use recorder_aws::{Config, build_deps};
-use recorder_connectors::{ProviderSettings, Registry};
+use recorder_connectors::Registry;
 use recorder_domain::Deps;
 
 use crate::StackError;
@@ -24,7 +24,13 @@ impl Function {
     pub fn new(spec: &FunctionSpec, sdk: &SdkConfig) -> Result<Function, StackError> {
         if !matches!(
             spec.binary.as_str(),
-            "api" | "oauth" | "webhooks" | "scheduler" | "sync-worker" | "doc-processor"
+            "api"
+                | "oauth"
+                | "webhooks"
+                | "webhook-worker"
+                | "scheduler"
+                | "sync-worker"
+                | "doc-processor"
         ) {
             return Err(StackError::UnknownBinary(spec.binary.clone()));
         }
@@ -34,11 +40,18 @@ impl Function {
                 source,
             }
         })?;
-        let settings = ProviderSettings::from_lookup(&|k| spec.env.get(k).cloned());
         let deps = build_deps(&config, sdk, |secrets| {
-            Arc::new(Registry::new(settings, secrets))
-        });
-        let processing = recorder_processing::Options::from_lookup(&|k| spec.env.get(k).cloned());
+            Registry::from_lookup(&|k| spec.env.get(k).cloned(), secrets).map(|r| Arc::new(r) as _)
+        })
+        .map_err(|source| StackError::Providers {
+            function: spec.logical_id.clone(),
+            source,
+        })?;
+        let processing = recorder_processing::Options::from_lookup(&|k| spec.env.get(k).cloned())
+            .map_err(|source| StackError::Processing {
+            function: spec.logical_id.clone(),
+            source,
+        })?;
         Ok(Function {
             spec: spec.clone(),
             deps,
@@ -63,6 +76,9 @@ impl Function {
             // Locally there is no Lambda time limit: syncs run to the end.
             "sync-worker" => {
                 recorder_jobs::sync_worker::handle_sync_jobs(&self.deps, event, None).await
+            }
+            "webhook-worker" => {
+                recorder_jobs::webhook_worker::handle_webhook_events(&self.deps, event).await
             }
             "doc-processor" => {
                 recorder_jobs::doc_processor::handle_documents(

@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use base64::Engine;
 use local_aws::HttpRoute;
-use recorder_http_api::routes::{match_path, specificity};
+use recorder_http_api::route_table::{match_path, specificity};
 use serde_json::{Value, json};
 
 use crate::{Function, token};

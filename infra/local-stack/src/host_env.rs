@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use local_aws::Template;
-use recorder_domain::ports::Secret;
+use recorder_domain::secret::Secret;
 
 /// Settings the functions read from their environment (template.yaml's `Environment` sections,
 /// and `shared/connectors/src/settings.rs`, `shared/domain/src/settings.rs`,
@@ -51,6 +51,7 @@ pub const WIRED: &[&str] = &[
     "SYNC_JOBS_QUEUE_URL",
     "DOCUMENTS_QUEUE_URL",
     "DOCUMENT_EVENTS_QUEUE_URL",
+    "WEBHOOK_EVENTS_QUEUE_URL",
     // Mirrors DocumentsQueue's redrive setting, which the stack creates from the template.
     "DOCUMENTS_MAX_RECEIVE_COUNT",
     // The dead-letter queue the stack creates; its records' source ARN.

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use local_aws::{Moto, Provisioned, Template, provision};
-use recorder_domain::ports::Secret;
-use recorder_domain::service::webhooks::DRIVE_WEBHOOK_SECRET;
+use recorder_connectors::google::drive::WEBHOOK_SECRET as DRIVE_WEBHOOK_SECRET;
+use recorder_domain::secret::Secret;
 use tokio::task::JoinHandle;
 
 pub use functions::Function;
@@ -92,6 +92,18 @@ pub enum StackError {
         function: String,
         #[source]
         source: recorder_aws::ConfigError,
+    },
+    #[error("function {function}: {source}")]
+    Providers {
+        function: String,
+        #[source]
+        source: recorder_connectors::SettingsError,
+    },
+    #[error("function {function}: {source}")]
+    Processing {
+        function: String,
+        #[source]
+        source: recorder_processing::SettingsError,
     },
     #[error("function {0}: no local handler for this binary")]
     UnknownBinary(String),

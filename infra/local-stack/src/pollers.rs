@@ -78,34 +78,57 @@ pub async fn poll(
                     .collect()
             }
         };
-        for m in &messages {
+        // Successes leave in one DeleteMessageBatch, as Lambda's event source mapping deletes them.
+        let mut done = Vec::new();
+        for (i, m) in messages.iter().enumerate() {
             let Some(handle) = m.receipt_handle() else {
                 continue;
             };
             let is_failed = source.report_batch_item_failures
                 && m.message_id().is_some_and(|id| failed.contains(id));
-            let result = if is_failed {
-                client
-                    .change_message_visibility()
-                    .queue_url(&source.queue_url)
+            if !is_failed {
+                let entry = aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
                     .receipt_handle(handle)
-                    .visibility_timeout(retry_delay.as_secs() as i32)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
-            } else {
-                client
-                    .delete_message()
-                    .queue_url(&source.queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
-            };
-            if let Err(error) = result {
+                    .build();
+                match entry {
+                    Ok(entry) => done.push(entry),
+                    Err(error) => tracing::warn!(%error, "could not settle a message"),
+                }
+                continue;
+            }
+            let result = client
+                .change_message_visibility()
+                .queue_url(&source.queue_url)
+                .receipt_handle(handle)
+                .visibility_timeout(retry_delay.as_secs() as i32)
+                .send()
+                .await;
+            if let Err(e) = result {
+                let error = aws_sdk_sqs::error::DisplayErrorContext(e).to_string();
                 tracing::warn!(%error, "could not settle a message");
+            }
+        }
+        if done.is_empty() {
+            continue;
+        }
+        let result = client
+            .delete_message_batch()
+            .queue_url(&source.queue_url)
+            .set_entries(Some(done))
+            .send()
+            .await;
+        match result {
+            Ok(out) if !out.failed().is_empty() => {
+                tracing::warn!(
+                    failed = out.failed().len(),
+                    "could not delete some messages"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let error = aws_sdk_sqs::error::DisplayErrorContext(e).to_string();
+                tracing::warn!(%error, "could not settle the batch");
             }
         }
     }

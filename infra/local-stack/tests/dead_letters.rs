@@ -26,11 +26,10 @@ async fn a_document_whose_message_is_dead_lettered_ends_failed_in_the_local_stac
     let env = processor.spec.env.clone();
     let config = recorder_aws::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
     let deps = recorder_aws::build_deps(&config, &sdk, |secrets| {
-        Arc::new(recorder_connectors::Registry::new(
-            recorder_connectors::ProviderSettings::from_lookup(&|k| env.get(k).cloned()),
-            secrets,
-        ))
-    });
+        recorder_connectors::Registry::from_lookup(&|k| env.get(k).cloned(), secrets)
+            .map(|r| Arc::new(r) as _)
+    })
+    .unwrap();
 
     // Never claimed: every receive failed before it (storage was down), so SQS moved it on.
     let doc = ImportedDocument::new_pending(

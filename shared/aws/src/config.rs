@@ -10,6 +10,9 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    /// A provider's settings (their error names the variable).
+    #[error(transparent)]
+    Providers(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// What every function needs to reach its resources. Names come from `template.yaml`.
@@ -21,6 +24,8 @@ pub struct Config {
     pub documents_queue_url: String,
     /// Where `document.processed` events go (downstream indexing).
     pub document_events_queue_url: String,
+    /// Verified webhook deliveries, for the webhook worker.
+    pub webhook_events_queue_url: String,
     /// Prefix of every secret this stack owns, e.g. `recorder-connectors/dev`.
     pub secrets_prefix: String,
     /// The JSON secret holding app-wide secrets (client secrets, webhook secrets).
@@ -42,7 +47,7 @@ impl Config {
                 .filter(|v| !v.is_empty())
                 .ok_or(ConfigError::Missing(name))
         };
-        let ttl = match get("SECRETS_CACHE_TTL_SECS") {
+        let ttl = match get("SECRETS_CACHE_TTL_SECS").filter(|v| !v.trim().is_empty()) {
             None => 300,
             Some(v) => v.parse::<u64>().map_err(|e| ConfigError::Invalid {
                 name: "SECRETS_CACHE_TTL_SECS",
@@ -55,6 +60,7 @@ impl Config {
             sync_jobs_queue_url: req("SYNC_JOBS_QUEUE_URL")?,
             documents_queue_url: req("DOCUMENTS_QUEUE_URL")?,
             document_events_queue_url: req("DOCUMENT_EVENTS_QUEUE_URL")?,
+            webhook_events_queue_url: req("WEBHOOK_EVENTS_QUEUE_URL")?,
             secrets_prefix: req("SECRETS_PREFIX")?.trim_end_matches('/').to_string(),
             app_secret_id: req("APP_SECRET_ID")?,
             secrets_cache_ttl: Duration::from_secs(ttl),
@@ -80,6 +86,7 @@ mod tests {
             ("SYNC_JOBS_QUEUE_URL", "http://q/sync.fifo"),
             ("DOCUMENTS_QUEUE_URL", "http://q/docs"),
             ("DOCUMENT_EVENTS_QUEUE_URL", "http://q/events"),
+            ("WEBHOOK_EVENTS_QUEUE_URL", "http://q/webhooks"),
             ("SECRETS_PREFIX", "recorder-connectors/dev/"),
             ("APP_SECRET_ID", "recorder-connectors/dev/app"),
         ])

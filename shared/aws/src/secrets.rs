@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use recorder_domain::StoreError;
-use recorder_domain::ports::{AppSecrets, OAuthTokens, Secret, TokenStore};
+use recorder_domain::ports::{AppSecrets, TokenStore};
+use recorder_domain::secret::{OAuthTokens, Secret};
 use tokio::sync::Mutex;
 
 use crate::config::Config;

@@ -5,21 +5,32 @@ use aws_sdk_sqs::Client;
 use recorder_domain::StoreError;
 use recorder_domain::jobs::{DocumentJob, DocumentProcessed, SyncJob};
 use recorder_domain::ports::JobQueue;
+use recorder_domain::push::PushJob;
 
 pub struct SqsQueue {
     client: Client,
     sync_jobs_url: String,
     documents_url: String,
     events_url: String,
+    webhook_events_url: String,
+}
+
+/// The queues the job queue port sends to.
+pub struct QueueUrls<'a> {
+    pub sync_jobs: &'a str,
+    pub documents: &'a str,
+    pub document_events: &'a str,
+    pub webhook_events: &'a str,
 }
 
 impl SqsQueue {
-    pub fn new(client: Client, sync_jobs_url: &str, documents_url: &str, events_url: &str) -> Self {
+    pub fn new(client: Client, urls: QueueUrls) -> Self {
         SqsQueue {
             client,
-            sync_jobs_url: sync_jobs_url.into(),
-            documents_url: documents_url.into(),
-            events_url: events_url.into(),
+            sync_jobs_url: urls.sync_jobs.into(),
+            documents_url: urls.documents.into(),
+            events_url: urls.document_events.into(),
+            webhook_events_url: urls.webhook_events.into(),
         }
     }
 
@@ -64,6 +75,11 @@ impl JobQueue for SqsQueue {
 
     async fn send_processed(&self, event: &DocumentProcessed) -> Result<(), StoreError> {
         self.send_standard(&self.events_url, body(event)?, "a document.processed event")
+            .await
+    }
+
+    async fn send_push(&self, job: &PushJob) -> Result<(), StoreError> {
+        self.send_standard(&self.webhook_events_url, body(job)?, "a webhook delivery")
             .await
     }
 }

@@ -16,6 +16,7 @@ use recorder_domain::jobs::{DocumentJob, SyncJob};
 use recorder_domain::memory::test_connector;
 use recorder_domain::paging::PageRequest;
 use recorder_domain::ports::*;
+use recorder_domain::secret::{OAuthTokens, Secret};
 use recorder_domain::sync_log::{SyncLog, SyncType};
 use recorder_domain::upload::{BatchStatus, UploadBatch};
 use recorder_domain::webhook::WebhookEvent;
@@ -340,6 +341,43 @@ async fn a_replayed_webhook_event_is_stored_once() {
         .unwrap();
     assert_eq!(got.retry_count, 1);
     assert!(!got.processed);
+}
+
+#[tokio::test]
+async fn only_lost_conditional_writes_and_cancelled_transactions_are_condition_failures() {
+    let s = stack().await;
+    let c = connector("org_a", "Lost writes");
+    s.deps.connectors.create(&c).await.unwrap();
+    let doc = document("org_a", &c.id, "ext-1");
+    s.deps.documents.create(&doc).await.unwrap();
+    // A single conditional write that lost: the version it was read at has moved on.
+    let mut first = doc.clone();
+    assert!(s.deps.documents.update(&mut first).await.unwrap());
+    let mut stale = doc.clone();
+    assert!(!s.deps.documents.update(&mut stale).await.unwrap());
+    // A transaction cancelled by its condition: the same external id imported again.
+    let err = s
+        .deps
+        .documents
+        .create(&document("org_a", &c.id, "ext-1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed(_)), "{err:?}");
+
+    // Refusals for other reasons (here a missing table) are failures of the store, never a
+    // taken name or a lost race.
+    let missing = recorder_aws::dynamo::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&s.sdk),
+        "no-such-table",
+    );
+    let err = ConnectorStore::create(&missing, &connector("org_a", "Elsewhere"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Backend { .. }), "{err:?}");
+    let err = DocumentStore::update(&missing, &mut doc.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Backend { .. }), "{err:?}");
 }
 
 #[tokio::test]

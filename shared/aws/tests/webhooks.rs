@@ -1,11 +1,13 @@
 //! Webhook records in DynamoDB against a real moto server (resources from template.yaml): the
 //! received events carry the table's TTL attribute, and the webhook-sync mark is a
-//! compare-and-set that connector edits leave alone.
+//! compare-and-set that connector edits leave alone; a connector's events list newest first.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{SubsecRound, Utc};
 use common::stack;
+use recorder_domain::StoreError;
 use recorder_domain::connector::Connector;
+use recorder_domain::paging::PageRequest;
 use recorder_domain::webhook::{EVENT_RETENTION, WebhookEvent, WebhookSync, WebhookSyncPhase};
 
 mod common;
@@ -143,4 +145,67 @@ async fn the_webhook_sync_mark_changes_only_from_the_revision_it_was_read_at_and
         "Drive (team)",
         "the connector still reads with the mark beside it"
     );
+}
+
+#[tokio::test]
+async fn a_connectors_webhook_events_list_newest_first_in_pages_and_no_other_connectors() {
+    let s = stack().await;
+    let events = &s.deps.webhook_events;
+    let t0 = Utc::now().trunc_subsecs(0) - chrono::Duration::hours(1);
+    // Recorded out of order: the listing orders by received_at, not by write.
+    for (id, secs) in [("e3", 3), ("e1", 1), ("e5", 5), ("e2", 2), ("e4", 4)] {
+        let mut e = event(id);
+        e.received_at = t0 + chrono::Duration::seconds(secs);
+        assert!(events.record(&e).await.unwrap());
+    }
+    let mut other = event("elsewhere");
+    other.connector_id = Some("c2".into());
+    other.received_at = t0 + chrono::Duration::seconds(10);
+    events.record(&other).await.unwrap();
+    let mut unowned = event("no-connector");
+    unowned.connector_id = None;
+    events.record(&unowned).await.unwrap();
+    // A processed (updated) event keeps its place and shows its state.
+    events
+        .mark_processed("drive", "e4", Utc::now(), Some("provider down"))
+        .await
+        .unwrap();
+
+    let mut listed = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = events
+            .list_for_connector("c1", &PageRequest::new(Some(2), cursor))
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        listed.extend(page.items);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let ids: Vec<_> = listed.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(ids, ["e5", "e4", "e3", "e2", "e1"]);
+    let e4 = &listed[1];
+    assert_eq!(
+        (e4.processing_error.as_deref(), e4.retry_count),
+        (Some("provider down"), 1)
+    );
+    assert_eq!(e4.received_at, t0 + chrono::Duration::seconds(4));
+
+    let first = events
+        .list_for_connector("c1", &PageRequest::new(Some(2), None))
+        .await
+        .unwrap();
+    let foreign = events
+        .list_for_connector("c2", &PageRequest::new(Some(2), first.next_cursor))
+        .await
+        .unwrap_err();
+    assert!(matches!(foreign, StoreError::InvalidCursor), "{foreign:?}");
+    let c2 = events
+        .list_for_connector("c2", &PageRequest::new(None, None))
+        .await
+        .unwrap();
+    assert_eq!(c2.items, vec![other]);
 }

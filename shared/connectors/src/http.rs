@@ -250,9 +250,7 @@ impl PacedClient {
                     continue;
                 }
                 Err(e) => {
-                    return Err(SourceError::Transient(format!(
-                        "provider request failed: {e}"
-                    )));
+                    return Err(SourceError::io("provider request failed", e));
                 }
             };
             let status = resp.status();
@@ -292,7 +290,7 @@ async fn buffered(mut resp: Response) -> Result<(HeaderMap, Bytes), SourceError>
     while let Some(chunk) = resp
         .chunk()
         .await
-        .map_err(|e| SourceError::Transient(format!("provider answer unreadable: {e}")))?
+        .map_err(|e| SourceError::io("provider answer unreadable", e))?
     {
         let room = MAX_ERROR_BODY - body.len();
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);

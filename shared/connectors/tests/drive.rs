@@ -2,29 +2,33 @@
 //! Google OAuth's documented behaviour: OAuth with PKCE, full and incremental syncs through the
 //! engine, a 429 storm, the export limit, a revoked grant, and push channels.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Duration;
 use fake_google::{FakeConfig, FakeGoogle, NewFile};
-use recorder_connectors::ProviderSettings;
-use recorder_connectors::google::drive::DriveSource;
-use recorder_connectors::google::oauth::{DRIVE_SCOPES, GoogleOAuth};
+use recorder_connectors::google::drive::{DriveSource, SCOPES};
+use recorder_connectors::google::oauth::GoogleOAuth;
+use recorder_connectors::google::settings::GoogleSettings;
 use recorder_domain::connector::{Connector, ConnectorStatus, ConnectorType};
 use recorder_domain::memory::{MemoryDeps, test_connector};
 use recorder_domain::paging::PageRequest;
-use recorder_domain::ports::{OAuthTokens, TokenStore};
-use recorder_domain::service::connectors::queue_sync;
+use recorder_domain::ports::TokenStore;
+use recorder_domain::push::{Push, PushSecrets, Subscribe};
+use recorder_domain::secret::{OAuthTokens, Secret};
+use recorder_domain::service::connector_writes::queue_sync;
 use recorder_domain::service::sync::{JobOutcome, run_sync_job};
 use recorder_domain::source::{Meter, OAuthClient, Source, SourceContext, SourceError};
 use recorder_domain::sync_log::{SyncLog, SyncStatus, SyncType};
 
-fn settings(fake: &FakeGoogle) -> ProviderSettings {
-    let mut s = ProviderSettings::from_lookup(&|_| None);
-    s.google_auth_url = fake.auth_url();
-    s.google_token_url = fake.token_url();
-    s.google_api_base_url = fake.api_base_url();
-    s.google_rate_limit_per_sec = 1000.0;
-    s
+fn settings(fake: &FakeGoogle) -> GoogleSettings {
+    GoogleSettings {
+        auth_url: fake.auth_url(),
+        token_url: fake.token_url(),
+        api_base_url: fake.api_base_url(),
+        rate_limit_per_sec: 1000.0,
+        ..GoogleSettings::defaults()
+    }
 }
 
 struct World {
@@ -48,7 +52,7 @@ async fn world(config: FakeConfig) -> World {
         .unwrap()
         .insert("google_client_secret".into(), "local-client-secret".into());
     let s = settings(&fake);
-    let oauth = Arc::new(GoogleOAuth::new(s.clone(), m.secrets.clone(), DRIVE_SCOPES));
+    let oauth = Arc::new(GoogleOAuth::new(s.clone(), m.secrets.clone(), SCOPES));
     m.providers
         .register(ConnectorType::GoogleDrive, Arc::new(DriveSource::new(s)));
     m.providers
@@ -257,8 +261,8 @@ async fn a_provider_limit_lower_than_ours_slows_the_sync_and_fails_no_item() {
     w.connect().await;
     w.m.providers.register(
         ConnectorType::GoogleDrive,
-        Arc::new(DriveSource::new(ProviderSettings {
-            google_rate_limit_per_sec: 50.0,
+        Arc::new(DriveSource::new(GoogleSettings {
+            rate_limit_per_sec: 50.0,
             ..settings(&w.fake)
         })),
     );
@@ -355,24 +359,25 @@ async fn a_push_channel_opens_on_the_change_feed_and_stops() {
     };
     let account = source.account(&cx).await.unwrap();
     assert_eq!(account.email.as_deref(), Some(fake_google::USER_EMAIL));
-    let opened = source
-        .open_webhook(
-            &cx,
-            "http://127.0.0.1:9/api/connectors/webhooks/drive",
-            "channel-1",
-            "secret-token",
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let secrets = PushSecrets(BTreeMap::from([(
+        "drive_webhook_token",
+        Secret::new("webhook-key"),
+    )]));
+    let request = Subscribe {
+        address: "http://127.0.0.1:9/api/connectors/webhooks/drive",
+        nonce: "n1",
+        cursor: None,
+        secrets: &secrets,
+    };
+    let opened = source.subscribe(&cx, &request).await.unwrap().unwrap();
+    // The channel id names the connector, so its token can be checked from the headers alone.
     assert!(
-        opened.state.active
-            && opened.state.channel_id.as_deref() == Some("channel-1")
-            && opened.state.resource_id.is_some()
+        opened.active
+            && opened.channel_id.as_deref() == Some("c1-n1")
+            && opened.resource_id.is_some()
     );
-    assert!(opened.state.expires_at.is_some());
+    assert!(opened.expires_at.is_some());
     assert_eq!(w.fake.open_channels(), 1);
-    source.close_webhook(&cx, &opened.state).await.unwrap();
+    source.unsubscribe(&cx, &opened).await.unwrap();
     assert_eq!(w.fake.open_channels(), 0);
 }

@@ -67,57 +67,34 @@ impl ConnectorType {
         ConnectorType::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    pub fn info(self) -> ConnectorTypeInfo {
-        let (name, description, requires_oauth, supports_webhooks) = match self {
-            ConnectorType::GoogleDrive => (
-                "Google Drive",
-                "Files, Docs, Sheets and Slides from My Drive and shared drives",
-                true,
-                true,
-            ),
-            ConnectorType::Gmail => ("Gmail", "Email messages and their attachments", true, true),
-            ConnectorType::Notion => (
-                "Notion",
-                "Pages and databases shared with the integration",
-                true,
-                true,
-            ),
-            ConnectorType::Zoom => (
-                "Zoom",
-                "Cloud recordings, transcripts and meeting chat",
-                true,
-                true,
-            ),
-            ConnectorType::MicrosoftTeams => (
-                "Microsoft Teams",
-                "Meeting transcripts and recordings",
-                true,
-                true,
-            ),
+    /// The description of a type no provider describes: uploads and URL imports (domain
+    /// features), and provider types this build has no provider for (a name only). A
+    /// registered provider describes its own type (`Providers::info`).
+    pub fn builtin_info(self) -> ConnectorTypeInfo {
+        let (name, description) = match self {
             ConnectorType::FileUpload => (
                 "File upload",
                 "Files uploaded directly, one at a time or in batches",
-                false,
-                false,
             ),
-            ConnectorType::UrlImport => (
-                "URL import",
-                "Web pages and files fetched from a URL",
-                false,
-                false,
-            ),
+            ConnectorType::UrlImport => ("URL import", "Web pages and files fetched from a URL"),
+            ConnectorType::GoogleDrive => ("Google Drive", ""),
+            ConnectorType::Gmail => ("Gmail", ""),
+            ConnectorType::Notion => ("Notion", ""),
+            ConnectorType::Zoom => ("Zoom", ""),
+            ConnectorType::MicrosoftTeams => ("Microsoft Teams", ""),
         };
         ConnectorTypeInfo {
             connector_type: self,
             name,
             description,
-            requires_oauth,
-            supports_webhooks,
+            requires_oauth: self.requires_oauth(),
+            supports_webhooks: false,
         }
     }
 
+    /// Every type but the built-in ones (uploads, URL imports) connects to a provider.
     pub fn requires_oauth(self) -> bool {
-        self.info().requires_oauth
+        !matches!(self, ConnectorType::FileUpload | ConnectorType::UrlImport)
     }
 }
 

@@ -60,6 +60,9 @@ pub enum DomainError {
         message: String,
         resets_at: chrono::DateTime<chrono::Utc>,
     },
+    /// A provider call failed (its message is meant for people; the cause is kept).
+    #[error("{0}")]
+    Provider(#[source] crate::provider_error::SourceError),
     /// Storage or a queue failed; the cause is kept for logs, never shown to callers.
     #[error("a storage service failed")]
     Store(#[from] StoreError),

@@ -2,7 +2,7 @@
 //! (narrow traits) through which the domain reaches storage, queues, secrets and the clock.
 //!
 //! Nothing here depends on AWS, an HTTP framework or a provider, so every rule can be tested
-//! with the in-memory adapters in [`memory`].
+//! with the in-memory adapters in `memory` (feature `test-support`, for tests only).
 
 pub mod activity;
 pub mod caller;
@@ -13,9 +13,15 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod keys;
+// Test-only adapters: never compiled into a Lambda.
+#[cfg(any(test, feature = "test-support"))]
 pub mod memory;
 pub mod paging;
 pub mod ports;
+pub mod provider;
+pub mod provider_error;
+pub mod push;
+pub mod secret;
 pub mod service;
 pub mod settings;
 pub mod source;

@@ -14,7 +14,9 @@ use crate::document::ImportedDocument;
 use crate::error::StoreError;
 use crate::jobs::{DocumentJob, DocumentProcessed, SyncJob};
 use crate::paging::{Page, PageRequest};
-use crate::source::{ByteStream, Providers};
+use crate::provider::Providers;
+use crate::secret::{OAuthTokens, Secret};
+use crate::source::ByteStream;
 use crate::sync_log::{RetryItem, SyncLog};
 use crate::upload::{BatchStatus, UploadBatch};
 use crate::webhook::{WebhookEvent, WebhookSync};
@@ -187,6 +189,12 @@ pub trait WebhookEventStore: Send + Sync {
         at: DateTime<Utc>,
         error: Option<&str>,
     ) -> Result<(), StoreError>;
+    /// A connector's stored events, newest first (for operators).
+    async fn list_for_connector(
+        &self,
+        connector_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<WebhookEvent>, StoreError>;
 }
 
 #[async_trait]
@@ -333,13 +341,7 @@ pub trait BlobStore: Send + Sync {
     ) -> Result<String, StoreError>;
 }
 
-/// A part a multipart upload holds, as the store reports it (not as the client says).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredPart {
-    pub part_number: u32,
-    pub size: u64,
-    pub etag: String,
-}
+pub use crate::upload::StoredPart;
 
 /// A part a client uploaded: its number and the ETag S3 answered for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -418,35 +420,8 @@ pub trait JobQueue: Send + Sync {
     async fn send_sync(&self, job: &SyncJob) -> Result<(), StoreError>;
     async fn send_document(&self, job: &DocumentJob) -> Result<(), StoreError>;
     async fn send_processed(&self, event: &DocumentProcessed) -> Result<(), StoreError>;
-}
-
-/// A value that must never be printed: Debug and Display show a placeholder.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// OAuth tokens of one connector; stored only in the secret store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OAuthTokens {
-    pub access_token: Secret,
-    pub refresh_token: Option<Secret>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub scope: Option<String>,
+    /// A verified delivery's events, for the webhook worker.
+    async fn send_push(&self, job: &crate::push::PushJob) -> Result<(), StoreError>;
 }
 
 #[async_trait]

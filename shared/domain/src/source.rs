@@ -1,6 +1,6 @@
-//! Sources: what every connector implements so the sync engine can pull from it without knowing
-//! the provider. Adding a connector means one [`Source`] implementation and a registry entry; the
-//! engine does not change.
+//! Sources: what every provider implements so the sync engine can pull from it without knowing
+//! the provider (see [`crate::provider`] for how a provider registers, [`crate::push`] for its
+//! deliveries).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -13,8 +13,8 @@ use futures::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::connector::{Account, Connector, ConnectorType, WebhookState};
-use crate::ports::{OAuthTokens, Secret};
+use crate::connector::{Account, Connector};
+use crate::secret::{OAuthTokens, Secret};
 
 /// One file or page at the source, as listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,25 +59,7 @@ pub struct FetchedContent {
     pub stream: ByteStream,
 }
 
-/// How a source call failed, by what the engine should do about it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SourceError {
-    /// The grant is dead (revoked, expired): the connector needs reconnecting; retrying won't help.
-    #[error("the provider refused our credentials ({0}): reconnect the account")]
-    AuthRevoked(String),
-    /// The access token was refused; a refresh may fix it.
-    #[error("the access token was refused")]
-    Unauthorized,
-    /// This one item cannot be imported (too large to export, gone, not downloadable).
-    #[error("{0}")]
-    Item(String),
-    /// Worth retrying later (rate limits beyond our patience, 5xx, network).
-    #[error("{0}")]
-    Transient(String),
-    /// Misconfiguration on our side (client id missing, unsupported provider).
-    #[error("{0}")]
-    Config(String),
-}
+pub use crate::provider_error::{Cause, SourceError};
 
 /// Counts what a sync costs at the provider.
 #[derive(Debug, Default)]
@@ -109,12 +91,6 @@ pub struct SourceContext {
     pub meter: Arc<Meter>,
 }
 
-/// A webhook channel/subscription the source opened.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OpenedWebhook {
-    pub state: WebhookState,
-}
-
 #[async_trait]
 pub trait Source: Send + Sync {
     /// The account the credentials belong to (the connection test).
@@ -137,25 +113,6 @@ pub trait Source: Send + Sync {
         cx: &SourceContext,
         item: &SourceItem,
     ) -> Result<FetchedContent, SourceError>;
-    /// Opens (or replaces) a push channel with our `channel_id`, delivering change hints to
-    /// `address` with `token`. None when the source has no push.
-    async fn open_webhook(
-        &self,
-        _cx: &SourceContext,
-        _address: &str,
-        _channel_id: &str,
-        _token: &str,
-        _cursor: Option<&str>,
-    ) -> Result<Option<OpenedWebhook>, SourceError> {
-        Ok(None)
-    }
-    async fn close_webhook(
-        &self,
-        _cx: &SourceContext,
-        _state: &WebhookState,
-    ) -> Result<(), SourceError> {
-        Ok(())
-    }
 }
 
 /// The provider's OAuth endpoints.
@@ -178,19 +135,6 @@ pub trait OAuthClient: Send + Sync {
     /// A fresh access token; the returned tokens keep the old refresh token when the provider
     /// does not rotate it.
     async fn refresh(&self, tokens: &OAuthTokens) -> Result<OAuthTokens, SourceError>;
-}
-
-/// The connectors this build has, by type, with their OAuth clients.
-pub trait Providers: Send + Sync {
-    fn source(&self, connector_type: ConnectorType) -> Option<Arc<dyn Source>>;
-    fn oauth(&self, connector_type: ConnectorType) -> Option<Arc<dyn OAuthClient>>;
-    /// Public base URL of the API (for OAuth redirects and webhook addresses).
-    fn public_base_url(&self) -> &str;
-    /// True when this build can connect and sync `connector_type`: a provider type needs its
-    /// source registered; uploads and URL imports arrive through the API and need none.
-    fn available(&self, connector_type: ConnectorType) -> bool {
-        !connector_type.requires_oauth() || self.source(connector_type).is_some()
-    }
 }
 
 /// True when `mime` passes a file-type filter (exact types or `type/*` wildcards; empty = all).
@@ -224,5 +168,27 @@ mod tests {
         assert!(!mime_allowed(&f, Some("text/plain")));
         assert!(!mime_allowed(&f, None));
         assert!(mime_allowed(&[], None));
+    }
+
+    #[test]
+    fn a_provider_failure_keeps_its_cause_through_the_domain_error() {
+        use std::error::Error;
+        let reset = std::io::Error::other("connection reset by peer");
+        let e: crate::DomainError = SourceError::io("files.get", reset).into();
+        let mut chain = Vec::new();
+        let mut next: Option<&dyn Error> = Some(&e);
+        while let Some(err) = next {
+            chain.push(err.to_string());
+            next = err.source();
+        }
+        assert_eq!(
+            chain,
+            [
+                "files.get: connection reset by peer",
+                "files.get: connection reset by peer",
+                "connection reset by peer",
+            ]
+        );
+        assert!(SourceError::io("x", std::io::Error::other("y")).is_transient());
     }
 }

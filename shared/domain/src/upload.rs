@@ -4,6 +4,14 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// A part a multipart upload holds, as the store reports it (not as the client says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPart {
+    pub part_number: u32,
+    pub size: u64,
+    pub etag: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BatchStatus {
@@ -129,7 +137,7 @@ impl PartPlan {
 
     /// Checks the stored parts against the plan: numbers 1..=count, each of its planned length,
     /// the total equal to the declared size.
-    pub fn check(&self, parts: &[crate::ports::StoredPart]) -> Result<(), PartsMismatch> {
+    pub fn check(&self, parts: &[StoredPart]) -> Result<(), PartsMismatch> {
         let uploaded: u64 = parts.iter().map(|p| p.size).sum();
         if uploaded > self.declared {
             return Err(PartsMismatch::Oversized {
@@ -186,7 +194,6 @@ fn human_size(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::StoredPart;
 
     fn part(n: u32, size: u64) -> StoredPart {
         StoredPart {

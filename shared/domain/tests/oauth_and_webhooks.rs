@@ -1,5 +1,6 @@
-//! Connecting through OAuth, token refresh by one worker at a time, and Drive notifications
-//! (verification, replay, coalescing), against in-memory ports and fake provider clients.
+//! Connecting through OAuth (its push subscription opened), token refresh by one worker at a
+//! time, and push notifications (verification, replay, coalescing), against in-memory ports and
+//! fake provider clients.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -7,19 +8,20 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use async_trait::async_trait;
 use chrono::Duration;
 use recorder_domain::activity::ActivityKind;
-use recorder_domain::connector::{Account, ConnectorStatus, ConnectorType, WebhookState};
+use recorder_domain::connector::{Account, ConnectorStatus, ConnectorType};
 use recorder_domain::memory::MemoryDeps;
 use recorder_domain::paging::PageRequest;
-use recorder_domain::ports::{OAuthTokens, Secret, TokenStore};
+use recorder_domain::ports::TokenStore;
+use recorder_domain::secret::{OAuthTokens, Secret};
 use recorder_domain::service::oauth::{self, CallbackParams};
-use recorder_domain::service::webhooks::{
-    DriveNotification, NotificationOutcome, channel_token, drive_notification,
-};
+use recorder_domain::service::webhook_sync::NotificationOutcome;
 use recorder_domain::service::{connectors, credentials};
 use recorder_domain::source::*;
 use recorder_domain::{Caller, DomainError, Role};
 
 mod common;
+
+use common::push::{self as test_push, KEY, RESOURCE};
 
 #[derive(Default)]
 struct FakeOAuth {
@@ -103,24 +105,6 @@ impl Source for FakeDrive {
     ) -> Result<FetchedContent, SourceError> {
         Err(SourceError::Item("none".into()))
     }
-    async fn open_webhook(
-        &self,
-        _: &SourceContext,
-        address: &str,
-        channel_id: &str,
-        _: &str,
-        _: Option<&str>,
-    ) -> Result<Option<OpenedWebhook>, SourceError> {
-        Ok(Some(OpenedWebhook {
-            state: WebhookState {
-                url: Some(address.into()),
-                active: true,
-                channel_id: Some(channel_id.into()),
-                resource_id: Some("res".into()),
-                expires_at: Some(chrono::Utc::now() + Duration::days(7)),
-            },
-        }))
-    }
 }
 
 fn admin() -> Caller {
@@ -138,11 +122,7 @@ fn setup() -> (MemoryDeps, Arc<FakeOAuth>) {
         .register(ConnectorType::GoogleDrive, Arc::new(FakeDrive));
     m.providers
         .register_oauth(ConnectorType::GoogleDrive, oauth.clone());
-    m.secrets
-        .app
-        .lock()
-        .unwrap()
-        .insert("drive_webhook_token".into(), "webhook-key".into());
+    test_push::register(&m);
     (m, oauth)
 }
 
@@ -362,32 +342,25 @@ async fn concurrent_workers_refresh_an_expiring_token_once() {
 }
 
 #[tokio::test]
-async fn drive_notifications_are_verified_deduplicated_and_coalesced() {
+async fn notifications_are_verified_deduplicated_and_coalesced() {
     let (m, _) = setup();
     let c = connect(&m).await;
     let channel = c.webhook.channel_id.clone().unwrap();
-    let note = |n: u32, token: &str| DriveNotification {
-        channel_id: channel.clone(),
-        token: token.into(),
-        resource_state: if n == 1 {
-            "sync".into()
-        } else {
-            "change".into()
-        },
-        message_number: n.to_string(),
-        resource_id: "res".into(),
+    let note = |n: u32, token: &str| {
+        let state = if n == 1 { "sync" } else { "change" };
+        test_push::delivery(&channel, token, state, n, RESOURCE)
     };
-    let good = channel_token("webhook-key", &c.id, &channel);
-    let forged = drive_notification(&m.deps, &note(5, "nope")).await;
+    let good = test_push::token(KEY, &channel);
+    let forged = test_push::deliver(&m, &note(5, "nope")).await;
     assert!(matches!(forged, Err(DomainError::Forbidden(_))));
     assert_eq!(
-        drive_notification(&m.deps, &note(1, &good)).await.unwrap(),
-        NotificationOutcome::Ignored("channel opened")
+        test_push::deliver(&m, &note(1, &good)).await.unwrap(),
+        NotificationOutcome::Ignored("channel opened".into())
     );
     let jobs_before = m.queue.sent_sync_jobs().len();
     let mut outcomes = Vec::new();
     for n in 2..12 {
-        outcomes.push(drive_notification(&m.deps, &note(n, &good)).await.unwrap());
+        outcomes.push(test_push::deliver(&m, &note(n, &good)).await.unwrap());
     }
     assert_eq!(outcomes[0], NotificationOutcome::SyncQueued);
     assert!(
@@ -402,7 +375,7 @@ async fn drive_notifications_are_verified_deduplicated_and_coalesced() {
         "ten notifications, one sync"
     );
     assert_eq!(
-        drive_notification(&m.deps, &note(2, &good)).await.unwrap(),
-        NotificationOutcome::Ignored("replayed notification")
+        test_push::deliver(&m, &note(2, &good)).await.unwrap(),
+        NotificationOutcome::Ignored("replayed notification".into())
     );
 }

@@ -162,6 +162,9 @@ impl JobQueue for WatchingQueue {
     async fn send_processed(&self, _: &DocumentProcessed) -> Result<(), StoreError> {
         Ok(())
     }
+    async fn send_push(&self, _: &recorder_domain::push::PushJob) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// A batch of two files that ended with one processed and one failed.

@@ -60,6 +60,16 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in declaration order.
+    pub const ALL: [Format; 42] = {
+        use Format::*;
+        [
+            Text, Markdown, Csv, Tsv, Json, Xml, Yaml, Html, Docx, Xlsx, Xlsm, Xlsb, Xls, Ods,
+            Pptx, Odt, Odp, Epub, Pdf, Rtf, Eml, Vtt, Srt, ZoomChat, Png, Jpeg, Gif, Webp, Tiff,
+            Heic, Avif, Mp3, Wav, M4a, Mp4, Mov, Webm, Doc, Ppt, Msg, Zip, Binary,
+        ]
+    };
+
     /// Audio and video: what a transcription endpoint can turn into text.
     pub fn is_media(self) -> bool {
         use Format::*;
@@ -113,6 +123,61 @@ impl Format {
             Zip => "ZIP",
             Binary => "binary data",
         }
+    }
+
+    /// The stable name a format is stored and reported by (the same as its serialized form):
+    /// records keep it, so a name never changes once given.
+    pub fn as_str(self) -> &'static str {
+        use Format::*;
+        match self {
+            Text => "text",
+            Markdown => "markdown",
+            Csv => "csv",
+            Tsv => "tsv",
+            Json => "json",
+            Xml => "xml",
+            Yaml => "yaml",
+            Html => "html",
+            Docx => "docx",
+            Xlsx => "xlsx",
+            Xlsm => "xlsm",
+            Xlsb => "xlsb",
+            Xls => "xls",
+            Ods => "ods",
+            Pptx => "pptx",
+            Odt => "odt",
+            Odp => "odp",
+            Epub => "epub",
+            Pdf => "pdf",
+            Rtf => "rtf",
+            Eml => "eml",
+            Vtt => "vtt",
+            Srt => "srt",
+            ZoomChat => "zoomchat",
+            Png => "png",
+            Jpeg => "jpeg",
+            Gif => "gif",
+            Webp => "webp",
+            Tiff => "tiff",
+            Heic => "heic",
+            Avif => "avif",
+            Mp3 => "mp3",
+            Wav => "wav",
+            M4a => "m4a",
+            Mp4 => "mp4",
+            Mov => "mov",
+            Webm => "webm",
+            Doc => "doc",
+            Ppt => "ppt",
+            Msg => "msg",
+            Zip => "zip",
+            Binary => "binary",
+        }
+    }
+
+    /// The format a stored name stands for (see [`Format::as_str`]).
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.iter().copied().find(|f| f.as_str() == name)
     }
 
     /// Text-like formats can be relabelled among themselves (a `.csv` read as text is no mismatch).
@@ -249,5 +314,30 @@ impl Extracted {
             segments: Vec::new(),
             warnings: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stored on documents: changing one orphans every record that holds it.
+    const NAMES: [&str; 42] = [
+        "text", "markdown", "csv", "tsv", "json", "xml", "yaml", "html", "docx", "xlsx", "xlsm",
+        "xlsb", "xls", "ods", "pptx", "odt", "odp", "epub", "pdf", "rtf", "eml", "vtt", "srt",
+        "zoomchat", "png", "jpeg", "gif", "webp", "tiff", "heic", "avif", "mp3", "wav", "m4a",
+        "mp4", "mov", "webm", "doc", "ppt", "msg", "zip", "binary",
+    ];
+
+    #[test]
+    fn every_format_keeps_its_stored_name_and_reads_back_from_it() {
+        let names: Vec<_> = Format::ALL.iter().map(|f| f.as_str()).collect();
+        assert_eq!(names, NAMES);
+        for f in Format::ALL {
+            assert_eq!(Format::from_name(f.as_str()), Some(f));
+            // The name the extract CLI's JSON reports is the same one.
+            assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
+        }
+        assert_eq!(Format::from_name("Docx"), None, "names are lowercase");
     }
 }

@@ -30,7 +30,8 @@ const DEFAULT_USER_AGENT: &str = concat!(
     " (URL import)"
 );
 
-/// Limits and allowances for one fetch. Read once at cold start with [`FetchPolicy::from_lookup`].
+/// Limits and allowances for one fetch. Read once at cold start with [`FetchPolicy::from_lookup`]
+/// (see `settings.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchPolicy {
     /// Deadline for the whole fetch: DNS, every redirect hop and the body.
@@ -59,30 +60,6 @@ impl Default for FetchPolicy {
 }
 
 impl FetchPolicy {
-    /// Reads `URL_IMPORT_TIMEOUT` (seconds), `URL_IMPORT_MAX_SIZE` (bytes), `USER_AGENT` and
-    /// `URL_IMPORT_ALLOW_HOSTS` (comma-separated) through `get` (usually `std::env::var(..).ok()`).
-    /// Unset or unparsable values keep the defaults; unparsable ones are logged.
-    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
-        let mut policy = Self::default();
-        if let Some(secs) = parsed::<u64>(get, "URL_IMPORT_TIMEOUT").filter(|s| *s > 0) {
-            policy.timeout = Duration::from_secs(secs);
-        }
-        if let Some(bytes) = parsed::<u64>(get, "URL_IMPORT_MAX_SIZE").filter(|b| *b > 0) {
-            policy.max_bytes = bytes;
-        }
-        if let Some(agent) = get("USER_AGENT").filter(|a| !a.trim().is_empty()) {
-            policy.user_agent = agent.trim().to_owned();
-        }
-        if let Some(hosts) = get("URL_IMPORT_ALLOW_HOSTS") {
-            policy.allow_hosts = hosts
-                .split(',')
-                .map(|h| h.trim().to_ascii_lowercase())
-                .filter(|h| !h.is_empty())
-                .collect();
-        }
-        policy
-    }
-
     /// Whether `url`'s host (and port) is on the allowlist.
     fn allows(&self, url: &Url) -> bool {
         let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
@@ -92,17 +69,6 @@ impl FetchPolicy {
         self.allow_hosts
             .iter()
             .any(|entry| entry.eq_ignore_ascii_case(host) || entry.eq_ignore_ascii_case(&with_port))
-    }
-}
-
-fn parsed<T: std::str::FromStr>(get: &dyn Fn(&str) -> Option<String>, key: &str) -> Option<T> {
-    let raw = get(key)?;
-    match raw.trim().parse() {
-        Ok(value) => Some(value),
-        Err(_) => {
-            tracing::warn!(key, value = %raw, "ignoring an unparsable setting; using the default");
-            None
-        }
     }
 }
 
@@ -653,21 +619,5 @@ mod tests {
         assert!(allows("http://[::1]:3000/"));
         assert!(!allows("http://[::1]:3001/"));
         assert!(!allows("http://127.0.0.2:8080/"));
-    }
-
-    #[test]
-    fn the_policy_is_read_from_the_environment_with_defaults_for_the_rest() {
-        let env = |key: &str| match key {
-            "URL_IMPORT_TIMEOUT" => Some("7".to_owned()),
-            "URL_IMPORT_MAX_SIZE" => Some("not a number".to_owned()),
-            "URL_IMPORT_ALLOW_HOSTS" => Some(" 127.0.0.1:8080, ,LocalHost ".to_owned()),
-            _ => None,
-        };
-        let policy = FetchPolicy::from_lookup(&env);
-        assert_eq!(policy.timeout, Duration::from_secs(7));
-        assert_eq!(policy.max_bytes, DEFAULT_MAX_BYTES);
-        assert_eq!(policy.max_redirects, 5);
-        assert_eq!(policy.user_agent, DEFAULT_USER_AGENT);
-        assert_eq!(policy.allow_hosts, vec!["127.0.0.1:8080", "localhost"]);
     }
 }

@@ -5,7 +5,9 @@
 pub mod fetch;
 pub mod html;
 pub mod quality;
+mod settings;
 
 pub use fetch::{FetchError, FetchPolicy, Fetched, check_url, display_url, fetch, is_forbidden_ip};
 pub use html::{Article, main_content};
 pub use quality::word_precision_recall;
+pub use settings::PolicyError;

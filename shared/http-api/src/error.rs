@@ -48,7 +48,10 @@ impl ApiError {
                 DomainError::NotFound(_) => (404, "not_found", d.to_string()),
                 DomainError::Conflict(_) => (409, "conflict", d.to_string()),
                 DomainError::Forbidden(_) => (403, "forbidden", d.to_string()),
-                DomainError::InvalidState(_) => (409, "invalid_state", d.to_string()),
+                // A provider's refusal is the state the connector is in, as before it had a variant.
+                DomainError::InvalidState(_) | DomainError::Provider(_) => {
+                    (409, "invalid_state", d.to_string())
+                }
                 DomainError::Unsupported(_) => (422, "unsupported", d.to_string()),
                 DomainError::TooLarge(_) => (413, "too_large", d.to_string()),
                 DomainError::QuotaExceeded { .. } => (429, "quota_exceeded", d.to_string()),

@@ -1,16 +1,21 @@
 //! The HTTP side of the product: API Gateway HTTP API (payload 2.0) events in, domain calls,
-//! JSON responses out. One handler per function (`api`, `oauth`, `webhooks`); the route table in
-//! [`routes`] is the single source of the routes, and the OpenAPI document is generated from it.
+//! JSON responses out. One handler per function ([`api`], [`oauth`], [`webhooks`]).
+//!
+//! Two leaves hold what the handlers and the OpenAPI generator ([`openapi`]) share:
+//! [`route_table`] (every route: method, path, summary, access, handler id) and [`views`] (the
+//! JSON each response carries). Neither imports a handler.
 
+pub mod api;
 pub mod error;
 pub mod oauth;
 pub mod openapi;
 pub mod request;
-pub mod routes;
+pub mod route_table;
+pub mod views;
 pub mod webhooks;
 
+pub use api::handle_api;
 pub use error::ApiError;
-pub use routes::handle_api;
 
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_lambda_events::encodings::Body;

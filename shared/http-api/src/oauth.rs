@@ -13,24 +13,12 @@ use recorder_domain::{Deps, DomainError};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::openapi::ExtraRoute;
 use crate::request::{self, query};
-use crate::routes::{connector_view, match_path};
+use crate::route_table::{ExtraRoute, OAUTH_ROUTES, find_extra_route};
+use crate::views::connector_view;
 
-pub const ROUTES: &[ExtraRoute] = &[
-    ExtraRoute {
-        method: "GET",
-        path: "/api/connectors/auth/{provider}",
-        summary: "Start connecting a provider account (302 to the provider's consent page; sets the cookie the callback needs)",
-        public: false,
-    },
-    ExtraRoute {
-        method: "GET",
-        path: "/api/connectors/auth/{provider}/callback",
-        summary: "The provider's redirect back after consent: creates or re-activates the connector (only in the browser that started; 403 oauth_other_browser elsewhere)",
-        public: true,
-    },
-];
+/// This function's routes (the table lives in [`crate::route_table`]).
+pub const ROUTES: &[ExtraRoute] = OAUTH_ROUTES;
 
 pub async fn handle_oauth(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
     match dispatch(deps, &event).await {
@@ -44,11 +32,8 @@ async fn dispatch(
     event: &ApiGatewayV2httpRequest,
 ) -> Result<ApiGatewayV2httpResponse, ApiError> {
     let (method, path) = (request::method(event), request::path(event));
-    let (route, params) = ROUTES
-        .iter()
-        .filter(|r| r.method == method)
-        .find_map(|r| match_path(r.path, &path).map(|p| (r, p)))
-        .ok_or_else(|| ApiError::RouteNotFound {
+    let (route, params) =
+        find_extra_route(ROUTES, &method, &path).ok_or_else(|| ApiError::RouteNotFound {
             method: method.clone(),
             path: path.clone(),
         })?;
@@ -111,6 +96,10 @@ fn callback_error(e: DomainError) -> ApiError {
                 message: m,
             }
         }
+        DomainError::Provider(e) => ApiError::BadRequest {
+            code: "oauth_failed",
+            message: e.to_string(),
+        },
         other => ApiError::Domain(other),
     }
 }

@@ -1,8 +1,9 @@
-//! The OpenAPI 3.1 document, generated from the route tables so it cannot drift from the code.
+//! The OpenAPI 3.1 document, generated from the route tables and the views' schemas so it cannot
+//! drift from the code.
 
 use serde_json::{Map, Value, json};
 
-use crate::routes::{API_ROUTES, Access, Route};
+use crate::route_table::{API_ROUTES, Access, OAUTH_ROUTES, Route, WEBHOOK_ROUTES};
 
 fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
@@ -32,7 +33,14 @@ fn operation(r: &Route) -> Value {
         );
     }
     let mut responses = Map::new();
-    responses.insert(r.success.to_string(), json!({"description": "Success", "content": {"application/json": {"schema": {"type": "object"}}}}));
+    let schema = match r.response {
+        Some(name) => json!({"$ref": format!("#/components/schemas/{name}")}),
+        None => json!({"type": "object"}),
+    };
+    responses.insert(
+        r.success.to_string(),
+        json!({"description": "Success", "content": {"application/json": {"schema": schema}}}),
+    );
     if r.access != Access::Public {
         responses.insert(
             "401".into(),
@@ -64,21 +72,13 @@ fn operation(r: &Route) -> Value {
     Value::Object(op)
 }
 
-/// Extra routes served by the other functions, described here so the document covers the whole API.
-pub struct ExtraRoute {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub summary: &'static str,
-    pub public: bool,
-}
-
 pub fn document() -> Value {
     let mut paths: Map<String, Value> = Map::new();
     for r in API_ROUTES {
         let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
         entry[r.method.to_lowercase()] = operation(r);
     }
-    for r in crate::oauth::ROUTES.iter().chain(crate::webhooks::ROUTES) {
+    for r in OAUTH_ROUTES.iter().chain(WEBHOOK_ROUTES) {
         let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
         let mut op =
             json!({"summary": r.summary, "responses": {"default": {"description": "See summary"}}});
@@ -87,7 +87,7 @@ pub fn document() -> Value {
         }
         entry[r.method.to_lowercase()] = op;
     }
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "recorder-connectors API", "version": env!("CARGO_PKG_VERSION")},
         "security": [{"jwt": []}],
@@ -129,5 +129,12 @@ pub fn document() -> Value {
                     "folders": {"type": "array", "items": {"type": "string"}}}}
             }
         }
-    })
+    });
+    if let (Some(schemas), Value::Object(views)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        crate::views::schemas(),
+    ) {
+        schemas.extend(views);
+    }
+    doc
 }

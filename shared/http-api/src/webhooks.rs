@@ -1,33 +1,42 @@
-//! The `webhooks` function: provider notifications. Each provider's delivery is verified before
-//! anything is stored (Drive: the channel's own token and its resource id). Answers at once; the
-//! sync runs from the queue. An error answer makes the provider deliver again.
+//! The `webhooks` function: provider deliveries. The raw headers and body go to the domain, which
+//! has the provider verify them before anything is written, then queues the events for the
+//! webhook worker and answers at once. An error answer makes the provider deliver again.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use recorder_domain::service::webhooks::{
-    DriveNotification, NotificationOutcome, drive_notification,
-};
+use aws_lambda_events::encodings::Body;
+use aws_lambda_events::http::header::{CONTENT_TYPE, HeaderValue};
+use recorder_domain::push::Delivery;
+use recorder_domain::service::push::{Received, receive};
 use recorder_domain::{Deps, DomainError};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::openapi::ExtraRoute;
 use crate::request;
-use crate::routes::match_path;
+use crate::route_table::{ExtraRoute, WEBHOOK_ROUTES, find_extra_route};
 
-pub const ROUTES: &[ExtraRoute] = &[ExtraRoute {
-    method: "POST",
-    path: "/api/connectors/webhooks/{provider}",
-    summary: "Provider notifications (drive: changes.watch channel deliveries, verified by channel token)",
-    public: true,
-}];
+/// This function's route (the table lives in [`crate::route_table`]).
+pub const ROUTES: &[ExtraRoute] = WEBHOOK_ROUTES;
 
-fn header(event: &ApiGatewayV2httpRequest, name: &str) -> String {
-    event
+/// The delivery as it came: header names lower-case, the body's exact bytes.
+fn delivery(event: &ApiGatewayV2httpRequest) -> Result<Delivery, ApiError> {
+    let headers = event
         .headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
+        .iter()
+        .filter_map(|(name, value)| {
+            let value = value.to_str().ok()?;
+            Some((name.as_str().to_ascii_lowercase(), value.to_string()))
+        })
+        .collect();
+    let query = event
+        .query_string_parameters
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Ok(Delivery {
+        headers,
+        query,
+        body: request::body_bytes(event)?.into(),
+    })
 }
 
 pub async fn handle_webhook(
@@ -35,48 +44,42 @@ pub async fn handle_webhook(
     event: ApiGatewayV2httpRequest,
 ) -> ApiGatewayV2httpResponse {
     let (method, path) = (request::method(&event), request::path(&event));
-    let Some(params) = ROUTES
-        .iter()
-        .filter(|r| r.method == method)
-        .find_map(|r| match_path(r.path, &path))
-    else {
+    let Some((_, params)) = find_extra_route(ROUTES, &method, &path) else {
         return ApiError::RouteNotFound { method, path }.into_response();
     };
-    let provider = params.get("provider").cloned().unwrap_or_default();
-    if provider != "drive" {
-        return ApiError::NotImplemented(format!(
-            "webhooks from '{provider}' are not accepted by this version"
-        ))
-        .into_response();
-    }
-    let n = DriveNotification {
-        channel_id: header(&event, "x-goog-channel-id"),
-        token: header(&event, "x-goog-channel-token"),
-        resource_state: header(&event, "x-goog-resource-state"),
-        message_number: header(&event, "x-goog-message-number"),
-        resource_id: header(&event, "x-goog-resource-id"),
+    let key = params.get("provider").cloned().unwrap_or_default();
+    let delivery = match delivery(&event) {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
     };
-    match drive_notification(deps, &n).await {
-        Ok(outcome) => {
-            let result = match outcome {
-                NotificationOutcome::SyncQueued => "sync_queued",
-                NotificationOutcome::Coalesced => "coalesced",
-                NotificationOutcome::FollowUp => "follow_up_after_running_sync",
-                NotificationOutcome::Ignored(why) => why,
-            };
-            crate::json_response(200, &json!({"result": result}))
+    match receive(deps, &key, &delivery).await {
+        Ok(Received::Handshake(answer)) => {
+            let mut resp = ApiGatewayV2httpResponse::default();
+            resp.status_code = i64::from(answer.status);
+            if let Ok(v) = HeaderValue::from_str(&answer.content_type) {
+                resp.headers.insert(CONTENT_TYPE, v);
+            }
+            resp.body = Some(Body::Text(answer.body));
+            resp
         }
+        Ok(Received::Accepted { events }) => {
+            crate::json_response(200, &json!({"result": "accepted", "events": events}))
+        }
+        Err(DomainError::NotFound(_)) => ApiError::NotImplemented(format!(
+            "webhooks from '{key}' are not accepted by this version"
+        ))
+        .into_response(),
         // Never say which part of a forged delivery was wrong.
         Err(DomainError::Forbidden(why)) => {
-            tracing::warn!(channel_id = %n.channel_id, %why, "refused a Drive notification");
+            tracing::warn!(provider = %key, %why, "refused a webhook delivery");
             crate::json_response(
                 403,
                 &json!({"error": {"code": "forbidden", "message": "delivery not verified"}}),
             )
         }
-        // Notifications racing for the sync mark: a 5xx makes the provider deliver it again.
-        Err(DomainError::Conflict(why)) => {
-            tracing::warn!(channel_id = %n.channel_id, %why, "a Drive notification will be delivered again");
+        // Verification or the queue could not finish: a 5xx makes the provider deliver again.
+        Err(e @ (DomainError::Conflict(_) | DomainError::Store(_))) => {
+            tracing::warn!(provider = %key, error = %e, "a webhook delivery will be delivered again");
             crate::json_response(
                 503,
                 &json!({"error": {"code": "unavailable", "message": "try again shortly"}}),

@@ -13,7 +13,7 @@ use aws_lambda_events::http::HeaderValue;
 use recorder_domain::connector::ConnectorType;
 use recorder_domain::memory::MemoryDeps;
 use recorder_domain::paging::PageRequest;
-use recorder_domain::ports::{OAuthTokens, Secret};
+use recorder_domain::secret::{OAuthTokens, Secret};
 use recorder_domain::source::{OAuthClient, SourceError};
 use recorder_domain::{Caller, Role};
 use recorder_http_api::oauth;

@@ -39,7 +39,7 @@ pub async fn handle_documents(
         }
         let targets = targets(&record)?;
         let owner = record.message_id.clone().unwrap_or_default();
-        if too_late(deadline) {
+        if too_late(deps.clock.now(), deadline) {
             return requeue(deps, &owner, &targets).await;
         }
         let run = Run { owner, deadline };
@@ -65,12 +65,10 @@ pub async fn handle_documents(
                     let ours = |d: &ImportedDocument| {
                         d.processing_lease.as_ref().is_none_or(|l| l.owner == run.owner)
                     };
-                    let outcome = give_up(deps, org_id, document_id, reason, ours)
-                        .await
-                        .map_err(|e| JobError::Processing(e.to_string()))?;
+                    let outcome = give_up(deps, org_id, document_id, reason, ours).await?;
                     tracing::warn!(%document_id, ?outcome, "last receive failed; document marked failed");
                 }
-                Err(e) => return Err(JobError::Processing(e.to_string())),
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(())
@@ -95,9 +93,9 @@ fn targets(record: &SqsMessage) -> Result<Vec<(String, String)>, JobError> {
     Ok(vec![(job.org_id, job.document_id)])
 }
 
-/// True when the invocation has less time left than one message may need.
-fn too_late(deadline: Option<DateTime<Utc>>) -> bool {
-    deadline.is_some_and(|d| (d - Utc::now()).to_std().unwrap_or_default() < MESSAGE_BUDGET)
+/// True when, at `now`, the invocation has less time left than one message may need.
+fn too_late(now: DateTime<Utc>, deadline: Option<DateTime<Utc>>) -> bool {
+    deadline.is_some_and(|d| (d - now).to_std().unwrap_or_default() < MESSAGE_BUDGET)
 }
 
 /// Queues the documents again as fresh jobs: delivered at once (a failed message would wait out
@@ -115,7 +113,7 @@ async fn requeue(
         deps.queue
             .send_document(&job)
             .await
-            .map_err(|e| JobError::Processing(e.to_string()))?;
+            .map_err(ProcessError::Store)?;
     }
     tracing::info!(
         message_id,

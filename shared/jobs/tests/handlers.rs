@@ -257,3 +257,30 @@ async fn the_doc_processor_acknowledges_s3_test_events_and_unknown_documents() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_webhook_worker_reads_the_sample_delivery_and_fails_it_while_no_provider_receives_it() {
+    // The build in this test registers no push: the message fails (redelivered, then
+    // dead-lettered), never dropped, and a malformed neighbour fails alone.
+    let m = MemoryDeps::new();
+    let mut event = sqs(include_str!("../../../events/webhook-worker-delivery.json"));
+    let mut bad = event.records[0].clone();
+    bad.message_id = Some("not-json".into());
+    bad.body = Some("{".into());
+    event.records.push(bad);
+    let resp = recorder_jobs::webhook_worker::handle_webhook_events(&m.deps, event).await;
+    let failed: Vec<_> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["3c9e1a7b-5d2f-4e8a-b6c1-0f9d8e7a6b5c", "not-json"]);
+    let job: recorder_domain::push::PushJob = serde_json::from_str(
+        sqs(include_str!("../../../events/webhook-worker-delivery.json")).records[0]
+            .body
+            .as_deref()
+            .unwrap(),
+    )
+    .expect("the sample body is a delivery");
+    assert_eq!((job.source.as_str(), job.events.len()), ("drive", 1));
+}

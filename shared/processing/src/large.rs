@@ -8,6 +8,8 @@ use recorder_domain::ports::{BlobStore, RangeRead};
 use recorder_extract::iso_box;
 use sha2::{Digest, Sha256};
 
+use crate::stages::store::{ArtifactKeys, CHUNKS_TYPE, MARKDOWN_TYPE};
+
 /// Read first for every original: small files come whole in this one request.
 pub const HEAD_BYTES: u64 = 1024 * 1024;
 /// Step of the streamed hash.
@@ -111,14 +113,14 @@ pub(crate) async fn stream_table(
     original: &LargeOriginal,
     format: recorder_extract::Format,
     chunking: &recorder_extract::ChunkOptions,
-    keys: &crate::ArtifactKeys,
+    keys: &ArtifactKeys,
 ) -> Result<Result<(serde_json::Value, usize), String>, crate::ProcessError> {
     use recorder_domain::ports::PutStreamError;
     let (md_tx, md_rx) = tokio::sync::mpsc::channel::<Part>(4);
     let (chunk_tx, chunk_rx) = tokio::sync::mpsc::channel::<Part>(4);
     let blobs = deps.blobs.as_ref();
-    let markdown = blobs.put_stream(&keys.markdown, crate::MARKDOWN_TYPE, stream_of(md_rx));
-    let chunks = blobs.put_stream(&keys.chunks, crate::CHUNKS_TYPE, stream_of(chunk_rx));
+    let markdown = blobs.put_stream(&keys.markdown, MARKDOWN_TYPE, stream_of(md_rx));
+    let chunks = blobs.put_stream(&keys.chunks, CHUNKS_TYPE, stream_of(chunk_rx));
     let produce = async move {
         let mut tables =
             recorder_extract::CsvTables::for_file(&original.head, format, chunking.target_chars);

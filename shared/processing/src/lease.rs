@@ -91,6 +91,7 @@ fn refusal(
 /// Gives the lease back (the document is pending again) so another delivery can take it at once:
 /// for work stopped before the invocation's deadline and queued again.
 pub(crate) async fn release(deps: &Deps, document_id: &str, owner: &str) -> Result<(), StoreError> {
+    let now = deps.clock.now();
     modify(deps.documents.as_ref(), document_id, |d| {
         let mine = d.processing_status == ProcessingStatus::Processing
             && d.processing_lease
@@ -99,7 +100,7 @@ pub(crate) async fn release(deps: &Deps, document_id: &str, owner: &str) -> Resu
         if mine {
             d.processing_status = ProcessingStatus::Pending;
             d.processing_lease = None;
-            d.updated_at = Utc::now();
+            d.updated_at = now;
         }
         mine
     })

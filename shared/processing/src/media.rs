@@ -2,7 +2,7 @@
 //! note that there is none) as Markdown, chunks and WebVTT, and media too big to hold.
 
 use recorder_domain::Deps;
-use recorder_domain::ports::Secret;
+use recorder_domain::secret::Secret;
 use recorder_extract::{chunk, chunk_transcript, transcript_markdown, webvtt};
 use serde_json::json;
 

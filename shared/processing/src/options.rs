@@ -2,6 +2,8 @@
 //! lease's staleness, the queue's receive limit, and the decompression budget the function's
 //! memory allows.
 
+use std::str::FromStr;
+
 use recorder_domain::document::PROCESSING_STALE_AFTER;
 use recorder_extract::{ChunkOptions, Limits};
 use recorder_fetch::FetchPolicy;
@@ -57,20 +59,29 @@ impl Options {
     /// Read once at cold start: URL_IMPORT_TIMEOUT, URL_IMPORT_MAX_SIZE, USER_AGENT,
     /// URL_IMPORT_ALLOW_HOSTS, the TRANSCRIPTION_* settings, the DOCUMENTS_* queue settings,
     /// and the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, set by Lambda) for the
-    /// decompression budget.
-    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
-        let memory_mb = get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").and_then(|v| v.trim().parse().ok());
-        Options {
-            fetch: FetchPolicy::from_lookup(get),
-            transcription: TranscriptionSettings::from_lookup(get),
-            limits: limits_for_memory(memory_mb),
-            max_receives: get("DOCUMENTS_MAX_RECEIVE_COUNT")
-                .and_then(|v| v.trim().parse().ok())
-                .filter(|n| *n > 0)
-                .unwrap_or(5),
-            dead_letter_queue_arn: get("DOCUMENTS_DLQ_ARN").filter(|v| !v.trim().is_empty()),
-            ..Options::default()
+    /// decompression budget. Unset or empty means the default; a value that is present but
+    /// wrong is an error naming it, and the function's cold start fails with it.
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let env = Lookup(get);
+        let dead_letter_queue_arn = env.text("DOCUMENTS_DLQ_ARN");
+        // Compared with each record's source ARN: a value that is no ARN would match nothing.
+        if let Some(arn) = dead_letter_queue_arn
+            .as_deref()
+            .filter(|a| !a.starts_with("arn:"))
+        {
+            return Err(invalid(
+                "DOCUMENTS_DLQ_ARN",
+                format!("'{arn}' must be a queue ARN (arn:...)"),
+            ));
         }
+        Ok(Options {
+            fetch: FetchPolicy::from_lookup(get)?,
+            transcription: TranscriptionSettings::from_lookup(get)?,
+            limits: limits_for_memory(env.positive("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")?),
+            max_receives: env.positive("DOCUMENTS_MAX_RECEIVE_COUNT")?.unwrap_or(5),
+            dead_letter_queue_arn,
+            ..Options::default()
+        })
     }
 }
 
@@ -84,4 +95,182 @@ pub fn limits_for_memory(memory_mb: Option<u64>) -> Limits {
         limits.max_decompressed_bytes = limits.max_decompressed_bytes.min(budget);
     }
     limits
+}
+
+/// A setting of the processing pipeline that is present but wrong: start-up fails with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("setting {name} is invalid: {reason}")]
+pub struct SettingsError {
+    pub name: String,
+    pub reason: String,
+}
+
+impl From<recorder_fetch::PolicyError> for SettingsError {
+    fn from(e: recorder_fetch::PolicyError) -> Self {
+        SettingsError {
+            name: e.name,
+            reason: e.reason,
+        }
+    }
+}
+
+/// Typed, checked reads of the settings. Empty counts as unset: the template passes empty
+/// strings for settings left to their defaults.
+pub(crate) struct Lookup<'a>(pub(crate) &'a dyn Fn(&str) -> Option<String>);
+
+impl Lookup<'_> {
+    /// The trimmed value, `None` when unset or empty.
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A number above 0, `None` when unset.
+    pub(crate) fn positive<T>(&self, name: &str) -> Result<Option<T>, SettingsError>
+    where
+        T: FromStr + PartialOrd + Default,
+        T::Err: std::fmt::Display,
+    {
+        let Some(value) = self.text(name) else {
+            return Ok(None);
+        };
+        let n: T = value
+            .parse()
+            .map_err(|e: T::Err| invalid(name, format!("'{value}': {e}")))?;
+        if n <= T::default() {
+            return Err(invalid(name, format!("'{value}' must be more than 0")));
+        }
+        Ok(Some(n))
+    }
+
+    /// An absolute http(s) URL without its trailing slash, `None` when unset.
+    pub(crate) fn url(&self, name: &str) -> Result<Option<String>, SettingsError> {
+        let Some(value) = self.text(name) else {
+            return Ok(None);
+        };
+        let parsed =
+            reqwest::Url::parse(&value).map_err(|e| invalid(name, format!("'{value}': {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(invalid(
+                name,
+                format!("'{value}' must be an http(s) URL with a host"),
+            ));
+        }
+        Ok(Some(value.trim_end_matches('/').to_owned()))
+    }
+}
+
+pub(crate) fn invalid(name: &str, reason: impl Into<String>) -> SettingsError {
+    SettingsError {
+        name: name.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: Vec<(&'static str, &'static str)>) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    /// A valid value for every setting, as the template sets them.
+    fn valid() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024"),
+            ("DOCUMENTS_MAX_RECEIVE_COUNT", "3"),
+            (
+                "DOCUMENTS_DLQ_ARN",
+                "arn:aws:sqs:us-east-1:000000000000:documents-dlq",
+            ),
+            ("URL_IMPORT_TIMEOUT", "12"),
+            ("URL_IMPORT_MAX_SIZE", "2048"),
+            ("USER_AGENT", "probe/1.0"),
+            ("TRANSCRIPTION_BASE_URL", "https://api.openai.com/"),
+            ("TRANSCRIPTION_MAX_BYTES", "48000"),
+            ("TRANSCRIPTION_TIMEOUT", "60"),
+        ]
+    }
+
+    #[test]
+    fn valid_settings_are_read_as_before() {
+        let o = Options::from_lookup(&lookup(valid())).unwrap();
+        assert_eq!(
+            o.limits.max_decompressed_bytes,
+            limits_for_memory(Some(1024)).max_decompressed_bytes
+        );
+        assert_eq!(o.max_receives, 3);
+        assert_eq!(
+            o.dead_letter_queue_arn.as_deref(),
+            Some("arn:aws:sqs:us-east-1:000000000000:documents-dlq")
+        );
+        assert_eq!(o.fetch.timeout, std::time::Duration::from_secs(12));
+        assert_eq!(o.fetch.max_bytes, 2048);
+        assert_eq!(o.fetch.user_agent, "probe/1.0");
+        let t = o.transcription.unwrap();
+        assert_eq!(t.base_url, "https://api.openai.com");
+        assert_eq!(t.max_upload_bytes, 48000);
+        assert_eq!(t.timeout, std::time::Duration::from_secs(60));
+    }
+
+    #[test]
+    fn unset_or_empty_settings_give_the_defaults() {
+        let empty = lookup(valid().into_iter().map(|(k, _)| (k, " ")).collect());
+        for o in [
+            Options::from_lookup(&|_| None).unwrap(),
+            Options::from_lookup(&empty).unwrap(),
+        ] {
+            let d = Options::default();
+            assert_eq!(
+                o.limits.max_decompressed_bytes,
+                d.limits.max_decompressed_bytes
+            );
+            assert_eq!(o.max_receives, 5);
+            assert_eq!(o.dead_letter_queue_arn, None);
+            assert_eq!(o.fetch, FetchPolicy::default());
+            assert_eq!(o.transcription, None);
+        }
+    }
+
+    #[test]
+    fn a_bad_value_of_each_setting_fails_with_its_name() {
+        let bad = [
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1GB"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "0"),
+            ("DOCUMENTS_MAX_RECEIVE_COUNT", "five"),
+            ("DOCUMENTS_MAX_RECEIVE_COUNT", "0"),
+            ("DOCUMENTS_DLQ_ARN", "documents-dlq"),
+            ("URL_IMPORT_TIMEOUT", "30s"),
+            ("URL_IMPORT_MAX_SIZE", "10MB"),
+            ("USER_AGENT", "probe\n/1.0"),
+            ("TRANSCRIPTION_BASE_URL", "api.openai.com"),
+            ("TRANSCRIPTION_BASE_URL", "ftp://api.openai.com"),
+            ("TRANSCRIPTION_MAX_BYTES", "25MB"),
+            ("TRANSCRIPTION_MAX_BYTES", "0"),
+            ("TRANSCRIPTION_TIMEOUT", "10m"),
+            ("TRANSCRIPTION_TIMEOUT", "0"),
+        ];
+        let mut accepted = Vec::new();
+        for (name, value) in bad {
+            // Every other setting valid, so only this one can be the cause.
+            let mut env = valid();
+            env.retain(|(k, _)| *k != name);
+            env.push((name, value));
+            match Options::from_lookup(&lookup(env)) {
+                Err(err) if err.name == name && err.to_string().contains(name) => {}
+                other => accepted.push(format!("{name}={value:?}: {:?}", other.err())),
+            }
+        }
+        assert!(
+            accepted.is_empty(),
+            "not refused with their names: {accepted:#?}"
+        );
+    }
 }

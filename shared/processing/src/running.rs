@@ -6,7 +6,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use recorder_domain::ports::Clock;
 
 use crate::{EXTRACT_TIMEOUT, Run};
 
@@ -19,13 +20,13 @@ pub const MESSAGE_BUDGET: Duration =
 /// Shorter extractions than this are not started: they could not finish.
 const MIN_EXTRACT: Duration = Duration::from_secs(5);
 
-/// How long this run's extraction may take: [`EXTRACT_TIMEOUT`], or less when the invocation's
-/// deadline comes first (`true`). None when too little is left to start one.
-pub(crate) fn extract_cap(run: &Run) -> Option<(Duration, bool)> {
+/// How long this run's extraction may take from `now`: [`EXTRACT_TIMEOUT`], or less when the
+/// invocation's deadline comes first (`true`). None when too little is left to start one.
+pub(crate) fn extract_cap(now: DateTime<Utc>, run: &Run) -> Option<(Duration, bool)> {
     let Some(deadline) = run.deadline else {
         return Some((EXTRACT_TIMEOUT, false));
     };
-    let left = (deadline - Utc::now()).to_std().unwrap_or_default();
+    let left = (deadline - now).to_std().unwrap_or_default();
     let left = left.saturating_sub(FINISH_MARGIN);
     if left >= EXTRACT_TIMEOUT {
         Some((EXTRACT_TIMEOUT, false))
@@ -58,12 +59,12 @@ impl Drop for Running {
 
 /// Waits until no other extraction runs in this process. False when the run's deadline came too
 /// close first (nothing should be started then).
-pub(crate) async fn wait_for_others(run: &Run) -> bool {
+pub(crate) async fn wait_for_others(clock: &dyn Clock, run: &Run) -> bool {
     if RUNNING.load(Ordering::SeqCst) > 0 {
         tracing::warn!("an extraction abandoned after its time cap still runs; waiting for it");
     }
     while RUNNING.load(Ordering::SeqCst) > 0 {
-        if extract_cap(run).is_none() {
+        if extract_cap(clock.now(), run).is_none() {
             return false;
         }
         tokio::time::sleep(POLL).await;
@@ -73,7 +74,18 @@ pub(crate) async fn wait_for_others(run: &Run) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use recorder_domain::ports::SystemClock;
+
     use super::*;
+
+    /// A clock that stands still at a given time.
+    struct At(DateTime<Utc>);
+
+    impl Clock for At {
+        fn now(&self) -> DateTime<Utc> {
+            self.0
+        }
+    }
 
     // One test: the count is process-wide.
     #[tokio::test]
@@ -84,7 +96,7 @@ mod tests {
             drop(held);
         });
         let started = std::time::Instant::now();
-        assert!(wait_for_others(&Run::unlimited()).await);
+        assert!(wait_for_others(&SystemClock, &Run::unlimited()).await);
         assert!(started.elapsed() >= Duration::from_millis(500));
         release.await.unwrap();
 
@@ -92,10 +104,33 @@ mod tests {
         let run = Run {
             owner: "m".into(),
             // 36 s left: 6 s past the finish margin, so about a second of waiting.
-            deadline: Some(chrono::Utc::now() + chrono::Duration::seconds(36)),
+            deadline: Some(Utc::now() + chrono::Duration::seconds(36)),
         };
         let started = std::time::Instant::now();
-        assert!(!wait_for_others(&run).await, "too close to the deadline");
+        assert!(
+            !wait_for_others(&SystemClock, &run).await,
+            "too close to the deadline"
+        );
         assert!(started.elapsed() < Duration::from_secs(3));
+        // Past the deadline by the clock it is given, though not by the machine's: no wait.
+        let late = At(Utc::now() + chrono::Duration::hours(1));
+        let started = std::time::Instant::now();
+        assert!(!wait_for_others(&late, &run).await);
+        assert!(started.elapsed() < Duration::from_millis(100));
+    }
+
+    #[test]
+    fn the_cap_is_what_is_left_of_the_deadline_from_the_time_given() {
+        let now = Utc::now() + chrono::Duration::days(365);
+        let run = Run {
+            owner: "m".into(),
+            deadline: Some(now + chrono::Duration::seconds(100)),
+        };
+        assert_eq!(
+            extract_cap(now, &run),
+            Some((Duration::from_secs(70), true))
+        );
+        let later = now + chrono::Duration::seconds(70);
+        assert_eq!(extract_cap(later, &run), None);
     }
 }

@@ -67,6 +67,7 @@ async fn requeue(deps: &Deps, stale: &ImportedDocument) -> Result<(), StoreError
         document_id: stale.id.clone(),
     };
     deps.queue.send_document(&job).await?;
+    let now = deps.clock.now();
     modify(deps.documents.as_ref(), &stale.id, |d| {
         if d.sync_count != stale.sync_count {
             return false;
@@ -80,7 +81,7 @@ async fn requeue(deps: &Deps, stale: &ImportedDocument) -> Result<(), StoreError
             d.processing_status = ProcessingStatus::Pending;
             d.processing_lease = None;
         }
-        d.updated_at = chrono::Utc::now();
+        d.updated_at = now;
         true
     })
     .await?;

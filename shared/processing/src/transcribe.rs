@@ -9,6 +9,8 @@ use recorder_domain::ports::BlobStore;
 use recorder_extract::{AudioPiece, CutPlan, Format, Segment, mp3_run, plan_cut, split_audio};
 use serde::Deserialize;
 
+use crate::options::{Lookup, SettingsError};
+
 /// Whisper's documented upload limit.
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 25 * 1024 * 1024;
 const ATTEMPTS: u32 = 4;
@@ -33,27 +35,27 @@ pub struct TranscriptionSettings {
 }
 
 impl TranscriptionSettings {
-    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
-        let non_empty = |k: &str| {
-            get(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
+    /// Read once at cold start: `None` when TRANSCRIPTION_BASE_URL is unset or empty; a value
+    /// that is present but wrong (here or in the other TRANSCRIPTION_* settings) is an error.
+    pub fn from_lookup(
+        get: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, SettingsError> {
+        let env = Lookup(get);
+        // All checked even when transcription is off, so a typo shows before it is switched on.
+        let max_upload_bytes = env.positive("TRANSCRIPTION_MAX_BYTES")?;
+        let timeout_secs = env.positive("TRANSCRIPTION_TIMEOUT")?;
+        let Some(base_url) = env.url("TRANSCRIPTION_BASE_URL")? else {
+            return Ok(None);
         };
-        Some(TranscriptionSettings {
-            base_url: non_empty("TRANSCRIPTION_BASE_URL")?
-                .trim_end_matches('/')
-                .to_owned(),
-            model: non_empty("TRANSCRIPTION_MODEL").unwrap_or_else(|| "whisper-1".into()),
-            api_key_secret: non_empty("TRANSCRIPTION_API_KEY_SECRET"),
-            max_upload_bytes: non_empty("TRANSCRIPTION_MAX_BYTES")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
-            timeout: Duration::from_secs(
-                non_empty("TRANSCRIPTION_TIMEOUT")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(600),
-            ),
-        })
+        Ok(Some(TranscriptionSettings {
+            base_url,
+            model: env
+                .text("TRANSCRIPTION_MODEL")
+                .unwrap_or_else(|| "whisper-1".into()),
+            api_key_secret: env.text("TRANSCRIPTION_API_KEY_SECRET"),
+            max_upload_bytes: max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
+            timeout: Duration::from_secs(timeout_secs.unwrap_or(600)),
+        }))
     }
 }
 
@@ -313,5 +315,87 @@ fn extension(format: Format) -> &'static str {
         Format::Webm => "webm",
         // MOV is the same ISO base media container as MP4.
         _ => "mp4",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> Result<Option<TranscriptionSettings>, SettingsError> {
+        TranscriptionSettings::from_lookup(&|k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn transcription_is_off_when_the_base_url_is_unset_or_empty() {
+        assert_eq!(read(&[]), Ok(None));
+        assert_eq!(read(&[("TRANSCRIPTION_BASE_URL", " ")]), Ok(None));
+    }
+
+    #[test]
+    fn empty_transcription_settings_give_the_defaults() {
+        let s = read(&[
+            ("TRANSCRIPTION_BASE_URL", " http://127.0.0.1:9000/ "),
+            ("TRANSCRIPTION_MODEL", ""),
+            ("TRANSCRIPTION_API_KEY_SECRET", ""),
+            ("TRANSCRIPTION_MAX_BYTES", ""),
+            ("TRANSCRIPTION_TIMEOUT", ""),
+        ]);
+        assert_eq!(
+            s,
+            Ok(Some(TranscriptionSettings {
+                base_url: "http://127.0.0.1:9000".into(),
+                model: "whisper-1".into(),
+                api_key_secret: None,
+                max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+                timeout: Duration::from_secs(600),
+            }))
+        );
+    }
+
+    #[test]
+    fn a_transcription_size_or_timeout_that_is_not_a_positive_number_is_refused_with_its_name() {
+        let url = ("TRANSCRIPTION_BASE_URL", "https://api.openai.com");
+        for (pair, name) in [
+            (
+                [url, ("TRANSCRIPTION_MAX_BYTES", "25MB")],
+                "TRANSCRIPTION_MAX_BYTES",
+            ),
+            (
+                [url, ("TRANSCRIPTION_MAX_BYTES", "0")],
+                "TRANSCRIPTION_MAX_BYTES",
+            ),
+            (
+                [url, ("TRANSCRIPTION_TIMEOUT", "600s")],
+                "TRANSCRIPTION_TIMEOUT",
+            ),
+            (
+                [url, ("TRANSCRIPTION_TIMEOUT", "0")],
+                "TRANSCRIPTION_TIMEOUT",
+            ),
+        ] {
+            let pairs: &'static [_] = Box::leak(Box::new(pair));
+            assert_eq!(
+                read(pairs).map_err(|e| e.name),
+                Err(name.to_string()),
+                "{pair:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_transcription_base_url_that_is_not_an_http_url_is_refused_with_its_name() {
+        for value in ["api.openai.com", "ftp://api.openai.com", "https://"] {
+            let pairs: &'static [_] = Box::leak(Box::new([("TRANSCRIPTION_BASE_URL", value)]));
+            let err = read(pairs).expect_err(value);
+            assert_eq!(err.name, "TRANSCRIPTION_BASE_URL");
+        }
     }
 }

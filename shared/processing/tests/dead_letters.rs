@@ -24,6 +24,7 @@ fn options(w: &World) -> Options {
         "DOCUMENTS_DLQ_ARN" => Some(DLQ_ARN.into()),
         _ => None,
     })
+    .unwrap()
 }
 
 /// A message as Lambda delivers it from the dead-letter queue: first sent at `sent`, received

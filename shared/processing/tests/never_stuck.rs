@@ -67,7 +67,8 @@ async fn a_file_that_would_exhaust_the_functions_memory_ends_failed_with_the_lim
     // A 40 MB function may decompress 12 MB of one file; this one inflates to 16 MB.
     w.options = Options::from_lookup(&|k| {
         (k == "AWS_LAMBDA_FUNCTION_MEMORY_SIZE").then(|| "40".to_string())
-    });
+    })
+    .unwrap();
     let bomb = docx_bomb(16 * 1024 * 1024);
     assert!(bomb.len() < 100_000, "{} bytes", bomb.len());
     upload(&w, "d1", "report.docx", bomb.clone()).await;

@@ -102,7 +102,7 @@ async fn world(race: impl FnOnce(&mut ImportedDocument) + Send + 'static) -> Mem
 }
 
 async fn process(m: &MemoryDeps) -> Outcome {
-    let options = Options::from_lookup(&|_| None);
+    let options = Options::from_lookup(&|_| None).unwrap();
     process_document(&m.deps, "org_acme", "d1", &options)
         .await
         .unwrap()
@@ -131,7 +131,7 @@ async fn a_soft_delete_made_while_the_document_is_processed_is_kept_beside_the_r
     assert!(d.chunk_count > 0 && d.extracted_key.is_some(), "{d:?}");
     // Metadata merges key by key: the sync's key and the worker's both stay.
     assert_eq!(d.source_metadata["fingerprint"], "v1");
-    assert_eq!(d.source_metadata["format"], "Markdown");
+    assert_eq!(d.source_metadata["format"], "markdown");
 }
 
 #[tokio::test]

@@ -102,7 +102,7 @@ impl Case {
             "TRANSCRIPTION_MAX_BYTES" => Some(max_upload_bytes.to_string()),
             _ => None,
         };
-        let options = Options::from_lookup(&get);
+        let options = Options::from_lookup(&get).unwrap();
         Case {
             m,
             options,
@@ -125,7 +125,7 @@ impl Case {
     fn without_endpoint() -> Case {
         Case {
             m: MemoryDeps::new(),
-            options: Options::from_lookup(&|_| None),
+            options: Options::from_lookup(&|_| None).unwrap(),
             fake: None,
         }
     }
@@ -398,10 +398,11 @@ async fn a_busy_endpoint_is_waited_for_and_an_outage_leaves_the_message_to_retry
 
 #[test]
 fn settings_are_off_unless_a_base_url_is_set() {
-    assert_eq!(TranscriptionSettings::from_lookup(&|_| None), None);
+    assert_eq!(TranscriptionSettings::from_lookup(&|_| None), Ok(None));
     let s = TranscriptionSettings::from_lookup(&|k| {
         (k == "TRANSCRIPTION_BASE_URL").then(|| "https://api.openai.com/".to_string())
     })
+    .unwrap()
     .unwrap();
     assert_eq!(
         (s.base_url.as_str(), s.model.as_str(), s.max_upload_bytes),

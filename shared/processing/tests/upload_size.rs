@@ -33,9 +33,14 @@ async fn upload(declared: u64, body: &[u8]) -> MemoryDeps {
 }
 
 async fn process(m: &MemoryDeps) -> Outcome {
-    process_document(&m.deps, "org_acme", "d1", &Options::from_lookup(&|_| None))
-        .await
-        .unwrap()
+    process_document(
+        &m.deps,
+        "org_acme",
+        "d1",
+        &Options::from_lookup(&|_| None).unwrap(),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]

@@ -42,8 +42,11 @@ pub async fn stack_of(binary: &str, set: impl Fn(&str) -> Option<String>) -> Sta
     let config = Config::from_lookup(|k| set(k).or_else(|| function.env.get(k).cloned()))
         .expect("template env makes a valid config");
     let deps = build_deps(&config, &sdk, |_| {
-        Arc::new(recorder_domain::memory::StaticProviders::default())
-    });
+        Ok::<_, std::convert::Infallible>(Arc::new(
+            recorder_domain::memory::StaticProviders::default(),
+        ))
+    })
+    .unwrap();
     Stack { deps, config, sdk }
 }
 

@@ -1,7 +1,8 @@
-//! Google: OAuth (shared by Drive and Gmail) and the Drive v3 source.
+//! Google: what Google's providers share (OAuth, settings, error classification) and Drive.
 
 pub mod drive;
 pub mod oauth;
+pub mod settings;
 
 use recorder_domain::source::SourceError;
 use reqwest::header::HeaderMap;

@@ -10,21 +10,14 @@ use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
     PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
-use recorder_domain::ports::{AppSecrets, OAuthTokens, Secret};
+use recorder_domain::ports::AppSecrets;
+use recorder_domain::secret::{OAuthTokens, Secret};
 use recorder_domain::source::{OAuthClient, SourceError};
 
-use crate::settings::ProviderSettings;
-
-/// Read-only Drive access plus who the account is.
-pub const DRIVE_SCOPES: &[&str] = &[
-    "https://www.googleapis.com/auth/drive.readonly",
-    "openid",
-    "email",
-    "profile",
-];
+use crate::google::settings::GoogleSettings;
 
 pub struct GoogleOAuth {
-    settings: ProviderSettings,
+    settings: GoogleSettings,
     secrets: Arc<dyn AppSecrets>,
     scopes: &'static [&'static str],
     http: oauth2::reqwest::Client,
@@ -32,7 +25,7 @@ pub struct GoogleOAuth {
 
 impl GoogleOAuth {
     pub fn new(
-        settings: ProviderSettings,
+        settings: GoogleSettings,
         secrets: Arc<dyn AppSecrets>,
         scopes: &'static [&'static str],
     ) -> Self {
@@ -54,7 +47,7 @@ impl GoogleOAuth {
             self.secrets
                 .get(name)
                 .await
-                .map_err(|e| SourceError::Transient(format!("could not read the app secret: {e}")))?
+                .map_err(|e| SourceError::io("could not read the app secret", e))?
                 .ok_or_else(|| SourceError::Config(format!("{name} is not set in the app secret")))
         };
         Ok((
@@ -64,15 +57,15 @@ impl GoogleOAuth {
     }
 
     fn urls(&self) -> Result<(AuthUrl, TokenUrl), SourceError> {
-        let auth = AuthUrl::new(self.settings.google_auth_url.clone())
+        let auth = AuthUrl::new(self.settings.auth_url.clone())
             .map_err(|e| SourceError::Config(format!("GOOGLE_AUTH_URL: {e}")))?;
-        let token = TokenUrl::new(self.settings.google_token_url.clone())
+        let token = TokenUrl::new(self.settings.token_url.clone())
             .map_err(|e| SourceError::Config(format!("GOOGLE_TOKEN_URL: {e}")))?;
         Ok((auth, token))
     }
 }
 
-fn token_error<RE: std::error::Error + 'static>(
+fn token_error<RE: std::error::Error + Send + Sync + 'static>(
     e: RequestTokenError<RE, oauth2::StandardErrorResponse<BasicErrorResponseType>>,
 ) -> SourceError {
     match e {
@@ -90,7 +83,7 @@ fn token_error<RE: std::error::Error + 'static>(
                 _ => SourceError::Transient(format!("Google token endpoint: {detail}")),
             }
         }
-        other => SourceError::Transient(format!("Google token endpoint: {other}")),
+        other => SourceError::io("Google token endpoint", other),
     }
 }
 

@@ -10,12 +10,12 @@ use crate::connector::*;
 use crate::document::ImportedDocument;
 use crate::error::{DomainError, StoreError};
 use crate::ids::{is_valid_id, new_id};
-use crate::jobs::SyncJob;
 use crate::paging::{Page, PageRequest};
 use crate::ports::Deps;
+use crate::provider::Providers;
 use crate::service::activity::record;
-use crate::source::Providers;
-use crate::sync_log::{SyncLog, SyncStatus, SyncType};
+use crate::service::connector_writes::{apply, name_taken, queue_sync};
+use crate::sync_log::{SyncLog, SyncType};
 
 /// Every type, each saying whether this build has it.
 pub fn list_types(providers: &dyn Providers) -> Vec<ConnectorTypeListing> {
@@ -24,7 +24,7 @@ pub fn list_types(providers: &dyn Providers) -> Vec<ConnectorTypeListing> {
         .map(|t| {
             let available = providers.available(t);
             ConnectorTypeListing {
-                info: t.info(),
+                info: providers.info(t),
                 available,
                 unavailable_reason: (!available).then(|| unavailable_reason(t)),
             }
@@ -35,7 +35,7 @@ pub fn list_types(providers: &dyn Providers) -> Vec<ConnectorTypeListing> {
 fn unavailable_reason(t: ConnectorType) -> String {
     format!(
         "not built yet: this build has no {} connector",
-        t.info().name
+        t.builtin_info().name
     )
 }
 
@@ -86,13 +86,6 @@ fn parse_type(s: &str) -> Result<ConnectorType, DomainError> {
             format!("unknown type '{s}'; expected one of {}", known.join(", ")),
         )
     })
-}
-
-fn name_taken(connector_type: ConnectorType, name: &str) -> DomainError {
-    DomainError::Conflict(format!(
-        "a {} connector named '{name}' already exists",
-        connector_type.as_str()
-    ))
 }
 
 fn not_found(id: &str) -> DomainError {
@@ -185,52 +178,6 @@ pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> Result<Connector, Do
         .get(&caller.org_id, id)
         .await?
         .ok_or_else(|| not_found(id))
-}
-
-/// Read, change, write with an optimistic check, retried a few times when another writer got in
-/// between. `change` returns the connector as it should be (or an error to stop). None when the
-/// connector does not exist.
-pub async fn apply<F>(
-    deps: &Deps,
-    org_id: &str,
-    id: &str,
-    mut change: F,
-) -> Result<Option<Connector>, DomainError>
-where
-    F: FnMut(&Connector, DateTime<Utc>) -> Result<Connector, DomainError>,
-{
-    for _ in 0..5 {
-        let Some(current) = deps.connectors.get(org_id, id).await? else {
-            return Ok(None);
-        };
-        let mut next = change(&current, deps.clock.now())?;
-        if next == current {
-            return Ok(Some(current));
-        }
-        // updated_at is the version: keep it strictly increasing even within one clock tick.
-        let now = deps.clock.now();
-        next.updated_at = if now > current.updated_at {
-            now
-        } else {
-            current.updated_at + chrono::Duration::microseconds(1)
-        };
-        match deps.connectors.replace(&current, &next).await {
-            Ok(()) => return Ok(Some(next)),
-            Err(StoreError::ConditionFailed(_)) => {
-                // Either a concurrent write (retry) or a taken name (report it).
-                if name_key(&next.name) != name_key(&current.name) {
-                    let fresh = deps.connectors.get(org_id, id).await?;
-                    if fresh.is_some_and(|f| f.updated_at == current.updated_at) {
-                        return Err(name_taken(next.connector_type, &next.name));
-                    }
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(DomainError::Conflict(
-        "the connector is being changed by someone else; try again".into(),
-    ))
 }
 
 async fn modify<F>(
@@ -345,7 +292,7 @@ pub async fn disconnect(deps: &Deps, caller: &Caller, id: &str) -> Result<Connec
     )
     .await;
     // Stop the push channel while the credentials still exist.
-    if let Err(e) = crate::service::webhooks::close_channel(deps, &current).await {
+    if let Err(e) = crate::service::subscriptions::close(deps, &current).await {
         tracing::warn!(connector_id = %current.id, error = %e, "could not close the push channel");
     }
     if let Err(e) = deps.tokens.delete_tokens(&current.id).await {
@@ -410,47 +357,6 @@ pub async fn request_sync(deps: &Deps, caller: &Caller, id: &str) -> Result<Sync
     queue_sync(deps, &connector, SyncType::Manual, Some(&caller.user_id)).await
 }
 
-/// Writes a queued sync log and sends its job; used by the API, the scheduler and webhooks.
-pub async fn queue_sync(
-    deps: &Deps,
-    connector: &Connector,
-    sync_type: SyncType,
-    user_id: Option<&str>,
-) -> Result<SyncLog, DomainError> {
-    let mut log = SyncLog::queued(
-        new_id(),
-        connector.id.clone(),
-        connector.org_id.clone(),
-        sync_type,
-        deps.clock.now(),
-    );
-    deps.sync_logs.put(&log).await?;
-    let job = SyncJob {
-        org_id: connector.org_id.clone(),
-        connector_id: connector.id.clone(),
-        sync_log_id: log.id.clone(),
-        sync_type,
-        segment: 0,
-    };
-    if let Err(e) = deps.queue.send_sync(&job).await {
-        // Leave no log that claims a sync is coming when none is.
-        log.status = SyncStatus::Failed;
-        log.error_message = Some("the sync could not be queued; try again".into());
-        log.completed_at = Some(deps.clock.now());
-        deps.sync_logs.put(&log).await?;
-        return Err(e.into());
-    }
-    record(
-        deps,
-        ActivityKind::ConnectorJobScheduled,
-        connector,
-        user_id,
-        json!({"sync_log_id": log.id, "sync_type": sync_type}),
-    )
-    .await;
-    Ok(log)
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConnectionTest {
     pub ok: bool,
@@ -475,7 +381,7 @@ pub async fn test_connection(
             true,
             format!(
                 "{} needs no credentials",
-                connector.connector_type.info().name
+                deps.providers.info(connector.connector_type).name
             ),
         )
     } else if let Some(source) = deps.providers.source(connector.connector_type) {

@@ -10,9 +10,10 @@ use crate::activity::ActivityKind;
 use crate::connector::{Connector, ConnectorStatus};
 use crate::error::DomainError;
 use crate::ids::new_id;
-use crate::ports::{Deps, OAuthTokens, Secret};
+use crate::ports::Deps;
+use crate::secret::{OAuthTokens, Secret};
 use crate::service::activity::record;
-use crate::service::connectors::apply;
+use crate::service::connector_writes::apply;
 use crate::source::{SourceError, expires_soon};
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -30,7 +31,7 @@ pub async fn access_token(
         deps.tokens
             .get_tokens(&connector.id)
             .await
-            .map_err(|e| SourceError::Transient(format!("could not read credentials: {e}")))?
+            .map_err(|e| SourceError::io("could not read credentials", e))?
             .ok_or_else(|| SourceError::AuthRevoked("no credentials are stored".into()))
     };
     let tokens = read().await?;
@@ -44,7 +45,7 @@ pub async fn access_token(
             .locks
             .try_lock(&lease, &owner, LEASE)
             .await
-            .map_err(|e| SourceError::Transient(e.to_string()))?;
+            .map_err(|e| SourceError::io("could not take the token refresh lease", e))?;
         if got {
             let result = refresh_holding_lease(deps, connector, &tokens, force).await;
             if let Err(e) = deps.locks.unlock(&lease, &owner).await {
@@ -77,7 +78,7 @@ async fn refresh_holding_lease(
         .tokens
         .get_tokens(&connector.id)
         .await
-        .map_err(|e| SourceError::Transient(e.to_string()))?
+        .map_err(|e| SourceError::io("could not read credentials", e))?
         .ok_or_else(|| SourceError::AuthRevoked("no credentials are stored".into()))?;
     let refreshed_meanwhile = current.access_token != seen.access_token;
     if refreshed_meanwhile && !expires_soon(&current, deps.clock.now())
@@ -100,9 +101,7 @@ async fn refresh_holding_lease(
             deps.tokens
                 .put_tokens(&connector.id, &fresh)
                 .await
-                .map_err(|e| {
-                    SourceError::Transient(format!("could not store refreshed tokens: {e}"))
-                })?;
+                .map_err(|e| SourceError::io("could not store refreshed tokens", e))?;
             Ok(fresh.access_token)
         }
         Err(SourceError::AuthRevoked(why)) => {
@@ -143,7 +142,7 @@ impl From<SourceError> for DomainError {
     fn from(e: SourceError) -> Self {
         match e {
             SourceError::Config(m) => DomainError::Unsupported(m),
-            other => DomainError::InvalidState(other.to_string()),
+            other => DomainError::Provider(other),
         }
     }
 }

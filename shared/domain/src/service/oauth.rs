@@ -13,10 +13,12 @@ use crate::connector::*;
 use crate::error::DomainError;
 use crate::ids::new_id;
 use crate::paging::PageRequest;
-use crate::ports::{Deps, OAuthState, Secret};
+use crate::ports::{Deps, OAuthState};
+use crate::secret::Secret;
+use crate::secret::same_secret;
 use crate::service::activity::{record, record_for_org};
-use crate::service::connectors::{apply, queue_sync};
-use crate::service::webhooks::{open_channel, same_secret};
+use crate::service::connector_writes::{apply, queue_sync};
+use crate::service::subscriptions;
 use crate::source::{Meter, SourceContext, SourceError};
 use crate::sync_log::SyncType;
 
@@ -73,7 +75,7 @@ pub async fn start(deps: &Deps, caller: &Caller, provider: &str) -> Result<Start
     let client = deps.providers.oauth(connector_type).ok_or_else(|| {
         DomainError::Unsupported(format!(
             "connecting {} is not available in this version",
-            connector_type.info().name
+            connector_type.builtin_info().name
         ))
     })?;
     if deps.providers.public_base_url().is_empty() {
@@ -246,7 +248,8 @@ pub async fn callback(
     // Who the account is, with the fresh token.
     let source = deps.providers.source(connector_type);
     let now = deps.clock.now();
-    let mut probe = new_connector(connector_type, &state, now);
+    let name = deps.providers.info(connector_type).name;
+    let mut probe = new_connector(connector_type, name, &state, now);
     let account = match &source {
         Some(src) => {
             let cx = SourceContext {
@@ -272,7 +275,7 @@ pub async fn callback(
         None => create_unique(deps, probe).await?,
     };
     deps.tokens.put_tokens(&connector.id, &tokens).await?;
-    if let Err(e) = open_channel(deps, &connector).await {
+    if let Err(e) = subscriptions::open(deps, &connector).await {
         // Webhooks speed things up; scheduled syncs still run without them.
         tracing::warn!(connector_id = %connector.id, error = %e, "could not open a push channel");
     }
@@ -294,6 +297,7 @@ pub async fn callback(
 
 fn new_connector(
     connector_type: ConnectorType,
+    name: &str,
     state: &OAuthState,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Connector {
@@ -302,7 +306,7 @@ fn new_connector(
         id: new_id(),
         org_id: state.org_id.clone(),
         connector_type,
-        name: connector_type.info().name.to_string(),
+        name: name.to_string(),
         description: None,
         status: ConnectorStatus::Active,
         account: Account::default(),
@@ -377,8 +381,15 @@ async fn create_unique(deps: &Deps, mut connector: Connector) -> Result<Connecto
         .as_deref()
         .or(connector.account.display_name.as_deref())
     {
-        Some(who) => format!("{} ({who})", connector.connector_type.info().name),
-        None => connector.connector_type.info().name.to_string(),
+        Some(who) => format!(
+            "{} ({who})",
+            deps.providers.info(connector.connector_type).name
+        ),
+        None => deps
+            .providers
+            .info(connector.connector_type)
+            .name
+            .to_string(),
     };
     for n in 1..=20 {
         connector.name = if n == 1 {

@@ -2,7 +2,7 @@
 
 use crate::error::{DomainError, StoreError};
 use crate::ports::Deps;
-use crate::service::connectors::queue_sync;
+use crate::service::connector_writes::queue_sync;
 use crate::sync_log::SyncType;
 
 /// How many due connectors one tick handles; the rest wait for the next tick.
@@ -45,7 +45,9 @@ pub async fn tick(deps: &Deps) -> Result<TickReport, DomainError> {
             Err(e) => report.failed.push((connector.id.clone(), e.to_string())),
         }
     }
-    for (id, result) in crate::service::webhooks::renew_expiring(deps, now + RENEW_WINDOW).await? {
+    for (id, result) in
+        crate::service::subscriptions::renew_expiring(deps, now + RENEW_WINDOW).await?
+    {
         match result {
             Ok(()) => report.renewed.push(id),
             Err(e) => report.failed.push((id, format!("channel renewal: {e}"))),

@@ -12,6 +12,7 @@ mod give_up;
 mod retries;
 
 pub use give_up::give_up_sync_job;
+pub use retries::item_notified;
 
 use std::sync::Arc;
 
@@ -29,7 +30,7 @@ use crate::jobs::{DocumentJob, SyncJob};
 use crate::keys::{ArtifactKind, object_key};
 use crate::ports::{Deps, PutStreamError};
 use crate::service::activity::record;
-use crate::service::connectors::apply;
+use crate::service::connector_writes::apply;
 use crate::service::credentials::{self, mark_reconnect_needed};
 use crate::service::documents::modify;
 use crate::service::quota;
@@ -65,6 +66,12 @@ pub struct SyncState {
     /// turned into retry items.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retry: Vec<String>,
+}
+
+/// The source's own cursor inside the engine's checkpoint (a push whose subscription starts
+/// from the change feed's position reads it here, never the checkpoint's JSON).
+pub fn source_cursor(connector: &Connector) -> Option<String> {
+    SyncState::parse(connector.sync_cursor.as_deref()).cursor
 }
 
 impl SyncState {
@@ -195,7 +202,7 @@ async fn run_claimed(
         let outcome = if connector.connector_type.requires_oauth() {
             let why = format!(
                 "syncing {} is not available in this version",
-                connector.connector_type.info().name
+                connector.connector_type.builtin_info().name
             );
             (SyncStatus::Failed, Some(why))
         } else {
@@ -285,7 +292,7 @@ fn source_failure(e: SourceError) -> PullError {
     match e {
         SourceError::AuthRevoked(why) => PullError::Revoked(why),
         SourceError::Config(why) => PullError::Fatal(why),
-        other => PullError::Retry(DomainError::InvalidState(other.to_string())),
+        other => PullError::Retry(DomainError::Provider(other)),
     }
 }
 

@@ -3,8 +3,6 @@
 //! misconfigured proxy) or an upload that slipped past must still never be processed as the file
 //! that was declared.
 
-use chrono::Utc;
-
 use crate::StoreError;
 use crate::connector::ConnectorType;
 use crate::document::{ImportedDocument, ProcessingStatus};
@@ -66,7 +64,7 @@ pub async fn fail_document(
         }
         doc.processing_status = ProcessingStatus::Failed;
         doc.processing_error = Some(reason.to_owned());
-        doc.updated_at = Utc::now();
+        doc.updated_at = deps.clock.now();
         if deps.documents.finish(&doc).await? {
             if let Some(batch_id) = &doc.batch_id {
                 settle_batch(deps, batch_id).await?;
@@ -88,7 +86,7 @@ pub async fn settle_batch(deps: &Deps, batch_id: &str) -> Result<(), StoreError>
     let settled = batch.settled_status();
     if settled != batch.status && matches!(settled, BatchStatus::Completed | BatchStatus::Failed) {
         deps.batches
-            .set_status(batch_id, settled, Some(Utc::now()))
+            .set_status(batch_id, settled, Some(deps.clock.now()))
             .await?;
     }
     Ok(())

@@ -5,7 +5,7 @@
 //! Batches validate every file first (nothing is created when one is refused), then count progress
 //! atomically as the doc-processor finishes each file.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -143,8 +143,8 @@ fn new_document(
     connector: Option<&str>,
     f: &FileSpec,
     batch: Option<&str>,
+    now: DateTime<Utc>,
 ) -> ImportedDocument {
-    let now = Utc::now();
     let id = new_id();
     let key = object_key(
         &caller.org_id,
@@ -260,6 +260,7 @@ pub async fn request_upload(
         connector.as_deref(),
         &f,
         None,
+        deps.clock.now(),
     );
     deps.documents.create(&doc).await?;
     if let Some(c) = &connector {
@@ -300,10 +301,20 @@ pub async fn request_batch(
     let connector = owner(deps, caller, req.connector_id.as_deref()).await?;
     super::quota::reserve(deps, &caller.org_id, req.files.len() as u64).await?;
     let batch_id = new_id();
+    let now = deps.clock.now();
     let docs: Vec<_> = req
         .files
         .iter()
-        .map(|f| new_document(limits, caller, connector.as_deref(), f, Some(&batch_id)))
+        .map(|f| {
+            new_document(
+                limits,
+                caller,
+                connector.as_deref(),
+                f,
+                Some(&batch_id),
+                now,
+            )
+        })
         .collect();
     let batch = UploadBatch {
         id: batch_id.clone(),
@@ -314,7 +325,7 @@ pub async fn request_batch(
         processed_files: 0,
         failed_files: 0,
         status: BatchStatus::Uploading,
-        created_at: Utc::now(),
+        created_at: now,
         completed_at: None,
         document_ids: docs.iter().map(|d| d.id.clone()).collect(),
     };
@@ -418,9 +429,10 @@ pub async fn complete_upload(
         deps.blobs.delete(&key).await?;
         return Err(refuse_oversized(deps, &doc, size, plan.declared).await?);
     }
+    let now = deps.clock.now();
     let stored = modify(deps.documents.as_ref(), &doc.id, |d| {
         d.size_bytes = Some(size);
-        d.updated_at = Utc::now();
+        d.updated_at = now;
         true
     })
     .await?;
@@ -509,6 +521,7 @@ pub async fn retry_batch(deps: &Deps, caller: &Caller, id: &str) -> Result<Batch
         return Ok(current);
     }
     let mut reopened = false;
+    let now = deps.clock.now();
     for f in &current.failed {
         let mut requeued = false;
         let stored = modify(deps.documents.as_ref(), &f.document_id, |d| {
@@ -517,7 +530,7 @@ pub async fn retry_batch(deps: &Deps, caller: &Caller, id: &str) -> Result<Batch
             if requeued {
                 d.processing_status = ProcessingStatus::Pending;
                 d.processing_error = None;
-                d.updated_at = Utc::now();
+                d.updated_at = now;
             }
             requeued
         })

@@ -3,7 +3,6 @@
 //! connector (the org's default one unless named); the same canonical URL imported again updates
 //! its document instead of creating another.
 
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -183,7 +182,7 @@ async fn queue_one(
     connector: &Connector,
     url: &str,
 ) -> Result<ImportedDocument, DomainError> {
-    let now = Utc::now();
+    let now = deps.clock.now();
     let doc = match deps
         .documents
         .find_by_external_id(&connector.id, url)

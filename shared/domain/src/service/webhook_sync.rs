@@ -14,10 +14,24 @@ use chrono::{DateTime, Utc};
 use crate::connector::{Connector, ConnectorStatus};
 use crate::error::DomainError;
 use crate::ports::Deps;
-use crate::service::connectors::queue_sync;
-use crate::service::webhooks::NotificationOutcome;
+use crate::service::connector_writes::queue_sync;
 use crate::sync_log::{SyncLog, SyncType};
 use crate::webhook::{WebhookSync, WebhookSyncPhase};
+
+/// What a delivered event led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotificationOutcome {
+    /// An incremental sync was queued.
+    SyncQueued,
+    /// A sync is already queued: this notification is folded into it.
+    Coalesced,
+    /// A sync is running: one follow-up sync runs when it ends.
+    FollowUp,
+    /// The subscription was opened again.
+    Renewed,
+    /// A channel's opening message, a replay, a connector that is not active, and the like.
+    Ignored(String),
+}
 
 /// Longer than one sync segment can run (a Lambda runs at most 15 minutes).
 const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(20);

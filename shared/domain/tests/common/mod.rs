@@ -3,6 +3,8 @@
 // Each test binary compiles this module and uses only some of it.
 #![allow(dead_code)]
 
+pub mod push;
+
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -12,8 +14,9 @@ use recorder_domain::document::ImportedDocument;
 use recorder_domain::jobs::SyncJob;
 use recorder_domain::memory::{MemoryDeps, test_connector};
 use recorder_domain::paging::PageRequest;
-use recorder_domain::ports::{OAuthTokens, Secret, TokenStore};
-use recorder_domain::service::connectors::queue_sync;
+use recorder_domain::ports::TokenStore;
+use recorder_domain::secret::{OAuthTokens, Secret};
+use recorder_domain::service::connector_writes::queue_sync;
 use recorder_domain::service::sync::{JobOutcome, run_sync_job};
 use recorder_domain::service::uploads::{self, UploadRequest, UploadTicket};
 use recorder_domain::settings::{Settings, UploadLimits};

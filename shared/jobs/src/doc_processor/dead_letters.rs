@@ -32,9 +32,8 @@ pub(super) async fn fail_documents(
         attempts: options.max_receives,
     };
     for (org_id, document_id) in &targets {
-        let outcome = fail_dead_lettered(deps, org_id, document_id, &letter, options.stale_after)
-            .await
-            .map_err(|e| JobError::Processing(e.to_string()))?;
+        let outcome =
+            fail_dead_lettered(deps, org_id, document_id, &letter, options.stale_after).await?;
         tracing::warn!(%document_id, message_id = %letter.message_id, ?outcome, "dead-lettered document handled");
     }
     Ok(())

@@ -46,7 +46,8 @@ pub async fn world() -> World {
     .await
     .unwrap();
     let base = fake.base_url();
-    let options = Options::from_lookup(&|k| (k == "TRANSCRIPTION_BASE_URL").then(|| base.clone()));
+    let options =
+        Options::from_lookup(&|k| (k == "TRANSCRIPTION_BASE_URL").then(|| base.clone())).unwrap();
     World {
         m: MemoryDeps::new(),
         options,

@@ -68,6 +68,34 @@ pub(super) async fn defer(
     connector_id: &str,
     change: &Change,
 ) -> Result<(), StoreError> {
+    due_now(
+        deps,
+        connector_id,
+        change,
+        "handed on to the follow-up job at the time limit",
+    )
+    .await
+}
+
+/// A provider pushed an event about one item: the next sync fetches it first, before the change
+/// feed (a retry item due now, its earlier failures kept).
+pub async fn item_notified(
+    deps: &Deps,
+    connector_id: &str,
+    external_id: &str,
+) -> Result<(), StoreError> {
+    let change = Change::Removed {
+        external_id: external_id.to_string(),
+    };
+    due_now(deps, connector_id, &change, "notified by the provider").await
+}
+
+async fn due_now(
+    deps: &Deps,
+    connector_id: &str,
+    change: &Change,
+    reason: &str,
+) -> Result<(), StoreError> {
     let (external_id, fingerprint) = match change {
         Change::Upsert(item) => (&item.external_id, Some(item.fingerprint.as_str())),
         Change::Removed { external_id } => (external_id, None),
@@ -95,7 +123,7 @@ pub(super) async fn defer(
             },
             attempts: 0,
             next_attempt_at: now,
-            last_reason: "handed on to the follow-up job at the time limit".into(),
+            last_reason: reason.into(),
             fingerprint: fingerprint.map(str::to_string),
             permanent: false,
             updated_at: now,
@@ -214,7 +242,7 @@ pub(super) async fn retry_due(
                     continue;
                 }
                 Some(Err(SourceError::Item(reason))) => (reason, true),
-                Some(Err(SourceError::Transient(reason))) => (reason, false),
+                Some(Err(e)) if e.is_transient() => (e.to_string(), false),
                 Some(Err(e)) => return Err(source_failure(e)),
             };
             let failure = ItemFailure {

@@ -8,20 +8,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use recorder_domain::connector::{Account, WebhookState};
+use recorder_domain::connector::Account;
 use recorder_domain::source::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{classify, failure};
+use crate::google::settings::GoogleSettings;
+use crate::google::{classify, failure};
 use crate::http::PacedClient;
-use crate::settings::ProviderSettings;
 
 const PAGE_SIZE: u32 = 1000;
 const FILE_FIELDS: &str = "id,name,mimeType,parents,modifiedTime,createdTime,size,md5Checksum,version,trashed,webViewLink,driveId,owners(displayName,emailAddress)";
 const FOLDER: &str = "application/vnd.google-apps.folder";
-/// How long a push channel is asked to live (Drive's maximum for changes is 7 days).
-const CHANNEL_TTL: chrono::Duration = chrono::Duration::days(7);
 
 /// Google-native types and what we export them as.
 pub fn export_format(mime: &str) -> Option<&'static str> {
@@ -111,23 +109,23 @@ impl DriveFile {
 }
 
 pub struct DriveSource {
-    settings: ProviderSettings,
+    pub(super) settings: GoogleSettings,
     client: Arc<PacedClient>,
 }
 
 impl DriveSource {
-    pub fn new(settings: ProviderSettings) -> Self {
-        let client = Arc::new(PacedClient::new(settings.google_rate_limit_per_sec));
+    pub fn new(settings: GoogleSettings) -> Self {
+        let client = Arc::new(PacedClient::new(settings.rate_limit_per_sec));
         DriveSource { settings, client }
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}/drive/v3/{path}", self.settings.google_api_base_url)
+    pub(super) fn url(&self, path: &str) -> String {
+        format!("{}/drive/v3/{path}", self.settings.api_base_url)
     }
 
     /// One metered, authorised, paced call (retries per Drive's rules); `build` adds the method,
     /// URL and parameters.
-    async fn call(
+    pub(super) async fn call(
         &self,
         cx: &SourceContext,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
@@ -156,10 +154,10 @@ impl DriveSource {
         }
         resp.json()
             .await
-            .map_err(|e| SourceError::Transient(format!("{what}: unreadable response: {e}")))
+            .map_err(|e| SourceError::io(format!("{what}: unreadable response"), e))
     }
 
-    async fn start_page_token(&self, cx: &SourceContext) -> Result<String, SourceError> {
+    pub(super) async fn start_page_token(&self, cx: &SourceContext) -> Result<String, SourceError> {
         let v = self
             .get_json(
                 cx,
@@ -286,7 +284,7 @@ fn encode(c: &DriveCursor) -> String {
     serde_json::to_string(c).unwrap_or_default()
 }
 
-fn parse_time(ms: Option<&str>) -> Option<DateTime<Utc>> {
+pub(super) fn parse_time(ms: Option<&str>) -> Option<DateTime<Utc>> {
     let ms: i64 = ms?.parse().ok()?;
     DateTime::from_timestamp_millis(ms)
 }
@@ -345,8 +343,8 @@ impl Source for DriveSource {
             .await
         {
             Ok(v) => {
-                let f: DriveFile = serde_json::from_value(v)
-                    .map_err(|e| SourceError::Transient(format!("files.get: {e}")))?;
+                let f: DriveFile =
+                    serde_json::from_value(v).map_err(|e| SourceError::io("files.get", e))?;
                 Ok((!f.trashed).then(|| f.into_item()))
             }
             Err(SourceError::Item(m)) if m.contains("not found") => Ok(None),
@@ -383,12 +381,11 @@ impl Source for DriveSource {
         if !resp.status().is_success() {
             return Err(failure(resp, "download").await);
         }
-        let limit = self.settings.google_export_limit_bytes;
+        let limit = self.settings.export_limit_bytes;
         let exported = export_format(&source_mime).is_some();
         let mut seen: u64 = 0;
         let stream = resp.bytes_stream().map(move |chunk| {
-            let chunk =
-                chunk.map_err(|e| SourceError::Transient(format!("download interrupted: {e}")))?;
+            let chunk = chunk.map_err(|e| SourceError::io("download interrupted", e))?;
             seen += chunk.len() as u64;
             if exported && seen > limit {
                 return Err(SourceError::Item(
@@ -401,76 +398,6 @@ impl Source for DriveSource {
             content_type,
             stream: Box::pin(stream),
         })
-    }
-
-    async fn open_webhook(
-        &self,
-        cx: &SourceContext,
-        address: &str,
-        channel_id: &str,
-        token: &str,
-        cursor: Option<&str>,
-    ) -> Result<Option<OpenedWebhook>, SourceError> {
-        let page_token = match cursor.and_then(|c| serde_json::from_str::<DriveCursor>(c).ok()) {
-            Some(DriveCursor::Changes { page_token })
-            | Some(DriveCursor::Full {
-                start_token: page_token,
-                ..
-            }) => page_token,
-            None => self.start_page_token(cx).await?,
-        };
-        let expiration = (Utc::now() + CHANNEL_TTL).timestamp_millis();
-        let body = json!({"id": channel_id, "type": "web_hook", "address": address, "token": token, "expiration": expiration.to_string()});
-        let url = self.url("changes/watch");
-        let resp = self
-            .call(cx, |h| {
-                h.post(&url)
-                    .query(&[
-                        ("pageToken", page_token.as_str()),
-                        ("supportsAllDrives", "true"),
-                    ])
-                    .json(&body)
-            })
-            .await?;
-        if !resp.status().is_success() {
-            return Err(failure(resp, "changes.watch").await);
-        }
-        let v: Value = resp
-            .json()
-            .await
-            .map_err(|e| SourceError::Transient(format!("changes.watch: {e}")))?;
-        let expires_at = parse_time(v["expiration"].as_str()).or_else(|| {
-            v["expiration"]
-                .as_i64()
-                .and_then(DateTime::from_timestamp_millis)
-        });
-        Ok(Some(OpenedWebhook {
-            state: WebhookState {
-                url: Some(address.to_string()),
-                active: true,
-                // Ours, not the echo: the channel's token is derived from it.
-                channel_id: Some(channel_id.to_string()),
-                resource_id: v["resourceId"].as_str().map(str::to_string),
-                expires_at,
-            },
-        }))
-    }
-
-    async fn close_webhook(
-        &self,
-        cx: &SourceContext,
-        state: &WebhookState,
-    ) -> Result<(), SourceError> {
-        let (Some(id), Some(resource)) = (&state.channel_id, &state.resource_id) else {
-            return Ok(());
-        };
-        let url = self.url("channels/stop");
-        let body = json!({"id": id, "resourceId": resource});
-        let resp = self.call(cx, |h| h.post(&url).json(&body)).await?;
-        match resp.status().as_u16() {
-            200..=299 | 404 => Ok(()),
-            _ => Err(failure(resp, "channels.stop").await),
-        }
     }
 }
 

@@ -1,17 +1,10 @@
-//! The API function's routes: one table that drives dispatch, the OpenAPI document and the check
-//! against template.yaml, so the three cannot drift apart.
+//! Every HTTP route of the product in one table per function: method, path, summary, who may
+//! call it and the handler id. Dispatch, the OpenAPI document and the check against template.yaml
+//! all read these tables, so the three cannot drift apart.
+//!
+//! A leaf: it names handlers by id ([`Op`]) and imports none of them.
 
 use std::collections::HashMap;
-
-use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use recorder_domain::connector::Connector;
-use recorder_domain::service::{activity, connectors, uploads, url_import};
-use recorder_domain::{Caller, Deps};
-use serde_json::{Value, json};
-
-use crate::error::ApiError;
-use crate::json_response;
-use crate::request::{self, caller, json_body, page};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +17,7 @@ pub enum Access {
     Admin,
 }
 
+/// The handler id of an `api` route; `crate::api` maps each to its handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     ListTypes,
@@ -38,6 +32,7 @@ pub enum Op {
     TestConnector,
     ListDocuments,
     ListSyncLogs,
+    ListWebhookEvents,
     GetDocument,
     DownloadArtifact,
     ListActivity,
@@ -50,6 +45,7 @@ pub enum Op {
     OpenApi,
 }
 
+/// A route of the `api` function.
 #[derive(Debug, Clone, Copy)]
 pub struct Route {
     pub method: &'static str,
@@ -59,12 +55,25 @@ pub struct Route {
     pub access: Access,
     /// Name of the request body schema in the OpenAPI document.
     pub body: Option<&'static str>,
+    /// Name of the success response schema (one of `crate::views::schemas`); a plain object
+    /// when absent.
+    pub response: Option<&'static str>,
     /// Takes `limit` and `cursor` and answers a page.
     pub paged: bool,
     pub success: u16,
 }
 
-const fn route(
+/// A route served by another function (`oauth`, `webhooks`): dispatched there, described in the
+/// OpenAPI document by its summary.
+#[derive(Debug, Clone, Copy)]
+pub struct ExtraRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub public: bool,
+}
+
+pub const fn route(
     method: &'static str,
     path: &'static str,
     op: Op,
@@ -78,6 +87,7 @@ const fn route(
         summary,
         access,
         body: None,
+        response: None,
         paged: false,
         success: 200,
     }
@@ -187,6 +197,17 @@ pub const API_ROUTES: &[Route] = &[
             Access::Member,
         )
     },
+    Route {
+        paged: true,
+        response: Some("WebhookEventPage"),
+        ..route(
+            "GET",
+            "/api/connectors/{id}/webhook-events",
+            Op::ListWebhookEvents,
+            "List the provider events received for the connector, newest first, with how their processing went (for operators; no payloads or headers)",
+            Access::Admin,
+        )
+    },
     route(
         "GET",
         "/api/documents/{id}",
@@ -277,6 +298,30 @@ pub const API_ROUTES: &[Route] = &[
     ),
 ];
 
+/// The `oauth` function's routes (dispatched by `crate::oauth`).
+pub const OAUTH_ROUTES: &[ExtraRoute] = &[
+    ExtraRoute {
+        method: "GET",
+        path: "/api/connectors/auth/{provider}",
+        summary: "Start connecting a provider account (302 to the provider's consent page; sets the cookie the callback needs)",
+        public: false,
+    },
+    ExtraRoute {
+        method: "GET",
+        path: "/api/connectors/auth/{provider}/callback",
+        summary: "The provider's redirect back after consent: creates or re-activates the connector (only in the browser that started; 403 oauth_other_browser elsewhere)",
+        public: true,
+    },
+];
+
+/// The `webhooks` function's route (dispatched by `crate::webhooks`).
+pub const WEBHOOK_ROUTES: &[ExtraRoute] = &[ExtraRoute {
+    method: "POST",
+    path: "/api/connectors/webhooks/{provider}",
+    summary: "Provider deliveries (drive: changes.watch channel notifications, verified by the channel's token); verified, queued for the webhook worker and answered at once",
+    public: true,
+}];
+
 /// Path parameters when `path` fits the route template `pattern` (`/a/{id}/b`).
 pub fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
     let (p, a): (Vec<_>, Vec<_>) = (
@@ -319,120 +364,16 @@ pub fn find_route<'a>(
         .max_by_key(|(r, _)| specificity(r.path))
 }
 
-/// What the API shows of a connector: everything but the provider cursor, plus the dashboard's
-/// `active` flag.
-pub fn connector_view(c: &Connector) -> Value {
-    let mut v = serde_json::to_value(c).unwrap_or_else(|_| json!({}));
-    if let Some(m) = v.as_object_mut() {
-        m.remove("sync_cursor");
-        m.insert("active".into(), json!(c.is_active()));
-    }
-    v
-}
-
-fn page_view<T: serde::Serialize>(
-    p: recorder_domain::paging::Page<T>,
-    f: impl Fn(&T) -> Value,
-) -> Value {
-    json!({"items": p.items.iter().map(f).collect::<Vec<_>>(), "next_cursor": p.next_cursor})
-}
-
-fn to_json<T: serde::Serialize>(t: &T) -> Value {
-    serde_json::to_value(t).unwrap_or(Value::Null)
-}
-
-/// The `api` function's handler.
-#[tracing::instrument(skip_all, fields(method, path))]
-pub async fn handle_api(deps: &Deps, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-    let (method, path) = (request::method(&event), request::path(&event));
-    tracing::Span::current()
-        .record("method", method.as_str())
-        .record("path", path.as_str());
-    match dispatch(deps, &event, &method, &path).await {
-        Ok((status, body)) => json_response(status, &body),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn dispatch(
-    deps: &Deps,
-    event: &ApiGatewayV2httpRequest,
+/// The extra route a request is for, with its path parameters.
+pub fn find_extra_route<'a>(
+    routes: &'a [ExtraRoute],
     method: &str,
     path: &str,
-) -> Result<(u16, Value), ApiError> {
-    let (route, params) =
-        find_route(API_ROUTES, method, path).ok_or_else(|| ApiError::RouteNotFound {
-            method: method.into(),
-            path: path.into(),
-        })?;
-    if route.op == Op::OpenApi {
-        return Ok((200, crate::openapi::document()));
-    }
-    let who: Caller = caller(event)?;
-    let id = params.get("id").map(String::as_str).unwrap_or_default();
-    let body = match route.op {
-        Op::ListTypes => json!({"types": connectors::list_types(deps.providers.as_ref())}),
-        Op::ListConnectors => page_view(
-            connectors::list(deps, &who, &page(event)?).await?,
-            connector_view,
-        ),
-        Op::CreateConnector => {
-            connector_view(&connectors::create(deps, &who, json_body(event)?).await?)
-        }
-        Op::GetConnector => connector_view(&connectors::get(deps, &who, id).await?),
-        Op::UpdateConnector => {
-            connector_view(&connectors::update(deps, &who, id, json_body(event)?).await?)
-        }
-        Op::DeleteConnector => connector_view(&connectors::disconnect(deps, &who, id).await?),
-        Op::DisableConnector => connector_view(&connectors::disable(deps, &who, id).await?),
-        Op::EnableConnector => connector_view(&connectors::enable(deps, &who, id).await?),
-        Op::SyncConnector => {
-            let log = connectors::request_sync(deps, &who, id).await?;
-            json!({"sync_log_id": log.id, "status": log.status, "sync_log": log})
-        }
-        Op::TestConnector => to_json(&connectors::test_connection(deps, &who, id).await?),
-        Op::ListDocuments => page_view(
-            connectors::list_documents(deps, &who, id, &page(event)?).await?,
-            to_json,
-        ),
-        Op::ListSyncLogs => page_view(
-            connectors::list_sync_logs(deps, &who, id, &page(event)?).await?,
-            to_json,
-        ),
-        Op::GetDocument => to_json(&connectors::get_document(deps, &who, id).await?),
-        Op::DownloadArtifact => {
-            let artifact = params
-                .get("artifact")
-                .map(String::as_str)
-                .unwrap_or_default();
-            let (url, ttl) = connectors::artifact_url(deps, &who, id, artifact).await?;
-            json!({"document_id": id, "artifact": artifact, "url": url, "expires_in_secs": ttl.as_secs()})
-        }
-        Op::ListActivity => page_view(activity::list(deps, &who, &page(event)?).await?, to_json),
-        Op::Upload => to_json(&uploads::request_upload(deps, &who, json_body(event)?).await?),
-        Op::UploadBatch => {
-            let (batch, files) = uploads::request_batch(deps, &who, json_body(event)?).await?;
-            json!({"batch": batch, "files": files})
-        }
-        Op::GetUploadBatch => to_json(&uploads::batch_status(deps, &who, id).await?),
-        Op::RetryUploadBatch => to_json(&uploads::retry_batch(deps, &who, id).await?),
-        Op::UrlImport => {
-            let docs = url_import::import(deps, &who, json_body(event)?).await?;
-            json!({"documents": docs.iter().map(|d| json!({"document_id": d.id, "url": d.external_url, "status": d.processing_status, "sync_count": d.sync_count})).collect::<Vec<_>>()})
-        }
-        Op::CompleteUpload => {
-            #[derive(serde::Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct Complete {
-                upload_id: String,
-                parts: Vec<recorder_domain::ports::UploadedPart>,
-            }
-            let body: Complete = json_body(event)?;
-            to_json(&uploads::complete_upload(deps, &who, id, &body.upload_id, &body.parts).await?)
-        }
-        Op::OpenApi => unreachable!("answered above"),
-    };
-    Ok((route.success, body))
+) -> Option<(&'a ExtraRoute, HashMap<String, String>)> {
+    routes
+        .iter()
+        .filter(|r| r.method == method)
+        .find_map(|r| match_path(r.path, path).map(|p| (r, p)))
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! Drive notifications against in-memory ports and a change feed that counts its reads: a burst
-//! gives the running sync and one follow-up that reads what came meanwhile, a failure to queue or
-//! to handle leaves nothing that swallows the provider's retry, and a delivery is verified against
-//! the channel it names (its own token, its resource) before anything is written.
+//! Push notifications (a test provider shaped like Drive's channels) against in-memory ports and
+//! a change feed that counts its reads: a burst gives the running sync and one follow-up that
+//! reads what came meanwhile, a failure to queue or to handle leaves nothing that swallows the
+//! redelivery, and a delivery is verified against the channel it names (its own token, its
+//! resource) before anything is written.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -9,14 +10,14 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::Duration;
-use recorder_domain::connector::{Account, Connector, ConnectorType, WebhookState};
+use recorder_domain::connector::{Account, Connector, ConnectorType};
 use recorder_domain::jobs::SyncJob;
 use recorder_domain::memory::MemoryDeps;
+use recorder_domain::push::Delivery;
+use recorder_domain::service::push::{Batch, handle};
+use recorder_domain::service::subscriptions;
 use recorder_domain::service::sync::run_sync_job;
-use recorder_domain::service::webhook_sync::SPACING;
-use recorder_domain::service::webhooks::{
-    DriveNotification, NotificationOutcome, channel_token, drive_notification, open_channel,
-};
+use recorder_domain::service::webhook_sync::{NotificationOutcome, SPACING};
 use recorder_domain::source::*;
 use recorder_domain::sync_log::SyncType;
 use recorder_domain::{Deps, DomainError};
@@ -24,8 +25,7 @@ use tokio::sync::watch;
 
 mod common;
 
-const KEY: &str = "webhook-key";
-const RESOURCE: &str = "res-1";
+use common::push::{self as test_push, KEY, RESOURCE};
 
 /// A change feed whose reads take their page, then wait until the gate is open: a sync that is
 /// already past the changes made while it works.
@@ -102,24 +102,6 @@ impl Source for Feed {
             ))])),
         })
     }
-    async fn open_webhook(
-        &self,
-        _: &SourceContext,
-        address: &str,
-        channel_id: &str,
-        _: &str,
-        _: Option<&str>,
-    ) -> Result<Option<OpenedWebhook>, SourceError> {
-        Ok(Some(OpenedWebhook {
-            state: WebhookState {
-                url: Some(address.into()),
-                active: true,
-                channel_id: Some(channel_id.into()),
-                resource_id: Some(RESOURCE.into()),
-                expires_at: Some(chrono::Utc::now() + Duration::days(1)),
-            },
-        }))
-    }
 }
 
 struct World {
@@ -140,11 +122,7 @@ async fn world() -> World {
     });
     m.providers
         .register(ConnectorType::GoogleDrive, feed.clone());
-    m.secrets
-        .app
-        .lock()
-        .unwrap()
-        .insert("drive_webhook_token".into(), KEY.into());
+    test_push::register(&m);
     let connector = common::drive_connector(&m, Duration::hours(1)).await;
     let mut w = World {
         m,
@@ -158,7 +136,11 @@ async fn world() -> World {
 
 impl World {
     async fn reopen_channel(&mut self) {
-        assert!(open_channel(&self.m.deps, &self.connector).await.unwrap());
+        assert!(
+            subscriptions::open(&self.m.deps, &self.connector)
+                .await
+                .unwrap()
+        );
         self.connector = self
             .m
             .deps
@@ -171,19 +153,15 @@ impl World {
     fn channel(&self) -> String {
         self.connector.webhook.channel_id.clone().unwrap()
     }
-    /// A change notification as Drive sends it on the connector's current channel.
-    fn note(&self, message_number: u32) -> DriveNotification {
+    /// A change notification as the provider sends it on the connector's current channel.
+    fn note(&self, message_number: u32) -> Delivery {
         let channel = self.channel();
-        DriveNotification {
-            token: channel_token(KEY, "c1", &channel),
-            channel_id: channel,
-            resource_state: "change".into(),
-            message_number: message_number.to_string(),
-            resource_id: RESOURCE.into(),
-        }
+        let token = test_push::token(KEY, &channel);
+        test_push::delivery(&channel, &token, "change", message_number, RESOURCE)
     }
-    async fn notify(&self, n: &DriveNotification) -> Result<NotificationOutcome, DomainError> {
-        drive_notification(&self.m.deps, n).await
+    /// Acknowledged, then handled by the worker.
+    async fn notify(&self, n: &Delivery) -> Result<NotificationOutcome, DomainError> {
+        test_push::deliver(&self.m, n).await
     }
     fn webhook_jobs(&self) -> Vec<SyncJob> {
         self.m
@@ -193,9 +171,13 @@ impl World {
             .filter(|j| j.sync_type == SyncType::Webhook)
             .collect()
     }
-    async fn stored_event(&self, n: &DriveNotification) -> bool {
-        let id = format!("{}:{}", n.channel_id, n.message_number);
-        let got = self.m.deps.webhook_events.get("drive", &id).await;
+    async fn stored_event(&self, n: &Delivery) -> bool {
+        let id = format!(
+            "{}:{}",
+            n.header("x-test-channel").unwrap(),
+            n.header("x-test-number").unwrap()
+        );
+        let got = self.m.deps.webhook_events.get("test", &id).await;
         got.unwrap().is_some()
     }
 }
@@ -327,8 +309,8 @@ async fn notifications_while_a_sync_is_queued_are_folded_into_it() {
     let w = world().await;
     let outcomes: Vec<_> = futures::future::join_all((1..=10).map(|n| {
         let note = w.note(n);
-        let deps = w.m.deps.clone();
-        async move { drive_notification(&deps, &note).await.unwrap() }
+        let m = &w.m;
+        async move { test_push::deliver(m, &note).await.unwrap() }
     }))
     .await;
     assert_eq!(
@@ -345,8 +327,15 @@ async fn notifications_while_a_sync_is_queued_are_folded_into_it() {
 #[tokio::test]
 async fn a_failed_sync_send_leaves_nothing_pending_so_the_next_notification_queues_a_sync() {
     let w = world().await;
+    let job = test_push::acknowledge(&w.m, &w.note(2))
+        .await
+        .unwrap()
+        .unwrap();
     w.m.queue.fail.store(true, Ordering::SeqCst);
-    assert!(w.notify(&w.note(2)).await.is_err(), "the provider retries");
+    assert!(
+        handle(&w.m.deps, &job, &Batch::default()).await.is_err(),
+        "the queue redelivers"
+    );
     w.m.queue.fail.store(false, Ordering::SeqCst);
     assert_eq!(
         w.notify(&w.note(3)).await.unwrap(),
@@ -359,26 +348,32 @@ async fn a_failed_sync_send_leaves_nothing_pending_so_the_next_notification_queu
 async fn a_notification_that_failed_is_handled_when_the_provider_delivers_it_again() {
     let w = world().await;
     let note = w.note(2);
+    let job = test_push::acknowledge(&w.m, &note).await.unwrap().unwrap();
     w.m.queue.fail.store(true, Ordering::SeqCst);
-    assert!(w.notify(&note).await.is_err());
+    assert!(handle(&w.m.deps, &job, &Batch::default()).await.is_err());
     let failed =
         w.m.deps
             .webhook_events
-            .get("drive", &format!("{}:2", w.channel()))
+            .get("test", &format!("{}:2", w.channel()))
             .await
             .unwrap()
             .unwrap();
     assert!(!failed.processed && failed.processing_error.is_some());
     w.m.queue.fail.store(false, Ordering::SeqCst);
     assert_eq!(
-        w.notify(&note).await.unwrap(),
-        NotificationOutcome::SyncQueued
+        handle(&w.m.deps, &job, &Batch::default()).await.unwrap(),
+        [NotificationOutcome::SyncQueued],
+        "the redelivered message is handled"
     );
     assert_eq!(w.webhook_jobs().len(), 1);
+    let id = format!("{}:2", w.channel());
+    let retried = w.m.deps.webhook_events.get("test", &id).await.unwrap();
+    let retried = retried.unwrap();
+    assert!(retried.processed && retried.retry_count == 1, "{retried:?}");
     // Handled once: a further delivery is a replay.
     assert_eq!(
         w.notify(&note).await.unwrap(),
-        NotificationOutcome::Ignored("replayed notification")
+        NotificationOutcome::Ignored("replayed notification".into())
     );
 }
 
@@ -404,19 +399,21 @@ async fn a_mark_left_by_a_lost_sync_is_taken_over_once_it_is_stale() {
 #[tokio::test]
 async fn a_token_of_one_channel_is_refused_on_another_and_nothing_is_written() {
     let mut w = world().await;
-    let old = w.note(5);
+    let old_channel = w.channel();
+    let old_token = test_push::token(KEY, &old_channel);
     w.reopen_channel().await;
-    assert_ne!(w.channel(), old.channel_id);
-    let replayed = DriveNotification {
-        channel_id: w.channel(),
-        ..old
-    };
+    assert_ne!(w.channel(), old_channel);
+    let replayed = test_push::delivery(&w.channel(), &old_token, "change", 5, RESOURCE);
     assert!(matches!(
         w.notify(&replayed).await,
         Err(DomainError::Forbidden(_))
     ));
     assert!(!w.stored_event(&replayed).await, "nothing recorded");
-    assert!(w.webhook_jobs().is_empty(), "nothing queued");
+    assert!(
+        w.m.queue.push_jobs.lock().unwrap().is_empty(),
+        "nothing queued"
+    );
+    assert!(w.webhook_jobs().is_empty(), "no sync queued");
     // The channel's own token is accepted.
     assert_eq!(
         w.notify(&w.note(5)).await.unwrap(),
@@ -425,15 +422,14 @@ async fn a_token_of_one_channel_is_refused_on_another_and_nothing_is_written() {
 }
 
 #[tokio::test]
-async fn a_notification_naming_another_resource_is_refused_and_nothing_is_written() {
+async fn a_notification_naming_another_resource_is_dropped_and_nothing_is_written() {
     let w = world().await;
-    let other = DriveNotification {
-        resource_id: "someone-elses-resource".into(),
-        ..w.note(5)
-    };
+    let channel = w.channel();
+    let token = test_push::token(KEY, &channel);
+    let other = test_push::delivery(&channel, &token, "change", 5, "someone-elses-resource");
     assert!(matches!(
         w.notify(&other).await,
-        Err(DomainError::Forbidden(_))
+        Ok(NotificationOutcome::Ignored(_))
     ));
     assert!(!w.stored_event(&other).await, "nothing recorded");
     assert!(w.webhook_jobs().is_empty(), "nothing queued");
@@ -442,4 +438,53 @@ async fn a_notification_naming_another_resource_is_refused_and_nothing_is_writte
         Default::default(),
         "no sync marked"
     );
+}
+
+#[tokio::test]
+async fn a_batch_of_deliveries_decides_one_sync_for_its_connector_and_misses_nothing() {
+    let w = world().await;
+    w.feed.put("before");
+    w.open.send(false).unwrap();
+    assert_eq!(
+        w.notify(&w.note(1)).await.unwrap(),
+        NotificationOutcome::SyncQueued
+    );
+    let first = run(&w.m.deps, w.webhook_jobs()[0].clone());
+    settle().await;
+    w.feed.put("meanwhile");
+    // Three deliveries arrive while that sync runs and are received in one batch.
+    let mut jobs = Vec::new();
+    for n in 2..=4 {
+        jobs.push(
+            test_push::acknowledge(&w.m, &w.note(n))
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let batch = Batch::default();
+    let mut outcomes = Vec::new();
+    for job in &jobs {
+        outcomes.extend(handle(&w.m.deps, job, &batch).await.unwrap());
+    }
+    assert_eq!(
+        outcomes,
+        [
+            NotificationOutcome::FollowUp,
+            NotificationOutcome::Coalesced,
+            NotificationOutcome::Coalesced
+        ]
+    );
+    for n in 2..=4 {
+        let id = format!("{}:{n}", w.channel());
+        let event = w.m.deps.webhook_events.get("test", &id).await.unwrap();
+        assert!(event.unwrap().processed, "every event is recorded");
+    }
+    w.m.clock.advance(SPACING);
+    w.open.send(true).unwrap();
+    first.await.unwrap();
+    let follow_up = w.webhook_jobs();
+    assert_eq!(follow_up.len(), 2, "the running sync and one follow-up");
+    run(&w.m.deps, follow_up[1].clone()).await.unwrap();
+    assert_eq!(w.feed.reads(), [vec!["before"], vec!["meanwhile"]]);
 }
