@@ -15,11 +15,18 @@ SQS: every SendMessage builds the queue's attributes, which count the messages b
 for the time (a datetime per message); with a few thousand waiting that was over half of moto's
 time in a 10,000-file sync (py-spy). The counts here read the clock once; they are the same counts.
 
+Garbage collection: CPython's full collection walks every tracked object, so with the tables and
+queues of a busy run it stalled every request for 100-250 ms (a benchmark's p99 was moto's GC):
+the objects that exist at start are frozen out of it, and full collections (the third generation)
+are left off; young ones still run (a large young generation brought the stalls back). Only
+long-lived cyclic garbage stays; answers are unchanged.
+
 --serial handles one request at a time: moto's threaded server updates items with an unlocked
 read-modify-write, so concurrent ADDs to one item can lose increments there.
 """
 
 import copy
+import gc
 import sys
 import threading
 
@@ -136,4 +143,7 @@ if __name__ == "__main__":
     port = int(sys.argv[1])
     serial = "--serial" in sys.argv[2:]
     app = DomainDispatcherApplication(create_backend_app)
+    gc.freeze()
+    # CPython's default young thresholds; the third is never reached.
+    gc.set_threshold(700, 10, 1_000_000)
     run_simple("127.0.0.1", port, app, threaded=not serial, use_reloader=False)
