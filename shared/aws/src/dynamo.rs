@@ -149,6 +149,40 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Up to `limit` items of an overloaded index's partition `pk` whose sort key is below
+    /// `below`, oldest first (due connectors, expiring channels, stale documents).
+    async fn oldest_below<T: DeserializeOwned>(
+        &self,
+        index: &str,
+        pk: &str,
+        below: String,
+        limit: u32,
+        what: &'static str,
+    ) -> Result<Vec<T>, StoreError> {
+        let (pk_attr, sk_attr) = if index == GSI1 {
+            ("gsi1pk", "gsi1sk")
+        } else {
+            ("gsi2pk", "gsi2sk")
+        };
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression(format!("{pk_attr} = :p AND {sk_attr} < :below"))
+            .expression_attribute_values(":p", s(pk))
+            .expression_attribute_values(":below", s(below))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(backend(what))?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
     /// Puts the item only if no item has its key; false when one exists.
     async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
         let out = self

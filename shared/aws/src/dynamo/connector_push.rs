@@ -12,9 +12,7 @@ use recorder_domain::ports::ConnectorStore;
 use recorder_domain::webhook::WebhookSync;
 
 use super::connectors::connector_key;
-use super::{
-    DynamoStore, GSI2, backend, from_item, is_condition_failed, key_map, key_time, s, with_keys,
-};
+use super::{DynamoStore, GSI2, backend, is_condition_failed, key_map, key_time, s, with_keys};
 
 /// The partition of GSI2 listing active push channels by expiry (for renewal).
 const WEBHOOKS: &str = "WEBHOOKS";
@@ -164,22 +162,14 @@ impl DynamoStore {
         before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Connector>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("gsi2pk = :w AND gsi2sk < :before")
-            .expression_attribute_values(":w", s(WEBHOOKS))
-            .expression_attribute_values(":before", s(key_time(before)))
-            .limit(limit as i32)
-            .send()
-            .await
-            .map_err(backend("could not list expiring webhooks"))?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect()
+        let before = key_time(before);
+        self.oldest_below(
+            GSI2,
+            WEBHOOKS,
+            before,
+            limit,
+            "could not list expiring webhooks",
+        )
+        .await
     }
 }

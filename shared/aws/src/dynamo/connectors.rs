@@ -15,8 +15,7 @@ use recorder_domain::ports::ConnectorStore;
 use recorder_domain::webhook::WebhookSync;
 
 use super::{
-    DynamoStore, GSI1, Item, Listing, backend, from_item, is_condition_failed, key_map, key_time,
-    s, to_item, with_keys,
+    DynamoStore, GSI1, Item, Listing, is_condition_failed, key_map, key_time, s, to_item, with_keys,
 };
 
 /// The partition of the scheduler's index: only scheduled, active connectors carry it.
@@ -186,24 +185,10 @@ impl ConnectorStore for DynamoStore {
     }
 
     async fn list_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Connector>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("gsi1pk = :due AND gsi1sk <= :now")
-            .expression_attribute_values(":due", s(DUE))
-            // '~' sorts after every id character, so connectors due exactly now are included.
-            .expression_attribute_values(":now", s(format!("{}#~", key_time(now))))
-            .limit(limit as i32)
-            .send()
+        // '~' sorts after every id character, so connectors due exactly now are included.
+        let below = format!("{}#~", key_time(now));
+        self.oldest_below(GSI1, DUE, below, limit, "could not list due connectors")
             .await
-            .map_err(backend("could not list due connectors"))?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect()
     }
 
     async fn add_documents_count(

@@ -14,8 +14,8 @@ use recorder_domain::ports::DocumentStore;
 
 use super::batches::batch_key;
 use super::{
-    DynamoStore, GSI1, GSI2, Item, Listing, backend, from_item, is_condition_failed, key_map,
-    key_time, s, to_item, with_keys,
+    DynamoStore, GSI1, GSI2, Item, Listing, is_condition_failed, key_map, key_time, s, to_item,
+    with_keys,
 };
 
 /// The partition of GSI2 listing documents being processed by lease start (sparse).
@@ -227,22 +227,14 @@ impl DocumentStore for DynamoStore {
         before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<ImportedDocument>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("gsi2pk = :p AND gsi2sk < :before")
-            .expression_attribute_values(":p", s(PROCESSING))
-            .expression_attribute_values(":before", s(key_time(before)))
-            .limit(limit as i32)
-            .send()
-            .await
-            .map_err(backend("could not list stale documents"))?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect()
+        let before = key_time(before);
+        self.oldest_below(
+            GSI2,
+            PROCESSING,
+            before,
+            limit,
+            "could not list stale documents",
+        )
+        .await
     }
 }
