@@ -10,4 +10,4 @@ mod settings;
 pub use fetch::{FetchError, FetchPolicy, Fetched, check_url, display_url, fetch, is_forbidden_ip};
 pub use html::{Article, main_content};
 pub use quality::word_precision_recall;
-pub use settings::PolicyError;
+pub use recorder_settings::SettingsError;

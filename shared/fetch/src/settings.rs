@@ -1,32 +1,26 @@
 //! The fetch policy's settings, read and checked once at cold start: a value that is present but
 //! wrong fails start-up with its name instead of quietly becoming the default.
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use crate::FetchPolicy;
+use recorder_settings::{Env, SettingsError, invalid};
 
-/// A fetch setting that is present but wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("setting {name} is invalid: {reason}")]
-pub struct PolicyError {
-    pub name: String,
-    pub reason: String,
-}
+use crate::FetchPolicy;
 
 impl FetchPolicy {
     /// Reads `URL_IMPORT_TIMEOUT` (seconds), `URL_IMPORT_MAX_SIZE` (bytes), `USER_AGENT` and
     /// `URL_IMPORT_ALLOW_HOSTS` (comma-separated) through `get` (usually `std::env::var(..).ok()`).
     /// Unset or empty keeps the default; a value that does not parse is an error.
-    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, PolicyError> {
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let env = Env::new(get);
         let mut policy = Self::default();
-        if let Some(secs) = positive::<u64>(get, "URL_IMPORT_TIMEOUT")? {
+        if let Some(secs) = env.positive::<u64>("URL_IMPORT_TIMEOUT")? {
             policy.timeout = Duration::from_secs(secs);
         }
-        if let Some(bytes) = positive::<u64>(get, "URL_IMPORT_MAX_SIZE")? {
+        if let Some(bytes) = env.positive::<u64>("URL_IMPORT_MAX_SIZE")? {
             policy.max_bytes = bytes;
         }
-        if let Some(agent) = present(get, "USER_AGENT") {
+        if let Some(agent) = env.text("USER_AGENT") {
             // Checked here: a value reqwest cannot send would fail every fetch instead.
             reqwest::header::HeaderValue::from_str(&agent)
                 .map_err(|e| invalid("USER_AGENT", format!("not a valid header value: {e}")))?;
@@ -43,38 +37,6 @@ impl FetchPolicy {
     }
 }
 
-/// The trimmed value; empty counts as unset (the template passes empty strings for defaults).
-fn present(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    get(name)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-/// A number above 0, or `None` when unset.
-fn positive<T>(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<T>, PolicyError>
-where
-    T: FromStr + PartialOrd + Default,
-    T::Err: std::fmt::Display,
-{
-    let Some(value) = present(get, name) else {
-        return Ok(None);
-    };
-    let n: T = value
-        .parse()
-        .map_err(|e: T::Err| invalid(name, format!("'{value}': {e}")))?;
-    if n <= T::default() {
-        return Err(invalid(name, format!("'{value}' must be more than 0")));
-    }
-    Ok(Some(n))
-}
-
-fn invalid(name: &str, reason: impl Into<String>) -> PolicyError {
-    PolicyError {
-        name: name.to_owned(),
-        reason: reason.into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,7 +50,7 @@ mod tests {
         }
     }
 
-    fn refused(name: &'static str, value: &'static str) -> PolicyError {
+    fn refused(name: &'static str, value: &'static str) -> SettingsError {
         let get = move |k: &str| (k == name).then(|| value.to_string());
         FetchPolicy::from_lookup(&get).expect_err(&format!("{name}={value:?} was accepted"))
     }

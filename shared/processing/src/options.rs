@@ -2,11 +2,11 @@
 //! lease's staleness, the queue's receive limit, and the decompression budget the function's
 //! memory allows.
 
-use std::str::FromStr;
-
 use recorder_domain::document::PROCESSING_STALE_AFTER;
 use recorder_extract::{ChunkOptions, Limits};
 use recorder_fetch::FetchPolicy;
+
+pub use recorder_settings::SettingsError;
 
 use crate::MAX_PROCESSED_BYTES;
 use crate::transcribe::TranscriptionSettings;
@@ -62,14 +62,14 @@ impl Options {
     /// decompression budget. Unset or empty means the default; a value that is present but
     /// wrong is an error naming it, and the function's cold start fails with it.
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let env = Lookup(get);
+        let env = recorder_settings::Env::new(get);
         let dead_letter_queue_arn = env.text("DOCUMENTS_DLQ_ARN");
         // Compared with each record's source ARN: a value that is no ARN would match nothing.
         if let Some(arn) = dead_letter_queue_arn
             .as_deref()
             .filter(|a| !a.starts_with("arn:"))
         {
-            return Err(invalid(
+            return Err(recorder_settings::invalid(
                 "DOCUMENTS_DLQ_ARN",
                 format!("'{arn}' must be a queue ARN (arn:...)"),
             ));
@@ -95,77 +95,6 @@ pub fn limits_for_memory(memory_mb: Option<u64>) -> Limits {
         limits.max_decompressed_bytes = limits.max_decompressed_bytes.min(budget);
     }
     limits
-}
-
-/// A setting of the processing pipeline that is present but wrong: start-up fails with it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("setting {name} is invalid: {reason}")]
-pub struct SettingsError {
-    pub name: String,
-    pub reason: String,
-}
-
-impl From<recorder_fetch::PolicyError> for SettingsError {
-    fn from(e: recorder_fetch::PolicyError) -> Self {
-        SettingsError {
-            name: e.name,
-            reason: e.reason,
-        }
-    }
-}
-
-/// Typed, checked reads of the settings. Empty counts as unset: the template passes empty
-/// strings for settings left to their defaults.
-pub(crate) struct Lookup<'a>(pub(crate) &'a dyn Fn(&str) -> Option<String>);
-
-impl Lookup<'_> {
-    /// The trimmed value, `None` when unset or empty.
-    pub(crate) fn text(&self, name: &str) -> Option<String> {
-        (self.0)(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    }
-
-    /// A number above 0, `None` when unset.
-    pub(crate) fn positive<T>(&self, name: &str) -> Result<Option<T>, SettingsError>
-    where
-        T: FromStr + PartialOrd + Default,
-        T::Err: std::fmt::Display,
-    {
-        let Some(value) = self.text(name) else {
-            return Ok(None);
-        };
-        let n: T = value
-            .parse()
-            .map_err(|e: T::Err| invalid(name, format!("'{value}': {e}")))?;
-        if n <= T::default() {
-            return Err(invalid(name, format!("'{value}' must be more than 0")));
-        }
-        Ok(Some(n))
-    }
-
-    /// An absolute http(s) URL without its trailing slash, `None` when unset.
-    pub(crate) fn url(&self, name: &str) -> Result<Option<String>, SettingsError> {
-        let Some(value) = self.text(name) else {
-            return Ok(None);
-        };
-        let parsed =
-            reqwest::Url::parse(&value).map_err(|e| invalid(name, format!("'{value}': {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(invalid(
-                name,
-                format!("'{value}' must be an http(s) URL with a host"),
-            ));
-        }
-        Ok(Some(value.trim_end_matches('/').to_owned()))
-    }
-}
-
-pub(crate) fn invalid(name: &str, reason: impl Into<String>) -> SettingsError {
-    SettingsError {
-        name: name.to_owned(),
-        reason: reason.into(),
-    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use recorder_domain::ports::BlobStore;
 use recorder_extract::{AudioPiece, CutPlan, Format, Segment, mp3_run, plan_cut, split_audio};
 use serde::Deserialize;
 
-use crate::options::{Lookup, SettingsError};
+use recorder_settings::{Env, SettingsError};
 
 /// Whisper's documented upload limit.
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 25 * 1024 * 1024;
@@ -40,7 +40,7 @@ impl TranscriptionSettings {
     pub fn from_lookup(
         get: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<Self>, SettingsError> {
-        let env = Lookup(get);
+        let env = Env::new(get);
         // All checked even when transcription is off, so a typo shows before it is switched on.
         let max_upload_bytes = env.positive("TRANSCRIPTION_MAX_BYTES")?;
         let timeout_secs = env.positive("TRANSCRIPTION_TIMEOUT")?;

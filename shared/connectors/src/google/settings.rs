@@ -17,14 +17,14 @@ pub struct GoogleSettings {
 impl GoogleSettings {
     pub fn read(env: &Env) -> Result<Self, SettingsError> {
         Ok(GoogleSettings {
-            auth_url: env.url(
+            auth_url: env.url_or(
                 "GOOGLE_AUTH_URL",
                 "https://accounts.google.com/o/oauth2/v2/auth",
             )?,
-            token_url: env.url("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")?,
-            api_base_url: env.url("GOOGLE_API_BASE_URL", "https://www.googleapis.com")?,
-            rate_limit_per_sec: env.positive("GOOGLE_RATE_LIMIT_PER_SEC", 50.0)?,
-            export_limit_bytes: env.positive("GOOGLE_EXPORT_LIMIT_BYTES", 10 * 1024 * 1024)?,
+            token_url: env.url_or("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")?,
+            api_base_url: env.url_or("GOOGLE_API_BASE_URL", "https://www.googleapis.com")?,
+            rate_limit_per_sec: env.positive_or("GOOGLE_RATE_LIMIT_PER_SEC", 50.0)?,
+            export_limit_bytes: env.positive_or("GOOGLE_EXPORT_LIMIT_BYTES", 10 * 1024 * 1024)?,
         })
     }
 
